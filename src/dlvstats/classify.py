@@ -1,0 +1,82 @@
+"""Human or machine: classify every open and click, recording the rule that fired.
+
+Rules are data (``RuleSet``); the defaults are documented in docs/classification.md and in the SQL
+headers (sql/classify/*.sql). Classification is a rebuildable step: ``classify(con, rules)``
+re-labels stored events without re-ingesting, and ``classify_preview`` labels them into temporary
+tables only, for the sensitivity table. After labelling, ``message_facts`` (one row per message,
+the per-message facts every metric reads) is rebuilt.
+
+Must not know input formats, reports or notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+
+from dlvstats import db
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str = "default"
+    #: Trust an ESP's own machine-open / bot flag (SendGrid sg_machine_open, Mailgun client-info bot).
+    trust_vendor_flag: bool = True
+    #: Apple MPP proxy fetches carry exactly this user agent.
+    mpp_user_agent: str = "Mozilla/5.0"
+    #: Also call an open machine when it comes from Apple's 17.0.0.0/8 (supporting evidence only).
+    mpp_by_ip: bool = False
+    #: A click this soon after delivery is a link scanner (security gateway).
+    scanner_seconds: int = 120
+    #: Clicks on this many distinct links of a message within burst_seconds are a (re-)scan.
+    burst_links: int = 3
+    burst_seconds: int = 10
+    #: Provider image proxies: human opens relayed by Gmail / Yahoo.
+    proxy_pattern: str = r"GoogleImageProxy|YahooMailProxy|ggpht\.com"
+    #: Unsubscribe and preference links are never engagement.
+    unsubscribe_pattern: str = r"(?i)unsub|d[ée]sinscri|desabonn|optout|opt-out|preferences|/prefs"
+
+    def params(self) -> dict:
+        values = asdict(self)
+        values.pop("name")
+        return values
+
+
+DEFAULT_RULES = RuleSet()
+
+#: Alternatives shown in the sensitivity table: how much the headline rates move with the rules.
+ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
+    DEFAULT_RULES,
+    replace(DEFAULT_RULES, name="scanner window 30 s", scanner_seconds=30),
+    replace(DEFAULT_RULES, name="scanner window 10 min", scanner_seconds=600),
+    replace(DEFAULT_RULES, name="no burst rule", burst_links=10_000),
+    replace(DEFAULT_RULES, name="ignore vendor flags", trust_vendor_flag=False),
+    replace(DEFAULT_RULES, name="MPP also by Apple IP", mpp_by_ip=True),
+)
+
+
+def _label(con, rules: RuleSet, scope_drop_id: int | None, apply: bool) -> None:
+    params = rules.params()
+    db.run(con, "classify/scope", scope_drop_id=scope_drop_id)
+    db.run(con, "classify/clicks_actor", apply=apply, **params)
+    db.run(con, "classify/opens_actor", apply=apply, **params)
+
+
+def classify(con, rules: RuleSet = DEFAULT_RULES, only_drop_id: int | None = None) -> None:
+    """Label opens and clicks (all, or those of messages touched by one drop) and rebuild facts."""
+    _label(con, rules, only_drop_id, apply=True)
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('classification_rules', $r)",
+        {"r": json.dumps({"name": rules.name, **rules.params()})},
+    )
+    db.run(con, "relations/message_facts")
+
+
+def classify_preview(con, rules: RuleSet) -> None:
+    """Label every event under ``rules`` into temp tables __open_actor / __click_actor only."""
+    _label(con, rules, None, apply=False)
+
+
+def stored_rules(con) -> dict:
+    row = con.execute("SELECT value FROM meta WHERE key = 'classification_rules'").fetchone()
+    return json.loads(row[0]) if row else {}

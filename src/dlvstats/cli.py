@@ -1,0 +1,321 @@
+"""The ``dlvstats`` command: composes the steps; the only place logging is configured.
+
+Each sub-command imports what it needs when it runs, so ``dlvstats --help`` and start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_REFUSED = 3  # bad input: nothing was loaded
+EXIT_BUSY = 4  # the database was locked for longer than the lock timeout
+EXIT_FAILED = 1
+
+DESCRIPTION = """\
+Deliverability analytics over your own send, open, click and complaint logs.
+
+Typical month:
+  dlvstats ingest data/drops/2026-10 --db data/dlvstats.duckdb     load the month's drop
+  dlvstats info --db data/dlvstats.duckdb                          what is loaded, orphans, rejects
+  dlvstats metrics hidden-images --db data/dlvstats.duckdb --from 2026-10-01 --to 2026-11-01
+  dlvstats report --month 2026-10 --db data/dlvstats.duckdb --out reports --email ops@example.com
+
+Try it on simulated data first:  make demo   (or: dlvstats simulate --out data/demo)
+"""
+
+
+class Progress:
+    """Progress lines on stderr for long work (one line per step; no control codes in logs)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.started = time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int, detail: str = "") -> None:
+        if self.quiet:
+            return
+        elapsed = time.monotonic() - self.started
+        print(f"[{elapsed:6.1f}s] {stage} {done}/{total} {detail}".rstrip(), file=sys.stderr, flush=True)
+
+
+def _default_db() -> Path:
+    from dlvstats.config import settings
+
+    return settings().db_path
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", type=Path, default=None,
+        help="DuckDB file (default: $DLVSTATS_DB, else data/dlvstats.duckdb in the checkout)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlvstats", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug details")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines")
+    _orig_add_parser = sub.add_parser
+
+    def add_parser(name, **kwargs):
+        kwargs.setdefault("parents", [common])
+        return _orig_add_parser(name, **kwargs)
+
+    sub.add_parser = add_parser  # every sub-command also takes -v/-q after its name
+
+    p = sub.add_parser(
+        "simulate", help="write a realistic simulated drop (with its latent truth) for demos and tests",
+        description="Simulate an ESP's month-by-month logs: several clients, lists collected over 13 "
+        "years, image blocking, Apple MPP, link scanners, gift campaigns, a stale list and a "
+        "blocklisting. Writes canonical drops DIR/drops/YYYY-MM/ and DIR/truth.json.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--out", type=Path, required=True, help="output directory (created)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same files")
+    p.add_argument("--contacts", type=int, default=20000,
+                   help="addresses in the population (default 20000, about 1M sends over 12 months)")
+    p.add_argument("--months", type=int, default=12, help="months of sending to simulate (default 12)")
+    p.add_argument("--end-month", default="2026-10", help="last simulated month, YYYY-MM (default 2026-10)")
+    p.add_argument("--format", dest="fmt", default="csv.gz", choices=["csv", "csv.gz", "parquet", "jsonl"],
+                   help="file format of the canonical drop (default csv.gz)")
+    p.add_argument("--as", dest="as_format", default="canonical",
+                   help="write the logs as: canonical (default), ses or sendgrid (ESP event payloads)")
+
+    p = sub.add_parser(
+        "ingest", help="load drops (canonical or ESP/MTA logs) into the database, atomically",
+        description="Load one or more drops into the DuckDB file as one atomic step. A drop is a "
+        "directory of files named after their kind (sends.csv, opens.parquet, clicks/part-1.jsonl.gz, "
+        "...); see docs/schema.md. By default a drop with any bad row is refused whole and the "
+        "database is left unchanged; the message names file, line and problem.",
+        epilog="Examples:\n  dlvstats ingest data/drops/2026-10 --db data/dlvstats.duckdb\n"
+        "  dlvstats ingest export/ --timezone Europe/Paris --on-error quarantine\n"
+        "Exit codes: 0 loaded, 3 refused (nothing loaded), 4 database busy, 1 other failure.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="DROP", help="drop directories (or single files)")
+    _add_db(p)
+    p.add_argument("--on-error", choices=["refuse", "quarantine"], default="refuse",
+                   help="refuse (default): any bad row refuses the whole load; quarantine: load the good "
+                   "rows and keep each bad one in the `rejects` table")
+    p.add_argument("--timezone", default="UTC",
+                   help="time zone of timestamps that carry no offset (default UTC; French exports are "
+                   "often Europe/Paris)")
+    p.add_argument("--format", dest="input_format", default="canonical",
+                   help="input format: canonical (default), or an ESP/MTA format (ses, sendgrid, mailgun, "
+                   "postmark, pmta, arf, postfix, auto)")
+    p.add_argument("--delimiter", default=",", help="CSV field separator (default ','; ';' for many French exports)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default utf-8; latin-1, cp1252)")
+    p.add_argument("--account", help="account_id for adapters' rows that name none")
+    p.add_argument("--campaign", help="campaign_id for adapters' rows that name none")
+
+    p = sub.add_parser("info", help="what the database holds: row counts, coverage, orphans, rejects",
+                       description="Row counts per table, date coverage, orphans (opens, clicks, "
+                       "complaints whose message has no send), rejects and the schema version.")
+    _add_db(p)
+    p.add_argument("--format", dest="output_format", choices=["table", "json"], default="table")
+
+    p = sub.add_parser("classify", help="re-label opens and clicks as human or machine (after changing rules)",
+                       description="Rebuild the human/machine labels of every open and click and the "
+                       "per-message facts, with the default rules or a JSON rules file. No re-ingest needed.")
+    _add_db(p)
+    p.add_argument("--rules", type=Path, help="JSON file overriding fields of the default RuleSet")
+
+    p = sub.add_parser("providers", help="show or extend the domain -> mailbox provider mapping",
+                       description="Show the mapping, add entries (e.g. your B2B recipients' domains "
+                       "hosted by Google Workspace or Microsoft 365), or propose entries from MX records.")
+    _add_db(p)
+    p.add_argument("--add", action="append", default=[], metavar="DOMAIN=PROVIDER",
+                   help="add or replace a mapping, e.g. --add acme.fr=microsoft (repeatable)")
+    p.add_argument("--mx", action="store_true",
+                   help="look up MX records of the most frequent 'other' domains (needs DNS; cached) and "
+                   "propose gmail/microsoft entries")
+    p.add_argument("--apply-mx", action="store_true", help="with --mx: store the proposals")
+    p.add_argument("--top", type=int, default=200, help="with --mx: how many 'other' domains to look up")
+
+    p = sub.add_parser("migrate", help="upgrade an older database file to this version's schema")
+    _add_db(p)
+
+    try:
+        from dlvstats import metrics_cli
+
+        metrics_cli.add_parser(sub)
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    try:
+        from dlvstats import report_cli
+
+        report_cli.add_parser(sub)
+    except ImportError:  # pragma: no cover
+        pass
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_ingest(args) -> int:
+    from dlvstats.ingest import DropError, IngestRefused, ReadOptions, ingest_paths
+
+    db_path = args.db or _default_db()
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    progress = Progress(args.quiet)
+    try:
+        summary = ingest_paths(
+            db_path, args.paths, on_error=args.on_error, timezone_name=args.timezone,
+            read_options=ReadOptions(delimiter=args.delimiter, encoding=args.encoding),
+            input_format=args.input_format, progress=progress,
+        )
+    except (IngestRefused, DropError) as exc:
+        print(f"dlvstats ingest: {exc}", file=sys.stderr)
+        print(f"The database {db_path} is unchanged.", file=sys.stderr)
+        return EXIT_REFUSED
+    print(format_summary(summary, db_path))
+    return EXIT_OK
+
+
+def format_summary(summary, db_path) -> str:
+    lines = [f"Loaded drop {summary.drop_id} into {db_path}", ""]
+    header = f"{'kind':<14}{'files':>6}{'read':>12}{'loaded':>12}{'updated':>10}{'duplicates':>12}{'rejected':>10}"
+    lines.append(header)
+    lines.append("-" * len(header))
+    for kind, c in summary.counts.items():
+        lines.append(
+            f"{kind:<14}{c.files:>6}{c.read:>12,}{c.loaded:>12,}{c.updated:>10,}{c.duplicates:>12,}{c.rejected:>10,}"
+        )
+    lines.append("read = loaded + updated + duplicates + rejected, for every kind.")
+    for kind, c in summary.counts.items():
+        if c.ignored_columns:
+            lines.append(f"note: {kind}: ignored column(s) with no place in the table: {', '.join(sorted(c.ignored_columns))}")
+    if any(c.rejected for c in summary.counts.values()):
+        lines.append("Rejected rows are in the `rejects` table (file, line, kind, reason, raw).")
+    lines.extend(f"note: {n}" for n in summary.notes)
+    return "\n".join(lines)
+
+
+def cmd_info(args) -> int:
+    from dlvstats import info
+
+    db_path = args.db or _default_db()
+    report = info.database_info(db_path)
+    if args.output_format == "json":
+        import json
+
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(info.format_info(report))
+    return EXIT_OK
+
+
+def cmd_classify(args) -> int:
+    import json
+    from dataclasses import replace
+
+    from dlvstats import classify, db
+
+    rules = classify.DEFAULT_RULES
+    if args.rules:
+        overrides = json.loads(args.rules.read_text())
+        rules = replace(rules, name=overrides.pop("name", str(args.rules)), **overrides)
+    con = db.connect(args.db or _default_db())
+    try:
+        db.require_dlvstats_db(con, args.db)
+        con.execute("BEGIN TRANSACTION")
+        classify.classify(con, rules)
+        con.execute("COMMIT")
+        rows = con.execute(
+            "SELECT 'opens', actor_rule, count(*) FROM opens GROUP BY ALL UNION ALL "
+            "SELECT 'clicks', actor_rule, count(*) FROM clicks GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall()
+    finally:
+        con.close()
+    print(f"Re-labelled with rules '{rules.name}':")
+    for kind, rule, n in rows:
+        print(f"  {kind:<7}{rule:<18}{n:>12,}")
+    return EXIT_OK
+
+
+def cmd_providers(args) -> int:
+    from dlvstats import providers
+
+    return providers.run_cli(args, args.db or _default_db())
+
+
+def cmd_simulate(args) -> int:
+    from dlvstats import simulate
+
+    args.progress = Progress(args.quiet)
+    return simulate.main_from_args(args) or EXIT_OK
+
+
+def cmd_migrate(args) -> int:
+    from dlvstats import db
+
+    con = db.connect(args.db or _default_db())
+    try:
+        version = db.migrate(con)
+    finally:
+        con.close()
+    print(f"schema version {version}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from dlvstats import __version__
+
+        print(f"dlvstats {__version__}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    _configure_logging(args.verbose)
+    handlers = {
+        "ingest": cmd_ingest,
+        "info": cmd_info,
+        "classify": cmd_classify,
+        "providers": cmd_providers,
+        "migrate": cmd_migrate,
+        "simulate": cmd_simulate,
+    }
+    try:
+        if args.command in handlers:
+            return handlers[args.command](args)
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted; an unfinished ingest leaves the database as it was", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear line for the user; --verbose shows the traceback
+        from dlvstats.db import DatabaseBusy, DatabaseError
+
+        if args.verbose:
+            raise
+        code = EXIT_BUSY if isinstance(exc, DatabaseBusy) else EXIT_FAILED
+        kind = "" if isinstance(exc, (DatabaseBusy, DatabaseError)) else f"{type(exc).__name__}: "
+        print(f"dlvstats {args.command}: {kind}{exc}", file=sys.stderr)
+        if not isinstance(exc, (DatabaseBusy, DatabaseError)):
+            print("(run again with --verbose for the full traceback)", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

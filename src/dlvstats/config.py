@@ -1,0 +1,62 @@
+"""Settings and paths: the only module that reads ``DLVSTATS_*`` environment variables.
+
+Every other module asks this one for a path or a setting, so a deployment changes behaviour in one
+place. It must not import anything heavy (the CLI imports it at start-up).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SQL_DIR = PACKAGE_DIR / "sql"
+PACKAGE_DATA_DIR = PACKAGE_DIR / "data"
+PACKAGED_NOTEBOOKS_DIR = PACKAGE_DIR / "notebooks"
+
+#: Gmail's published target and penalty lines for the user-reported spam rate (and Yahoo's 0.3%).
+COMPLAINT_RATE_TARGET = 0.001
+COMPLAINT_RATE_CRITICAL = 0.003
+
+#: Cells with fewer delivered messages than this are flagged as small in every metric table.
+MIN_CELL_DELIVERED = 1000
+
+
+def project_root() -> Path:
+    """The checkout's root when running from one (it has pyproject.toml), else the working directory."""
+    here = PACKAGE_DIR
+    for parent in [here, *here.parents]:
+        if (parent / "pyproject.toml").exists() and (parent / "src" / "dlvstats").exists():
+            return parent
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path
+    memory_limit: str | None
+    threads: int | None
+    lock_timeout_seconds: float
+    pseudonym_key: str | None
+    reports_dir: Path
+    data_dir: Path
+
+    @classmethod
+    def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        root = project_root()
+        data_dir = Path(env.get("DLVSTATS_DATA_DIR", root / "data"))
+        return cls(
+            db_path=Path(env.get("DLVSTATS_DB", data_dir / "dlvstats.duckdb")),
+            memory_limit=env.get("DLVSTATS_MEMORY_LIMIT") or None,
+            threads=int(env["DLVSTATS_THREADS"]) if env.get("DLVSTATS_THREADS") else None,
+            lock_timeout_seconds=float(env.get("DLVSTATS_LOCK_TIMEOUT", "60")),
+            pseudonym_key=env.get("DLVSTATS_PSEUDONYM_KEY") or None,
+            reports_dir=Path(env.get("DLVSTATS_REPORTS_DIR", root / "reports")),
+            data_dir=data_dir,
+        )
+
+
+def settings() -> Settings:
+    return Settings.from_env()

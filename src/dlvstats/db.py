@@ -1,0 +1,179 @@
+"""The database: connecting (with lock retry), packaged SQL files, schema migrations.
+
+Knows nothing of ingest, metrics or reports. Every SQL statement the package runs lives in a
+``.sql`` file under ``dlvstats/sql`` and takes values only as ``$named`` parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+from dlvstats.config import SQL_DIR, settings
+
+log = logging.getLogger(__name__)
+
+#: The schema version this dlvstats writes. Older files are migrated forward by ``migrate``.
+SCHEMA_VERSION = 1
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process holds the database's write lock for longer than we were willing to wait."""
+
+
+class DatabaseError(RuntimeError):
+    """The database file is missing, too new, or not a dlvstats database."""
+
+
+def connect(
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    timeout_seconds: float | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB file, retrying with backoff while another process holds its lock.
+
+    DuckDB lets one process write, or several read; a notebook left open must not make the
+    scheduled job fail at once, so we wait (``DLVSTATS_LOCK_TIMEOUT``, default 60 s) and then
+    fail naming the file and the process holding it.
+    """
+    cfg = settings()
+    path = Path(path)
+    if read_only and not path.exists():
+        raise DatabaseError(
+            f"{path}: no such database. Create it with `dlvstats ingest DROP --db {path}` "
+            "(or `make demo` for the demo database)."
+        )
+    timeout = cfg.lock_timeout_seconds if timeout_seconds is None else timeout_seconds
+    config: dict[str, str] = {}
+    limit = memory_limit or cfg.memory_limit
+    if limit:
+        config["memory_limit"] = limit
+    if threads or cfg.threads:
+        config["threads"] = str(threads or cfg.threads)
+    deadline = time.monotonic() + timeout
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            break
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" not in message.lower():
+                raise
+            if time.monotonic() >= deadline:
+                holder = re.search(r"PID (\d+)", message)
+                who = f"process {holder.group(1)}" if holder else "another process"
+                raise DatabaseBusy(
+                    f"{path}: {who} holds the database lock and still did after {timeout:.0f} s. "
+                    "Close that process (a notebook kernel? another ingest?) or raise "
+                    "DLVSTATS_LOCK_TIMEOUT, then run the command again."
+                ) from exc
+            log.info("database %s is locked; retrying in %.1f s", path, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    """The text of a packaged SQL file, e.g. ``sql_text("metrics/hidden_images")``."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.exists():
+        raise FileNotFoundError(f"no packaged SQL file {path}")
+    return path.read_text(encoding="utf-8")
+
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def _used_params(sql: str) -> set[str]:
+    return set(_PARAM.findall(_COMMENT.sub("", sql)))
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a SQL script on semicolons at line ends (our files keep one statement per ``;\\n``)."""
+    body = _COMMENT.sub("", sql)
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, **params):
+    """Execute every statement of a packaged SQL file; return the cursor of the last one.
+
+    Only the parameters a statement uses are passed to it, so one dict can serve a whole script.
+    """
+    result = None
+    for statement in split_statements(sql_text(name)):
+        used = _used_params(statement)
+        missing = used - params.keys()
+        if missing:
+            raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
+        result = con.execute(statement, {k: params[k] for k in used} if used else None)
+    return result
+
+
+def query_df(con: duckdb.DuckDBPyConnection, name: str, **params):
+    """Run a packaged SQL file and return its (small) result as a pandas DataFrame."""
+    return run(con, name, **params).df()
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrations() -> list[tuple[int, str]]:
+    found = []
+    for path in sorted((SQL_DIR / "schema").glob("[0-9][0-9][0-9]_*.sql")):
+        found.append((int(path.name[:3]), f"schema/{path.stem}"))
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Bring the database to ``SCHEMA_VERSION``; refuse a file written by a newer dlvstats."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"this database has schema version {current}, newer than this dlvstats "
+            f"({SCHEMA_VERSION}); upgrade dlvstats."
+        )
+    for version, name in migrations():
+        if version <= current:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            run(con, name)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', $v)", {"v": str(version)}
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        current = version
+    return current
+
+
+def require_dlvstats_db(con: duckdb.DuckDBPyConnection, path: str | Path) -> None:
+    version = schema_version(con)
+    if version == 0:
+        raise DatabaseError(f"{path} is not a dlvstats database (no meta table); ingest a drop first.")
+    if version < SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path} has schema version {version}; run `dlvstats ingest` or `dlvstats migrate "
+            f"--db {path}` once with this dlvstats to upgrade it to {SCHEMA_VERSION}."
+        )

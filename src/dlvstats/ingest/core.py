@@ -1,0 +1,398 @@
+"""The loader shared by every reader: validate, convert, deduplicate and merge staged tables.
+
+One call to ``load`` is one transaction: either every good row of the drop lands (and, under
+``on_error="quarantine"``, every bad row lands in ``rejects``), or nothing changes. Validation,
+conversion and deduplication are SQL generated from ``dlvstats.ingest.schema`` (identifiers come
+only from that fixed list; values are bound as parameters) and packaged SQL files.
+
+This module must not know any input format: readers and adapters hand it staged tables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import duckdb
+
+from dlvstats import db
+from dlvstats.ingest.canonical import ReadOptions, Staged, physical_lines
+from dlvstats.ingest.schema import KINDS, EVENT_KEY_PARTS, SETTLED_STATUSES
+
+#: How many bad rows a refusal lists (the total is always given).
+MAX_REPORTED_ERRORS = 20
+
+
+@dataclass
+class KindCount:
+    files: int = 0
+    read: int = 0
+    loaded: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    ignored_columns: set[str] = field(default_factory=set)
+
+    def balanced(self) -> bool:
+        return self.read == self.loaded + self.updated + self.duplicates + self.rejected
+
+
+@dataclass
+class IngestSummary:
+    drop_id: int
+    counts: dict[str, KindCount]
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "drop_id": self.drop_id,
+            "kinds": {
+                k: {
+                    "files": c.files,
+                    "read": c.read,
+                    "loaded": c.loaded,
+                    "updated": c.updated,
+                    "duplicates": c.duplicates,
+                    "rejected": c.rejected,
+                    "ignored_columns": sorted(c.ignored_columns),
+                }
+                for k, c in self.counts.items()
+            },
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class BadRow:
+    file: str
+    line: int
+    kind: str
+    reason: str
+    raw: str | None
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}: {self.reason}"
+
+
+class IngestRefused(ValueError):
+    """The drop had bad rows and was refused whole; the database is unchanged."""
+
+    def __init__(self, bad_rows: list[BadRow], total_bad: int):
+        self.bad_rows = bad_rows
+        self.total_bad = total_bad
+        listed = "\n".join(f"  {row}" for row in bad_rows)
+        more = f"\n  ... and {total_bad - len(bad_rows)} more" if total_bad > len(bad_rows) else ""
+        super().__init__(
+            f"refused: {total_bad} bad row(s); nothing was loaded.\n{listed}{more}\n"
+            "Fix the rows, or load the good ones and keep the bad ones in the `rejects` table "
+            "with `--on-error quarantine`."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL generation from the schema (identifiers from the fixed schema only)
+
+
+def _converted(col) -> str:
+    v = f'NULLIF(trim("{col.name}"), \'\')'
+    if col.type == "timestamp":
+        # A timestamp with Z or an offset keeps it; a naive one is read in the session TimeZone
+        # (the drop's --timezone). Pure numbers (epoch seconds) are refused by the spec.
+        return (
+            f"CASE WHEN regexp_full_match({v}, '[0-9]+(\\.[0-9]+)?') THEN NULL "
+            f"ELSE timezone('UTC', try_cast({v} AS TIMESTAMPTZ)) END"
+        )
+    if col.type == "boolean":
+        return (
+            f"CASE WHEN lower({v}) IN ('true','t','1','yes','y') THEN true "
+            f"WHEN lower({v}) IN ('false','f','0','no','n') THEN false END"
+        )
+    if col.type == "integer":
+        return f"try_cast({v} AS INTEGER)"
+    if col.type == "decimal":
+        return f"try_cast({v} AS DECIMAL(18, 4))"
+    if col.type == "recipient":
+        return f"CASE WHEN regexp_full_match(lower({v}), '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN lower({v}) END"
+    if col.enum:
+        return f"CASE WHEN lower({v}) IN ({', '.join(repr(e) for e in col.enum)}) THEN lower({v}) END"
+    return v
+
+
+_TYPE_WORDS = {
+    "timestamp": "an ISO 8601 timestamp (epoch numbers are not accepted)",
+    "boolean": "true/false",
+    "integer": "a whole number",
+    "decimal": "a decimal number with a dot",
+    "recipient": "an e-mail address",
+}
+
+
+def _reason_parts(kind: str) -> list[str]:
+    spec = KINDS[kind]
+    parts = ["__error"]
+    for col in spec.columns:
+        v = f'NULLIF(trim("{col.name}"), \'\')'
+        if col.required:
+            parts.append(f"CASE WHEN {v} IS NULL THEN 'missing required value for {col.name}' END")
+        expected = (
+            f"one of {', '.join(col.enum)}" if col.enum else _TYPE_WORDS.get(col.type)
+        )
+        if expected:
+            parts.append(
+                f"CASE WHEN {v} IS NOT NULL AND ({_converted(col)}) IS NULL THEN "
+                f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is not {expected}' END"
+            )
+    if spec.one_of:
+        present = " OR ".join(f'NULLIF(trim("{c}"), \'\') IS NOT NULL' for c in spec.one_of)
+        parts.append(f"CASE WHEN NOT ({present}) THEN 'needs at least one of {', '.join(spec.one_of)}' END")
+    if kind == "sends":
+        parts.append(
+            "CASE WHEN lower(trim(status)) = 'bounced' AND NULLIF(trim(bounce_class), '') IS NULL "
+            "THEN 'bounce_class is required when status is bounced' END"
+        )
+    return parts
+
+
+def _conversion_sql(kind: str, staged_table: str) -> str:
+    spec = KINDS[kind]
+    cols = ", ".join(f'{_converted(c)} AS "{c.name}"' for c in spec.columns)
+    reason = f"NULLIF(concat_ws('; ', {', '.join(_reason_parts(kind))}), '')"
+    return f"SELECT {cols}, __file, __line, __raw, {reason} AS __reason FROM {staged_table}"
+
+
+def _event_key_sql(kind: str) -> str:
+    parts = []
+    for p in EVENT_KEY_PARTS[kind]:
+        if p == "ts":
+            parts.append("strftime(ts, '%Y-%m-%dT%H:%M:%S.%f')")
+        else:
+            parts.append(f"coalesce({p}, '')")
+    natural = f"md5_number(concat_ws(chr(31), {', '.join(parts)}))::UUID"
+    if "event_id" in KINDS[kind].column_names:
+        return f"CASE WHEN event_id IS NOT NULL THEN md5_number('id' || chr(31) || event_id)::UUID ELSE {natural} END"
+    return natural
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def ensure_provider_defaults(con) -> None:
+    """Seed ``provider_domains`` with the shipped mapping the first time (users' rows are kept)."""
+    if con.execute("SELECT count(*) FROM provider_domains WHERE source = 'default'").fetchone()[0]:
+        return
+    import csv
+
+    from dlvstats.config import PACKAGE_DATA_DIR
+
+    with open(PACKAGE_DATA_DIR / "providers.csv", encoding="utf-8") as handle:
+        rows = [(r["domain_pattern"], r["provider"], "default") for r in csv.DictReader(handle)]
+    con.executemany("INSERT INTO provider_domains VALUES (?, ?, ?)", rows)
+
+
+def next_drop_id(con) -> int:
+    return con.execute("SELECT coalesce(max(drop_id), 0) + 1 FROM drops").fetchone()[0]
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    staged: list[Staged],
+    structural_errors: dict[str, list[dict]],
+    *,
+    on_error: str = "refuse",
+    timezone_name: str = "UTC",
+    paths: list[str] | None = None,
+    input_format: str = "canonical",
+    read_options: ReadOptions | None = None,
+    progress=None,
+    notes: list[str] | None = None,
+    drop_id: int | None = None,
+    in_transaction: bool = False,
+) -> IngestSummary:
+    """Validate, convert, deduplicate and merge staged tables; one transaction.
+
+    ``in_transaction`` means the caller already opened the transaction (the staging step ran in
+    it) and will commit or roll back; otherwise this function does both.
+    """
+    if on_error not in ("refuse", "quarantine"):
+        raise ValueError("on_error must be 'refuse' or 'quarantine'")
+    read_options = read_options or ReadOptions()
+    if not in_transaction:
+        con.execute("BEGIN TRANSACTION")
+    try:
+        summary = _load_in_transaction(
+            con, staged, structural_errors, on_error, timezone_name, paths or [], input_format,
+            read_options, progress, notes or [], drop_id,
+        )
+        if not in_transaction:
+            con.execute("COMMIT")
+        return summary
+    except BaseException:
+        if not in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.execute("SET TimeZone = 'UTC'")
+
+
+def _load_in_transaction(
+    con, staged, structural_errors, on_error, timezone_name, paths, input_format, read_options,
+    progress, notes, drop_id,
+) -> IngestSummary:
+    drop_id = drop_id or next_drop_id(con)
+    counts: dict[str, KindCount] = {}
+    for item in staged:
+        c = counts.setdefault(item.kind, KindCount())
+        c.files += 1
+        c.read += item.read_rows
+        c.ignored_columns.update(item.ignored_columns)
+
+    # 1. convert and validate, per kind (all files of a kind together)
+    con.execute("SET TimeZone = $tz", {"tz": timezone_name})
+    kinds = [k for k in KINDS if any(s.kind == k for s in staged)]
+    for kind in kinds:
+        selects = [_conversion_sql(kind, s.table) for s in staged if s.kind == kind]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __conv_{kind} AS " + " UNION ALL ".join(selects))
+    con.execute("SET TimeZone = 'UTC'")
+
+    # 2. gather bad rows: structural (from the CSV reader) and per-row validation
+    total_bad = sum(len(v) for v in structural_errors.values())
+    for kind in kinds:
+        total_bad += con.execute(f"SELECT count(*) FROM __conv_{kind} WHERE __reason IS NOT NULL").fetchone()[0]
+    if total_bad and on_error == "refuse":
+        raise IngestRefused(_first_bad_rows(con, staged, structural_errors, kinds, read_options), total_bad)
+    if total_bad:
+        _quarantine(con, staged, structural_errors, kinds, drop_id, read_options)
+        for item in staged:
+            counts[item.kind].rejected += len(structural_errors.get(item.table, []))
+        for kind in kinds:
+            counts[kind].rejected += con.execute(
+                f"SELECT count(*) FROM __conv_{kind} WHERE __reason IS NOT NULL"
+            ).fetchone()[0]
+
+    # 3. normalise, deduplicate, merge
+    ensure_provider_defaults(con)
+    for i, kind in enumerate(kinds):
+        _merge_kind(con, kind, drop_id, counts[kind])
+        if progress:
+            progress("merge", i + 1, len(kinds), kind)
+
+    summary = IngestSummary(drop_id, counts, notes)
+    for kind, c in counts.items():
+        if not c.balanced():  # a bug, never a user error: refuse rather than lose rows silently
+            raise AssertionError(f"row accounting does not balance for {kind}: {c}")
+    con.execute(
+        "INSERT INTO drops VALUES ($id, $at, $paths, $fmt, $tz, $on_error, $summary)",
+        {
+            "id": drop_id,
+            "at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "paths": json.dumps(paths),
+            "fmt": input_format,
+            "tz": timezone_name,
+            "on_error": on_error,
+            "summary": json.dumps(summary.as_dict()),
+        },
+    )
+    for kind in kinds:
+        con.execute(f"DROP TABLE IF EXISTS __conv_{kind}")
+    for item in staged:
+        con.execute(f"DROP TABLE IF EXISTS {item.table}")
+    return summary
+
+
+def _staged_by_file(staged):
+    return {s.file: s for s in staged}
+
+
+def _first_bad_rows(con, staged, structural_errors, kinds, read_options) -> list[BadRow]:
+    rows: list[BadRow] = []
+    by_table = {s.table: s for s in staged}
+    for table, errors in structural_errors.items():
+        for e in errors[:MAX_REPORTED_ERRORS]:
+            rows.append(BadRow(by_table[table].file, e["line"], by_table[table].kind, e["reason"], e["raw"]))
+    for kind in kinds:
+        found = con.execute(
+            f"SELECT __file, __line, __reason, __raw FROM __conv_{kind} WHERE __reason IS NOT NULL "
+            f"ORDER BY __file, __line LIMIT {MAX_REPORTED_ERRORS}"
+        ).fetchall()
+        rows.extend(BadRow(f, int(line), kind, reason, raw) for f, line, reason, raw in found)
+    _fix_line_numbers(rows, staged, read_options)
+    rows.sort(key=lambda r: (r.file, r.line))
+    return rows[:MAX_REPORTED_ERRORS]
+
+
+def _fix_line_numbers(rows: list[BadRow], staged, read_options, structural_lines=None) -> None:
+    """CSV rows carry record numbers; quoted newlines shift physical lines, so map them back."""
+    by_file = _staged_by_file(staged)
+    wanted: dict[str, list[BadRow]] = {}
+    for row in rows:
+        item = by_file.get(row.file)
+        if item is not None and item.lines_are_records and not row.reason.startswith(
+            ("missing columns", "too many columns", "unquoted value", "invalid unicode", "cast error")
+        ):
+            wanted.setdefault(row.file, []).append(row)
+    for file, file_rows in wanted.items():
+        try:
+            mapping = physical_lines(file, [r.line for r in file_rows], read_options)
+        except Exception:  # noqa: BLE001 - best effort: keep record numbers if the file cannot be rescanned
+            continue
+        for r in file_rows:
+            r.line = mapping.get(r.line, r.line)
+
+
+def _quarantine(con, staged, structural_errors, kinds, drop_id, read_options) -> None:
+    by_table = {s.table: s for s in staged}
+    records = []
+    for table, errors in structural_errors.items():
+        for e in errors:
+            records.append((drop_id, by_table[table].file, e["line"], by_table[table].kind, e["reason"], e["raw"]))
+    if records:
+        con.executemany("INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?)", records)
+    for kind in kinds:
+        con.execute(
+            f"INSERT INTO rejects SELECT $drop_id, __file, __line, '{kind}', __reason, __raw "
+            f"FROM __conv_{kind} WHERE __reason IS NOT NULL",
+            {"drop_id": drop_id},
+        )
+
+
+def _merge_kind(con, kind: str, drop_id: int, count: KindCount) -> None:
+    good = f"(SELECT * FROM __conv_{kind} WHERE __reason IS NULL)"
+    if kind in EVENT_KEY_PARTS:
+        key_expr = _event_key_sql(kind)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __new_{kind} AS SELECT {key_expr} AS event_key, * FROM {good} "
+            f"QUALIFY row_number() OVER (PARTITION BY event_key ORDER BY __file, __line) = 1"
+        )
+        lo, hi = con.execute(f"SELECT min(ts), max(ts) FROM __new_{kind}").fetchone()
+        db.run(con, f"ingest/merge_{kind}", drop_id=drop_id, lo=lo, hi=hi)
+    elif kind == "sends":
+        rank = f"CASE WHEN status IN {tuple(SETTLED_STATUSES)} THEN 2 ELSE 1 END"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __new_{kind} AS SELECT * REPLACE (coalesce(status, 'delivered') AS status) "
+            f"FROM {good} QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY "
+            f"{rank.replace('status', 'coalesce(status, ' + chr(39) + 'delivered' + chr(39) + ')')} DESC, __file, __line) = 1"
+        )
+        updated = db.run(con, "ingest/update_sends_status", drop_id=drop_id).fetchone()[0]
+        db.run(con, "ingest/merge_sends", drop_id=drop_id)
+        count.updated += updated
+    elif kind == "campaigns":
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __new_{kind} AS SELECT * FROM {good} "
+            f"QUALIFY row_number() OVER (PARTITION BY campaign_id ORDER BY __file, __line) = 1"
+        )
+        db.run(con, "ingest/merge_campaigns", drop_id=drop_id)
+    elif kind == "orders":
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE __new_{kind} AS SELECT * FROM {good} "
+            f"QUALIFY row_number() OVER (PARTITION BY account_id, order_id ORDER BY __file, __line) = 1"
+        )
+        db.run(con, "ingest/merge_orders", drop_id=drop_id)
+    else:  # pragma: no cover - every kind is handled above
+        raise AssertionError(kind)
+    inserted = con.execute("SELECT count(*) FROM __inserted").fetchone()[0]
+    count.loaded += inserted
+    good_rows = con.execute(f"SELECT count(*) FROM __conv_{kind} WHERE __reason IS NULL").fetchone()[0]
+    count.duplicates += good_rows - inserted - (count.updated if kind == "sends" else 0)
+    con.execute(f"DROP TABLE IF EXISTS __new_{kind}")
+    con.execute("DROP TABLE IF EXISTS __inserted")
