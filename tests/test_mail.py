@@ -52,7 +52,7 @@ def _certs_with_cryptography(d: Path) -> tuple[Path, Path, Path]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dlvstats test CA")])
     ca_cert = (
@@ -66,9 +66,15 @@ def _certs_with_cryptography(d: Path) -> tuple[Path, Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -129,8 +135,24 @@ def _certs_with_openssl(d: Path) -> tuple[Path, Path, Path]:
     run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-config", "ca.cnf")
     run("req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr", "-config", "leaf.cnf")
     run(
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "4242",
-        "-days", "2", "-out", "server.pem", "-extfile", "leaf.cnf", "-extensions", "v3_leaf",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-set_serial",
+        "4242",
+        "-days",
+        "2",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "leaf.cnf",
+        "-extensions",
+        "v3_leaf",
     )
     return d / "ca.pem", d / "server.pem", d / "server.key"
 
@@ -254,11 +276,9 @@ class RawServer:
 
 
 def settings_for(port: int, security: str = "none", **overrides) -> SmtpSettings:
-    values = dict(
-        host="127.0.0.1", port=port, user=None, password=None, security=security, mail_from=FROM, timeout=5
-    )
+    values = {"host": "127.0.0.1", "port": port, "user": None, "password": None, "timeout": 5}
     values.update(overrides)
-    return SmtpSettings(**values)
+    return SmtpSettings(security=security, mail_from=FROM, **values)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,12 +292,17 @@ def report_message(tmp_path: Path, subject: str = "Deliverability report \u2014 
         "<!DOCTYPE html><html><body><script>var x = '" + "a" * 5000 + "';</script>caf\u00e9</body></html>\n",
         encoding="utf-8",
     )
-    csv_bytes = b"campaign_id,complaint_rate\r\nC1,0.0012\r\n\"=HYPERLINK(\"\"x\"\")\",0.0\r\n"
+    csv_bytes = b'campaign_id,complaint_rate\r\nC1,0.0012\r\n"=HYPERLINK(""x"")",0.0\r\n'
     zip_bytes = b"PK\x05\x06" + b"\x00" * 18  # an empty zip archive
     rows = [
         {"label": "Delivered", "value": "1,234,567", "change": "+3.1%", "tone": "good"},
-        {"label": "Complaint rate (FBL providers)", "value": "0.12%", "change": "+0.04 pp", "tone": "bad",
-         "note": "over the 0.1% line"},
+        {
+            "label": "Complaint rate (FBL providers)",
+            "value": "0.12%",
+            "change": "+0.04 pp",
+            "tone": "bad",
+            "note": "over the 0.1% line",
+        },
         ("Worst campaign", HOSTILE, "", BREAKOUT),
     ]
     alerts = [
@@ -367,14 +392,24 @@ BASE_ENV = {"DLVSTATS_SMTP_HOST": "smtp.example.com", "DLVSTATS_MAIL_FROM": "rep
 def test_from_env_defaults_security_and_port():
     s = SmtpSettings.from_env(dict(BASE_ENV))
     assert (s.security, s.port, s.verify_tls, s.user, s.password, s.ca_file) == (
-        "starttls", 587, True, None, None, None
+        "starttls",
+        587,
+        True,
+        None,
+        None,
+        None,
     )
     assert SmtpSettings.from_env({**BASE_ENV, "DLVSTATS_SMTP_SECURITY": "ssl"}).port == 465
     assert SmtpSettings.from_env({**BASE_ENV, "DLVSTATS_SMTP_SECURITY": "None"}).port == 25
     # An empty value is "unset": starttls, never plain text by accident.
     assert SmtpSettings.from_env({**BASE_ENV, "DLVSTATS_SMTP_SECURITY": ""}).security == "starttls"
     s = SmtpSettings.from_env(
-        {**BASE_ENV, "DLVSTATS_SMTP_PORT": "2525", "DLVSTATS_SMTP_USER": USER, "DLVSTATS_SMTP_PASSWORD": PASSWORD}
+        {
+            **BASE_ENV,
+            "DLVSTATS_SMTP_PORT": "2525",
+            "DLVSTATS_SMTP_USER": USER,
+            "DLVSTATS_SMTP_PASSWORD": PASSWORD,
+        }
     )
     assert (s.port, s.user, s.password) == (2525, USER, PASSWORD)
 
@@ -392,8 +427,10 @@ def test_from_env_defaults_security_and_port():
         ({**BASE_ENV, "DLVSTATS_SMTP_PASSWORD": PASSWORD}, "DLVSTATS_SMTP_USER"),
         ({**BASE_ENV, "DLVSTATS_SMTP_VERIFY": "maybe"}, "DLVSTATS_SMTP_VERIFY"),
         ({**BASE_ENV, "DLVSTATS_SMTP_CA_FILE": "/nonexistent/ca.pem"}, "DLVSTATS_SMTP_CA_FILE"),
-        ({**BASE_ENV, "DLVSTATS_SMTP_USER": USER, "DLVSTATS_SMTP_PASSWORD": "p\u00e4ss-" + PASSWORD},
-         "DLVSTATS_SMTP_PASSWORD"),
+        (
+            {**BASE_ENV, "DLVSTATS_SMTP_USER": USER, "DLVSTATS_SMTP_PASSWORD": "p\u00e4ss-" + PASSWORD},
+            "DLVSTATS_SMTP_PASSWORD",
+        ),
     ],
 )
 def test_from_env_refuses_bad_config_naming_the_variable(env, needle):
@@ -447,7 +484,20 @@ def test_summary_html_is_mail_client_safe_and_escaped():
     parser.feed(body)
     tags = [t for t, _ in parser.tags]
     # Only plain layout elements: no script, style, img, link, iframe, form, a, or event handlers.
-    assert set(tags) <= {"html", "head", "meta", "title", "body", "table", "tr", "td", "th", "b", "br", "span"}
+    assert set(tags) <= {
+        "html",
+        "head",
+        "meta",
+        "title",
+        "body",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "b",
+        "br",
+        "span",
+    }
     assert "table" in tags
     for _, attrs in parser.tags:
         assert not any(name.startswith("on") for name in attrs), attrs
@@ -458,12 +508,18 @@ def test_summary_html_is_mail_client_safe_and_escaped():
     assert "max-width:640px" in body
     assert "<style" not in body.lower() and "<script" not in body.lower()
     assert HOSTILE not in body and BREAKOUT not in body
-    assert body.count("&lt;img src=x onerror=alert(1)&gt;") == 5  # title x2 (<title> and heading), row, alert, note
+    assert (
+        body.count("&lt;img src=x onerror=alert(1)&gt;") == 5
+    )  # title x2 (<title> and heading), row, alert, note
     assert "ALERT:" in body and "NOTE:" in body  # levels are spelled out, not only coloured
     text = mail.render_summary_text(
         "Report", "2026-03", None, [("Delivered", "1,000", "+1%")], ["Listed"], ["immature"]
     )
-    assert "All accounts" in text and "ALERT: Listed" in text and "Delivered  1,000  (+1% vs previous month)" in text
+    assert (
+        "All accounts" in text
+        and "ALERT: Listed" in text
+        and "Delivered  1,000  (+1% vs previous month)" in text
+    )
 
 
 def test_render_refuses_malformed_rows():
@@ -480,6 +536,15 @@ def test_compose_structure_and_header_injection(tmp_path):
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Bcc"] is None
     assert parsed["To"] == ", ".join(TO)
+
+
+def test_compose_recipients():
+    msg = mail.compose("s", "<p>hi</p>", "hi", [], "a@example.net, b@example.org", FROM)
+    assert msg["To"] == "a@example.net, b@example.org"
+    with pytest.raises(ValueError, match="no recipient"):
+        mail.compose("s", "<p>hi</p>", "hi", [], [" "], FROM)
+    with pytest.raises(ValueError, match="not an e-mail address"):
+        mail.compose("s", "<p>hi</p>", "hi", [], ["nobody"], FROM)
 
 
 def test_compose_refuses_a_script_in_the_html_body():
@@ -551,7 +616,9 @@ def test_wrong_password_fails_once_clearly_and_never_leaks(tmp_path, smtp_server
         handler, tls_context=server_tls, require_starttls=True, authenticator=auth, auth_required=True
     )
     msg, _ = report_message(tmp_path)
-    settings = settings_for(server.port, "starttls", user=USER, password=WRONG_PASSWORD, ca_file=str(certs[0]))
+    settings = settings_for(
+        server.port, "starttls", user=USER, password=WRONG_PASSWORD, ca_file=str(certs[0])
+    )
     sleeps: list[float] = []
     with pytest.raises(MailSendError) as info:
         mail.send(msg, settings, retries=3, backoff_seconds=1.0, sleep=sleeps.append)

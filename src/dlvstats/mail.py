@@ -542,7 +542,7 @@ def compose(
     headline_html: str,
     text_body: str,
     attachments: Sequence[Attachment],
-    to: Sequence[str],
+    to: Sequence[str] | str,
     mail_from: str,
 ) -> EmailMessage:
     """Build the report message: multipart/mixed > [multipart/alternative > [text/plain, text/html],
@@ -552,6 +552,8 @@ def compose(
     ``.zip`` -> application/zip) or ``(filename, content bytes, "maintype/subtype")`` tuples. Attachments
     are base64-encoded, so long lines (plotly's embedded JavaScript) survive SMTP intact.
     """
+    if isinstance(to, str):  # "a@x, b@y" as given to --email; iterating it would yield characters
+        to = to.split(",")
     recipients = [a.strip() for a in to if a and a.strip()]
     if not recipients:
         raise ValueError("no recipient for the report e-mail")
@@ -576,7 +578,9 @@ def compose(
     for item in attachments:
         if isinstance(item, tuple):
             if len(item) != 3:
-                raise ValueError(f"attachment tuple must be (filename, bytes, mimetype), got {len(item)} items")
+                raise ValueError(
+                    f"attachment tuple must be (filename, bytes, mimetype), got {len(item)} items"
+                )
             filename, content, mimetype = item
             if not isinstance(content, bytes | bytearray):
                 raise TypeError(f"attachment {filename!r}: content must be bytes")
@@ -654,7 +658,7 @@ def _reply_text(exc: smtplib.SMTPResponseException) -> str:
     return f"{exc.smtp_code} {' '.join(text.split())}"
 
 
-def _classify(exc: BaseException, settings: SmtpSettings) -> _Failure:
+def _classify(exc: smtplib.SMTPException | OSError, settings: SmtpSettings) -> _Failure:
     """Turn an exception into a scrubbed description and whether retrying can help."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         reply = _reply_text(exc)
@@ -672,7 +676,9 @@ def _classify(exc: BaseException, settings: SmtpSettings) -> _Failure:
             for rcpt, (code, m) in exc.recipients.items()
         )
         transient = bool(codes) and all(400 <= c < 500 for c in codes)
-        return _Failure(f"the server refused every recipient: {replies}", codes[0] if codes else None, transient)
+        return _Failure(
+            f"the server refused every recipient: {replies}", codes[0] if codes else None, transient
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         text = str(exc)
         hint = ""
@@ -722,9 +728,7 @@ def _classify(exc: BaseException, settings: SmtpSettings) -> _Failure:
         return _Failure(f"cannot resolve SMTP host {settings.host!r}: {exc}", None, transient)
     if isinstance(exc, OSError):
         return _Failure(f"network error: {exc}", None, True)
-    if isinstance(exc, smtplib.SMTPException):
-        return _Failure(f"SMTP error: {exc}", None, False)
-    raise exc  # a programming error: let it surface unchanged
+    return _Failure(f"SMTP error: {exc}", None, False)
 
 
 def _tls_context(settings: SmtpSettings) -> ssl.SSLContext:
@@ -758,7 +762,9 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
     smtp.auth(mechanism, authobject)
 
 
-def _deliver(message: EmailMessage, settings: SmtpSettings, envelope_from: str) -> dict[str, tuple[int, bytes]]:
+def _deliver(
+    message: EmailMessage, settings: SmtpSettings, envelope_from: str
+) -> dict[str, tuple[int, bytes]]:
     if settings.security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout, context=_tls_context(settings)
@@ -821,7 +827,7 @@ def send(
         )
         try:
             refused = _deliver(message, settings, envelope_from)
-        except Exception as exc:  # classified below; anything unexpected is re-raised by _classify
+        except (smtplib.SMTPException, OSError) as exc:  # ssl errors and timeouts are OSErrors
             failure = _classify(exc, settings)
         else:
             if refused:

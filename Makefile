@@ -1,0 +1,75 @@
+# dlvstats — `make help` lists the targets. The README's quick start is `make demo` then `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB := data/dlvstats.duckdb
+DEMO := data/demo
+DEMO_MONTH := 2026-10
+DEMO_CONTACTS ?= 20000
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dlvstats needs Python 3.11 or newer (set PYTHON=python3.12 ...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (dlvstats)" >/dev/null
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.installed ## create .venv and install dlvstats with its test tools
+
+.PHONY: demo
+demo: install ## simulate an ESP's year, ingest it, render the last month's report (prints where everything is)
+	@if [ ! -f $(DEMO)/truth.json ]; then $(BIN)/dlvstats simulate --out $(DEMO) --contacts $(DEMO_CONTACTS) --seed 1; fi
+	rm -f $(DB) $(DB).wal
+	$(BIN)/dlvstats ingest $(DEMO)/drops/* --db $(DB)
+	$(BIN)/dlvstats info --db $(DB)
+	$(BIN)/dlvstats report --month $(DEMO_MONTH) --db $(DB) --out reports --force --allow-incomplete
+	@echo
+	@echo "Demo drops:     $(DEMO)/drops/  (latent truth: $(DEMO)/truth.json)"
+	@echo "Database:       $(DB)"
+	@echo "Report:         reports/$(DEMO_MONTH)/index.html"
+	@echo "Explore:        make lab"
+
+.PHONY: browser
+browser: ## make sure Debian's chromium is there for the rendered-report tests (installs it when root)
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "The report tests need Debian's chromium: run 'sudo apt-get install chromium' (or set DLVSTATS_CHROMIUM=/path/to/chromium) and run make test again." >&2; \
+	  exit 1; \
+	fi
+
+.PHONY: test
+test: install browser ## run the whole test suite (installs what it needs)
+	$(BIN)/python -m pytest -q
+	$(BIN)/lint-imports
+
+.PHONY: lab
+lab: install ## open JupyterLab on notebooks/ with the demo database
+	@test -f $(DB) || (echo "No $(DB) yet: run 'make demo' first." && exit 1)
+	cd notebooks && ../$(BIN)/jupyter lab
+
+.PHONY: bench
+bench: install ## benchmarks (not part of make test): throughput and peak memory
+	$(BIN)/python benchmarks/run.py --sends 1M
+
+.PHONY: lint
+lint: install ## ruff and the module-boundary contracts
+	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
+
+.PHONY: clean
+clean: ## remove the demo data, the database and rendered reports (keeps .venv)
+	rm -rf $(DEMO) $(DB) $(DB).wal reports/20*
+
+.PHONY: help
+help: ## this list
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'

@@ -1,0 +1,122 @@
+"""Shared pieces of every metric: read-only connections, periods, rates with intervals.
+
+Intervals respect repeated messages to the same person. Each metric's SQL aggregates first per
+recipient (y_i events of interest among n_i messages) and returns, for a rate named ``R``, the
+sums ``R__num`` = Σy_i, ``R__den`` = Σn_i, ``R__y2`` = Σy_i², ``R__yn`` = Σy_i·n_i, ``R__n2`` = Σn_i²
+and ``R__k`` = number of recipients. ``finish_rates`` turns them into ``R``, ``R_low``, ``R_high``:
+a Wilson score interval whose sample size is the effective size under the cluster-robust
+(linearised ratio-estimator) variance, so that a person mailed 40 times counts less than 40
+independent people. When every recipient has one message it is the plain Wilson interval.
+Only small, already-aggregated tables pass through pandas here.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dlvstats import db
+from dlvstats.config import MIN_CELL_DELIVERED
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open UTC period [start, end); a message belongs to the period of its sent_at."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def parse(cls, date_from, date_to) -> "Period":
+        start, end = _to_datetime(date_from), _to_datetime(date_to)
+        if end <= start:
+            raise ValueError(f"--to ({end:%Y-%m-%d}) must be after --from ({start:%Y-%m-%d}); --to is exclusive")
+        return cls(start, end)
+
+    @classmethod
+    def month(cls, month: str) -> "Period":
+        year, mon = (int(x) for x in month.split("-"))
+        end = datetime(year + (mon == 12), mon % 12 + 1, 1)
+        return cls(datetime(year, mon, 1), end)
+
+    def params(self) -> dict:
+        return {"date_from": self.start, "date_to": self.end}
+
+
+def _to_datetime(value) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    try:
+        return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD expected)") from exc
+
+
+@contextmanager
+def readonly(db_path: str | Path):
+    """A read-only connection held only while the metric runs (notebooks may stay open for hours)."""
+    con = db.connect(db_path, read_only=True)
+    try:
+        db.require_dlvstats_db(con, db_path)
+        yield con
+    finally:
+        con.close()
+
+
+def wilson(successes, n, z: float = Z95):
+    """Wilson score interval for arrays of successes out of n (n may be fractional)."""
+    successes = np.asarray(successes, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, successes / n, np.nan)
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+        low = np.clip(centre - half, 0, 1)
+        high = np.clip(centre + half, 0, 1)
+    return p, np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
+def cluster_rate(num, den, y2, yn, n2, k, z: float = Z95):
+    """Rate Σy/Σn with a cluster-robust Wilson interval (clusters = recipients)."""
+    num, den, y2, yn, n2, k = (np.asarray(a, dtype=float) for a in (num, den, y2, yn, n2, k))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(den > 0, num / den, np.nan)
+        resid_ss = np.maximum(y2 - 2 * r * yn + r**2 * n2, 0.0)
+        var = np.where(k > 1, resid_ss / den**2 * k / (k - 1), np.nan)
+        binomial_var = r * (1 - r) / den
+        # effective sample size: never more than the message count, never less than one per person
+        design = np.where((binomial_var > 0) & np.isfinite(var), var / binomial_var, 1.0)
+        n_eff = np.clip(den / np.maximum(design, 1e-12), np.minimum(k, den), den)
+        n_eff = np.where(np.isfinite(n_eff), n_eff, den)
+    _, low, high = wilson(r * n_eff, n_eff, z)
+    return r, low, high
+
+
+def finish_rates(df: pd.DataFrame, rates: list[str], min_delivered: int = MIN_CELL_DELIVERED,
+                 volume_column: str = "delivered") -> pd.DataFrame:
+    """Replace each rate's ``R__*`` sums by ``R``, ``R_low``, ``R_high``; add ``small_cell``."""
+    out = df.copy()
+    for rate in rates:
+        cols = [f"{rate}__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
+        if all(c in out.columns for c in cols):
+            r, low, high = cluster_rate(*(out[c].to_numpy(dtype=float) for c in cols))
+        else:  # one message per recipient: plain Wilson on num/den
+            r, low, high = wilson(out[f"{rate}__num"].to_numpy(float), out[f"{rate}__den"].to_numpy(float))
+            cols = [c for c in (f"{rate}__num", f"{rate}__den") if c in out.columns]
+        out[rate] = r
+        out[f"{rate}_low"] = low
+        out[f"{rate}_high"] = high
+        out = out.drop(columns=[c for c in cols if c in out.columns])
+    if volume_column in out.columns:
+        out["small_cell"] = out[volume_column].fillna(0) < min_delivered
+    return out
