@@ -55,11 +55,16 @@ ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
 )
 
 
-def _label(con, rules: RuleSet, scope_drop_id: int | None, apply: bool) -> None:
+def _label(con, rules: RuleSet, scope_drop_id: int | None, apply: bool,
+           scope_from=None, scope_to=None) -> None:
     params = rules.params()
-    db.run(con, "classify/scope", scope_drop_id=scope_drop_id)
-    db.run(con, "classify/clicks_actor", apply=apply, **params)
-    db.run(con, "classify/opens_actor", apply=apply, **params)
+    db.run(con, "classify/scope", scope_drop_id=scope_drop_id, scope_from=scope_from, scope_to=scope_to)
+    db.run(con, "classify/clicks_actor", **params)
+    if apply:
+        db.run(con, "classify/clicks_apply")
+    db.run(con, "classify/opens_actor", **params)
+    if apply:
+        db.run(con, "classify/opens_apply")
 
 
 def classify(con, rules: RuleSet = DEFAULT_RULES, only_drop_id: int | None = None) -> None:
@@ -72,9 +77,13 @@ def classify(con, rules: RuleSet = DEFAULT_RULES, only_drop_id: int | None = Non
     db.run(con, "relations/message_facts")
 
 
-def classify_preview(con, rules: RuleSet) -> None:
-    """Label every event under ``rules`` into temp tables __open_actor / __click_actor only."""
-    _label(con, rules, None, apply=False)
+def classify_preview(con, rules: RuleSet, date_from=None, date_to=None) -> None:
+    """Label events under ``rules`` into temp tables __open_actor / __click_actor only.
+
+    Nothing stored is changed, so this works on a read-only connection. With ``date_from`` and
+    ``date_to`` only the events of messages sent in [date_from, date_to) are labelled.
+    """
+    _label(con, rules, None, apply=False, scope_from=date_from, scope_to=date_to)
 
 
 def stored_rules(con) -> dict:

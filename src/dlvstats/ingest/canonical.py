@@ -170,8 +170,10 @@ def stage_csv(con, kind: str, path: Path, table: str, options: ReadOptions) -> t
             hint = " The file is not valid UTF-8: pass `--encoding latin-1` (or cp1252) if it comes from a French export."
         raise DropError(f"{path}: cannot read as CSV: {message}.{hint}") from exc
     errors = con.execute(
-        "SELECT e.line, e.error_type, e.error_message, e.csv_line FROM reject_errors e "
-        "JOIN reject_scans s USING (scan_id) WHERE s.file_path = $p ORDER BY e.line",
+        # DuckDB may report one error per surplus column of the same record: one row per line here
+        "SELECT e.line, arg_min(e.error_type, e.column_idx), arg_min(e.error_message, e.column_idx), "
+        "trim(arg_min(e.csv_line, e.column_idx), chr(10) || chr(13)) FROM reject_errors e "
+        "JOIN reject_scans s USING (scan_id) WHERE s.file_path = $p GROUP BY e.line ORDER BY e.line",
         {"p": str(path)},
     ).fetchall()
     con.execute("DELETE FROM reject_errors")

@@ -45,10 +45,3 @@ SELECT sc.event_key,
 FROM scoped AS sc
 LEFT JOIN bursts AS b USING (event_key)
 LEFT JOIN campaign_links AS cl USING (campaign_id);
-
-UPDATE clicks SET
-    actor = CASE WHEN a.actor_rule = 'human' THEN 'human' ELSE 'machine' END,
-    actor_rule = a.actor_rule,
-    is_unsubscribe_link = a.is_unsubscribe_link
-FROM __click_actor AS a
-WHERE clicks.event_key = a.event_key AND $apply;

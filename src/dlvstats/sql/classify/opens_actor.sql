@@ -29,9 +29,3 @@ SELECT o.event_key,
 FROM opens AS o
 SEMI JOIN __scope USING (message_id)
 LEFT JOIN sends AS s USING (message_id);
-
-UPDATE opens SET
-    actor = CASE WHEN a.actor_rule IN ('human', 'image_proxy') THEN 'human' ELSE 'machine' END,
-    actor_rule = a.actor_rule
-FROM __open_actor AS a
-WHERE opens.event_key = a.event_key AND $apply;

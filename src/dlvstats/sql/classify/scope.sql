@@ -1,7 +1,15 @@
 -- The messages whose opens and clicks are (re)classified: every message when $scope_drop_id is
 -- NULL, else those touched by that drop (new opens, clicks, or a send whose delivery time changed).
+-- When $scope_from/$scope_to are given (previews for the sensitivity table), only messages sent in
+-- [$scope_from, $scope_to) are kept, so a preview costs what the period costs.
 -- Grain: one row per message_id.
 CREATE OR REPLACE TEMP TABLE __scope AS
-SELECT message_id FROM clicks WHERE $scope_drop_id IS NULL OR drop_id = $scope_drop_id
-UNION SELECT message_id FROM opens WHERE $scope_drop_id IS NULL OR drop_id = $scope_drop_id
-UNION SELECT message_id FROM sends WHERE $scope_drop_id IS NOT NULL AND drop_id = $scope_drop_id;
+WITH touched AS (
+    SELECT message_id FROM clicks WHERE $scope_drop_id IS NULL OR drop_id = $scope_drop_id
+    UNION SELECT message_id FROM opens WHERE $scope_drop_id IS NULL OR drop_id = $scope_drop_id
+    UNION SELECT message_id FROM sends WHERE $scope_drop_id IS NOT NULL AND drop_id = $scope_drop_id
+)
+SELECT message_id FROM touched
+WHERE $scope_from IS NULL
+   OR message_id IN (SELECT message_id FROM sends
+                     WHERE sent_at >= $scope_from AND sent_at < $scope_to);
