@@ -109,7 +109,7 @@ rates AS (
 counts AS (
     SELECT dimension, dimension_value, period_start,
            CASE $grain
-               WHEN 'day' THEN least(period_start + INTERVAL 1 DAY, $date_to)
+               WHEN 'day' THEN least(date_trunc('day', period_start) + INTERVAL 1 DAY, $date_to)
                WHEN 'week' THEN least(date_trunc('week', period_start) + INTERVAL 7 DAY, $date_to)
                WHEN 'month' THEN least(date_trunc('month', period_start) + INTERVAL 1 MONTH, $date_to)
                ELSE CAST($date_to AS TIMESTAMP)

@@ -1,0 +1,132 @@
+-- engagement_aggregate: the engagement table of __eng_msg (engagement_base.sql), grouped by the
+-- dimensions switched on ($by_age -> age_years; $by_lower_bound -> age_is_lower_bound; $by_source ->
+-- acquisition_source; $by_recency -> recency, recency_order; $by_cohort -> signup_cohort,
+-- months_since_signup). A dimension switched off is NULL in every row (dropped by the caller).
+-- Grain: one row per combination of the dimensions switched on.
+-- Parameters: the $by_* switches; $read_weight_var MAP(provider -> variance of read_weight), key '*'
+-- for the default, used for the interval of est_read_rate.
+-- Public columns (numerator / denominator), all counted in messages:
+--   sends                  messages sent in the period;
+--   delivered              messages with status delivered;
+--   hard_bounce_rate       hard-bounced messages / sends;
+--   open_rate              delivered messages with any recorded open (human or machine) / delivered;
+--   human_open_rate        delivered messages with a human open / delivered;
+--   click_rate             delivered messages with a human click on a link other than unsubscribe or
+--                          preferences ("human clickers") / delivered;
+--   complaint_rate         delivered messages that drew a spam complaint / delivered;
+--   unsubscribe_rate       delivered messages whose campaign the person left by themselves (source
+--                          link, user or none; never moved, complaint or bounce) / delivered;
+--   measured_open_rate     delivered messages without a machine open that have a human open /
+--                          delivered messages without a machine open (measurable_delivered);
+--   est_read_rate          estimated readers / measurable_delivered, where estimated readers =
+--                          sum over providers p of human openers of p (among messages without a
+--                          machine open) / (1 - image_blocked_share of p pooled over the period,
+--                          from hidden-images): readers whose images were blocked included;
+--   image_blocked_share    (this cell's own share, for display only; est_read_rate never uses it)
+--                          human clickers without a human open / human clickers, among messages
+--                          without a machine open;
+--   age_is_lower_bound_share  sends whose age rests only on an import / re-registration / first-send
+--                          date (the address may be older) / sends.
+-- Intervals: every rate also gets R__num, R__den, R__y2, R__yn, R__n2, R__k sums over recipients
+-- (clusters) for metrics.common.finish_rates; est_read_rate_wvar_term = sum over providers of
+-- (human openers of p)^2 * variance(read_weight of p), the part of its variance due to the pooled shares.
+
+WITH keyed AS (
+    SELECT CASE WHEN $by_age THEN age_years END AS age_years,
+           CASE WHEN $by_lower_bound THEN age_is_lower_bound END AS age_is_lower_bound,
+           CASE WHEN $by_source THEN acquisition_source END AS acquisition_source,
+           CASE WHEN $by_recency THEN recency END AS recency,
+           CASE WHEN $by_recency THEN recency_order END AS recency_order,
+           CASE WHEN $by_cohort THEN signup_cohort END AS signup_cohort,
+           CASE WHEN $by_cohort THEN months_since_signup END AS months_since_signup,
+           provider, recipient, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
+           has_human_open, has_human_click, has_complaint, has_unsubscribe, is_measurable,
+           measurable_human_open, measurable_human_click, measurable_click_without_open, read_weight
+    FROM __eng_msg
+),
+per_person AS (
+    SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider, recipient,
+           count(*) AS n_sent,
+           count(*) FILTER (is_delivered) AS n_delivered,
+           count(*) FILTER (is_measurable) AS n_measurable,
+           count(*) FILTER (lower_bound) AS n_lower_bound,
+           count(*) FILTER (is_hard_bounce) AS y_hard_bounce,
+           count(*) FILTER (has_open) AS y_open,
+           count(*) FILTER (has_human_open) AS y_human_open,
+           count(*) FILTER (has_human_click) AS y_human_click,
+           count(*) FILTER (has_complaint) AS y_complaint,
+           count(*) FILTER (has_unsubscribe) AS y_unsubscribe,
+           count(*) FILTER (measurable_human_open) AS y_measurable_human_open,
+           count(*) FILTER (measurable_human_click) AS y_measurable_human_click,
+           count(*) FILTER (measurable_click_without_open) AS y_measurable_click_without_open,
+           coalesce(sum(read_weight) FILTER (measurable_human_open), 0) AS y_read
+    FROM keyed
+    GROUP BY ALL
+),
+per_provider AS (
+    SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider,
+           sum(n_sent) AS n_sent, sum(n_delivered) AS n_delivered, sum(n_measurable) AS n_measurable,
+           sum(n_lower_bound) AS n_lower_bound,
+           sum(n_sent * n_sent) AS n_sent_sq, sum(n_delivered * n_delivered) AS n_delivered_sq,
+           sum(n_measurable * n_measurable) AS n_measurable_sq,
+           count(*) FILTER (n_sent > 0) AS k_n_sent, count(*) FILTER (n_delivered > 0) AS k_n_delivered,
+           count(*) FILTER (n_measurable > 0) AS k_n_measurable,
+           sum(y_measurable_human_click) AS measurable_human_clickers,
+           sum(y_measurable_click_without_open) AS measurable_clickers_without_open,
+           sum(y_hard_bounce) AS hard_bounce_rate__num, sum(y_hard_bounce * y_hard_bounce) AS hard_bounce_rate__y2, sum(y_hard_bounce * n_sent) AS hard_bounce_rate__yn,
+           sum(y_open) AS open_rate__num, sum(y_open * y_open) AS open_rate__y2, sum(y_open * n_delivered) AS open_rate__yn,
+           sum(y_human_open) AS human_open_rate__num, sum(y_human_open * y_human_open) AS human_open_rate__y2, sum(y_human_open * n_delivered) AS human_open_rate__yn,
+           sum(y_human_click) AS click_rate__num, sum(y_human_click * y_human_click) AS click_rate__y2, sum(y_human_click * n_delivered) AS click_rate__yn,
+           sum(y_complaint) AS complaint_rate__num, sum(y_complaint * y_complaint) AS complaint_rate__y2, sum(y_complaint * n_delivered) AS complaint_rate__yn,
+           sum(y_unsubscribe) AS unsubscribe_rate__num, sum(y_unsubscribe * y_unsubscribe) AS unsubscribe_rate__y2, sum(y_unsubscribe * n_delivered) AS unsubscribe_rate__yn,
+           sum(y_measurable_human_open) AS measured_open_rate__num, sum(y_measurable_human_open * y_measurable_human_open) AS measured_open_rate__y2, sum(y_measurable_human_open * n_measurable) AS measured_open_rate__yn,
+           sum(y_read) AS est_read_rate__num, sum(y_read * y_read) AS est_read_rate__y2, sum(y_read * n_measurable) AS est_read_rate__yn,
+           sum(y_measurable_click_without_open) AS image_blocked_share__num,
+           sum(y_measurable_click_without_open * y_measurable_click_without_open) AS image_blocked_share__y2,
+           sum(y_measurable_click_without_open * y_measurable_human_click) AS image_blocked_share__yn,
+           sum(y_measurable_human_click * y_measurable_human_click) AS n_clickers_sq,
+           count(*) FILTER (y_measurable_human_click > 0) AS k_n_clickers,
+           coalesce(sum(y_measurable_human_open), 0)::DOUBLE ^ 2
+               * coalesce($read_weight_var[provider], $read_weight_var['*']) AS wvar_term
+    FROM per_person
+    GROUP BY ALL
+)
+SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup,
+       sum(n_sent) AS sends,
+       sum(n_delivered) AS delivered,
+       sum(hard_bounce_rate__num) AS hard_bounces,
+       sum(open_rate__num) AS openers,
+       sum(human_open_rate__num) AS human_openers,
+       sum(click_rate__num) AS human_clickers,
+       sum(complaint_rate__num) AS complaints,
+       sum(unsubscribe_rate__num) AS unsubscribes,
+       sum(n_measurable) AS measurable_delivered,
+       sum(measured_open_rate__num) AS measurable_human_openers,
+       sum(measurable_human_clickers) AS measurable_human_clickers,
+       sum(measurable_clickers_without_open) AS measurable_clickers_without_open,
+       sum(est_read_rate__num) AS est_readers,
+       sum(n_lower_bound) / sum(n_sent) AS age_is_lower_bound_share,
+       sum(hard_bounce_rate__num) AS hard_bounce_rate__num, sum(n_sent) AS hard_bounce_rate__den, sum(hard_bounce_rate__y2) AS hard_bounce_rate__y2, sum(hard_bounce_rate__yn) AS hard_bounce_rate__yn,
+       sum(n_sent_sq) AS hard_bounce_rate__n2, sum(k_n_sent) AS hard_bounce_rate__k,
+       sum(open_rate__num) AS open_rate__num, sum(n_delivered) AS open_rate__den, sum(open_rate__y2) AS open_rate__y2, sum(open_rate__yn) AS open_rate__yn,
+       sum(n_delivered_sq) AS open_rate__n2, sum(k_n_delivered) AS open_rate__k,
+       sum(human_open_rate__num) AS human_open_rate__num, sum(n_delivered) AS human_open_rate__den, sum(human_open_rate__y2) AS human_open_rate__y2, sum(human_open_rate__yn) AS human_open_rate__yn,
+       sum(n_delivered_sq) AS human_open_rate__n2, sum(k_n_delivered) AS human_open_rate__k,
+       sum(click_rate__num) AS click_rate__num, sum(n_delivered) AS click_rate__den, sum(click_rate__y2) AS click_rate__y2, sum(click_rate__yn) AS click_rate__yn,
+       sum(n_delivered_sq) AS click_rate__n2, sum(k_n_delivered) AS click_rate__k,
+       sum(complaint_rate__num) AS complaint_rate__num, sum(n_delivered) AS complaint_rate__den, sum(complaint_rate__y2) AS complaint_rate__y2, sum(complaint_rate__yn) AS complaint_rate__yn,
+       sum(n_delivered_sq) AS complaint_rate__n2, sum(k_n_delivered) AS complaint_rate__k,
+       sum(unsubscribe_rate__num) AS unsubscribe_rate__num, sum(n_delivered) AS unsubscribe_rate__den, sum(unsubscribe_rate__y2) AS unsubscribe_rate__y2, sum(unsubscribe_rate__yn) AS unsubscribe_rate__yn,
+       sum(n_delivered_sq) AS unsubscribe_rate__n2, sum(k_n_delivered) AS unsubscribe_rate__k,
+       sum(measured_open_rate__num) AS measured_open_rate__num, sum(n_measurable) AS measured_open_rate__den, sum(measured_open_rate__y2) AS measured_open_rate__y2, sum(measured_open_rate__yn) AS measured_open_rate__yn,
+       sum(n_measurable_sq) AS measured_open_rate__n2, sum(k_n_measurable) AS measured_open_rate__k,
+       sum(est_read_rate__num) AS est_read_rate__num, sum(n_measurable) AS est_read_rate__den, sum(est_read_rate__y2) AS est_read_rate__y2, sum(est_read_rate__yn) AS est_read_rate__yn,
+       sum(n_measurable_sq) AS est_read_rate__n2, sum(k_n_measurable) AS est_read_rate__k,
+       sum(image_blocked_share__num) AS image_blocked_share__num,
+       sum(measurable_human_clickers) AS image_blocked_share__den,
+       sum(image_blocked_share__y2) AS image_blocked_share__y2, sum(image_blocked_share__yn) AS image_blocked_share__yn,
+       sum(n_clickers_sq) AS image_blocked_share__n2, sum(k_n_clickers) AS image_blocked_share__k,
+       sum(wvar_term) AS est_read_rate_wvar_term
+FROM per_provider
+GROUP BY ALL
+ORDER BY ALL;
