@@ -26,11 +26,18 @@ class RuleSet:
     mpp_user_agent: str = "Mozilla/5.0"
     #: Also call an open machine when it comes from Apple's 17.0.0.0/8 (supporting evidence only).
     mpp_by_ip: bool = False
-    #: A click this soon after delivery is a link scanner (security gateway).
+    #: A click this soon after delivery is a link scanner (security gateway) ...
     scanner_seconds: int = 120
+    #: ... when, within burst_seconds of it, the message got clicks on at least this many distinct
+    #: links: gateways follow every link (unsubscribe included) at once, while a person reading a
+    #: message the minute it arrives clicks one. 1 = timing alone.
+    scanner_min_links: int = 2
     #: Clicks on this many distinct links of a message within burst_seconds are a (re-)scan.
     burst_links: int = 3
     burst_seconds: int = 10
+    #: A scanner's image fetch: an open of a scanned message within scanner_seconds of delivery, from
+    #: the IP of one of the message's scanner clicks (any IP when False, or when an IP is missing).
+    scanner_prefetch_same_ip: bool = True
     #: Provider image proxies: human opens relayed by Gmail / Yahoo.
     proxy_pattern: str = r"GoogleImageProxy|YahooMailProxy|ggpht\.com"
     #: Unsubscribe and preference links are never engagement.
@@ -49,6 +56,7 @@ ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
     DEFAULT_RULES,
     replace(DEFAULT_RULES, name="scanner window 30 s", scanner_seconds=30),
     replace(DEFAULT_RULES, name="scanner window 10 min", scanner_seconds=600),
+    replace(DEFAULT_RULES, name="scanner by timing alone", scanner_min_links=1, scanner_prefetch_same_ip=False),
     replace(DEFAULT_RULES, name="no burst rule", burst_links=10_000),
     replace(DEFAULT_RULES, name="ignore vendor flags", trust_vendor_flag=False),
     replace(DEFAULT_RULES, name="MPP also by Apple IP", mpp_by_ip=True),

@@ -116,8 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="input_format", default="canonical",
                    help="input format: canonical (default), or an ESP/MTA format (ses, sendgrid, mailgun, "
                    "postmark, pmta, arf, postfix, auto)")
-    p.add_argument("--delimiter", default=",", help="CSV field separator (default ','; ';' for many French exports)")
-    p.add_argument("--encoding", default="utf-8", help="text encoding of CSV files (default utf-8; latin-1, cp1252)")
+    p.add_argument("--delimiter", default=None,
+                   help="CSV field separator (default: detected from each file's header when unambiguous, "
+                   "else ','; ';' for many French exports). See docs/input-files.md")
+    p.add_argument("--encoding", default=None,
+                   help="text encoding of CSV files (default: UTF-8, or Latin-1/Windows-1252 when a file is "
+                   "not valid UTF-8, said in the summary; e.g. utf-8, latin-1, cp1252, utf-16)")
+    p.add_argument("--date-format", default=None, metavar="PATTERN",
+                   help="strptime pattern of timestamps that are not ISO 8601, e.g. '%%d/%%m/%%Y %%H:%%M' for "
+                   "27/11/2026 14:03 (default: ISO 8601, or day/month order detected when unambiguous)")
+    p.add_argument("--decimal-comma", action="store_true", default=None,
+                   help="accept decimal commas (12,50) in amount; on by default for files not separated by ','")
+    p.add_argument("--pseudonymize", action="store_true",
+                   help="replace each recipient address by a keyed pseudonym (HMAC-SHA256 with "
+                   "$DLVSTATS_PSEUDONYM_KEY), keeping the domain; see docs/privacy.md")
     p.add_argument("--account", help="account_id for adapters' rows that name none")
     p.add_argument("--campaign", help="campaign_id for adapters' rows that name none")
 
@@ -144,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "propose gmail/microsoft entries")
     p.add_argument("--apply-mx", action="store_true", help="with --mx: store the proposals")
     p.add_argument("--top", type=int, default=200, help="with --mx: how many 'other' domains to look up")
+
+    p = sub.add_parser(
+        "forget", help="erase one recipient from every table and rewrite the file (GDPR erasure)",
+        description="Remove every row about one recipient (sends, their opens, clicks and complaints, "
+        "subscriptions, orders, rejected rows that quote the address, derived tables), erase the address "
+        "from any other text, then rewrite the database into a fresh file so the old blocks are gone, and "
+        "say what was removed. In a pseudonymised database, DLVSTATS_PSEUDONYM_KEY must be set. "
+        "See docs/privacy.md.",
+        epilog="Exit codes: 0 done (also when nothing matched), 4 database busy, 1 failure.",
+    )
+    p.add_argument("address", metavar="ADDRESS", help="the recipient's e-mail address")
+    _add_db(p)
+    p.add_argument("--dry-run", action="store_true", help="say what would be removed; change nothing")
 
     p = sub.add_parser("migrate", help="upgrade an older database file to this version's schema")
     _add_db(p)
@@ -173,6 +198,7 @@ def _configure_logging(verbose: bool) -> None:
 
 def cmd_ingest(args) -> int:
     from dlvstats.ingest import DropError, IngestRefused, ReadOptions, ingest_paths
+    from dlvstats.privacy import PrivacyError, RecipientModeError
 
     db_path = args.db or _default_db()
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -180,10 +206,14 @@ def cmd_ingest(args) -> int:
     try:
         summary = ingest_paths(
             db_path, args.paths, on_error=args.on_error, timezone_name=args.timezone,
-            read_options=ReadOptions(delimiter=args.delimiter, encoding=args.encoding),
+            read_options=ReadOptions(
+                delimiter=args.delimiter, encoding=args.encoding, date_format=args.date_format,
+                decimal_comma=args.decimal_comma,
+            ),
+            pseudonymize=args.pseudonymize,
             input_format=args.input_format, progress=progress,
         )
-    except (IngestRefused, DropError) as exc:
+    except (IngestRefused, DropError, RecipientModeError, PrivacyError) as exc:
         print(f"dlvstats ingest: {exc}", file=sys.stderr)
         print(f"The database {db_path} is unchanged.", file=sys.stderr)
         return EXIT_REFUSED
@@ -265,6 +295,38 @@ def cmd_simulate(args) -> int:
     return simulate.main_from_args(args) or EXIT_OK
 
 
+def cmd_forget(args) -> int:
+    from dlvstats import privacy
+
+    db_path = args.db or _default_db()
+    try:
+        report = privacy.forget(db_path, args.address, dry_run=args.dry_run)
+    except privacy.PrivacyError as exc:
+        print(f"dlvstats forget: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(format_forget(report, db_path))
+    return EXIT_OK
+
+
+def format_forget(report, db_path) -> str:
+    who = report.address if report.mode == "plain" else f"{report.address} (pseudonym {report.target})"
+    verb = "would remove" if report.dry_run else "removed"
+    lines = [f"{'Dry run: ' if report.dry_run else ''}{who} in {db_path} ({report.mode} recipients)"]
+    if not report.removed and not report.erased_mentions:
+        lines.append("  nothing about this recipient was found.")
+    for table, n in sorted(report.removed.items()):
+        lines.append(f"  {verb} {n:>10,} row(s) from {table}")
+    for column, n in sorted(report.erased_mentions.items()):
+        lines.append(f"  {'would erase' if report.dry_run else 'erased'} the address in {n:,} row(s) of {column}")
+    if report.rewritten:
+        lines.append(
+            f"Rewrote the database into a fresh file ({report.size_before:,} -> {report.size_after:,} bytes): "
+            "the deleted rows' old blocks are gone, and the address's bytes were checked absent from it."
+        )
+        lines.append("Backups, copies and exported reports made before today are not touched: erase them too.")
+    return "\n".join(lines)
+
+
 def cmd_migrate(args) -> int:
     from dlvstats import db
 
@@ -295,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         "classify": cmd_classify,
         "providers": cmd_providers,
         "migrate": cmd_migrate,
+        "forget": cmd_forget,
         "simulate": cmd_simulate,
     }
     try:

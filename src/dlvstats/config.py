@@ -60,3 +60,18 @@ class Settings:
 
 def settings() -> Settings:
     return Settings.from_env()
+
+
+def pause_point(stage: str) -> None:
+    """Test hook for the crash-safety tests: with ``DLVSTATS_TEST_PAUSE_AT=<stage>[,<stage>...]``
+    the process announces ``DLVSTATS-PAUSED-AT <stage>`` on stderr and sleeps there
+    (``DLVSTATS_TEST_PAUSE_SECONDS``, default 3600), so a test can SIGKILL it at a precise point.
+    Does nothing otherwise. Stages of an ingest: staged, converted, merged, committing, committed."""
+    wanted = os.environ.get("DLVSTATS_TEST_PAUSE_AT")
+    if not wanted or stage not in wanted.split(","):
+        return
+    import sys
+    import time
+
+    print(f"DLVSTATS-PAUSED-AT {stage} pid={os.getpid()}", file=sys.stderr, flush=True)
+    time.sleep(float(os.environ.get("DLVSTATS_TEST_PAUSE_SECONDS", "3600")))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlvstats import db
+from dlvstats import db, privacy
+from dlvstats.config import pause_point
 from dlvstats.ingest.canonical import DropError, ReadOptions, stage_drop
 from dlvstats.ingest.core import IngestRefused, IngestSummary, load
 
@@ -24,41 +25,56 @@ def ingest_paths(
     input_format: str = "canonical",
     progress=None,
     classify: bool = True,
+    adapter_options: dict | None = None,
+    pseudonymize: bool = False,
 ) -> IngestSummary:
     """Load one or more drops as one atomic ingest into the database at ``db_path``.
 
     The database is created (and migrated) if needed. Either every good row lands, or nothing
     changes. After the load the human/machine classification of new events is rebuilt.
+    ``adapter_options`` (ESP/MTA formats only) are keyword arguments of
+    ``dlvstats.ingest.adapters.stage_format``: ``account_id``, ``campaign_id``, ``list_id``, ``tags``...
+    ``pseudonymize`` replaces recipients by keyed pseudonyms (key: ``DLVSTATS_PSEUDONYM_KEY``;
+    see ``dlvstats.privacy``).
     """
     read_options = read_options or ReadOptions()
+    pseudonymizer = privacy.Pseudonymizer.from_settings() if pseudonymize else None
     con = db.connect(db_path)
     try:
         db.migrate(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            staged, structural = [], {}
+            staged, structural, notes = [], {}, []
             for path in paths:
                 if input_format == "canonical":
                     items, errors = stage_drop(con, Path(path), read_options, len(staged), progress)
                 else:
                     from dlvstats.ingest.adapters import stage_format
 
-                    items, errors = stage_format(con, input_format, Path(path), len(staged), progress)
+                    result = stage_format(
+                        con, input_format, Path(path), len(staged), progress, read_options=read_options,
+                        **(adapter_options or {}),
+                    )
+                    items, errors = result
+                    notes.extend(result.notes)
                 staged.extend(items)
                 structural.update(errors)
+            pause_point("staged")
             summary = load(
                 con, staged, structural, on_error=on_error, timezone_name=timezone_name,
                 paths=[str(p) for p in paths], input_format=input_format, read_options=read_options,
-                progress=progress, in_transaction=True,
+                progress=progress, notes=notes, in_transaction=True, pseudonymizer=pseudonymizer,
             )
             if classify:
                 from dlvstats import classify as classify_module
 
                 classify_module.classify(con, only_drop_id=summary.drop_id)
+            pause_point("committing")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        pause_point("committed")
         return summary
     finally:
         con.close()

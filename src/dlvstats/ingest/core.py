@@ -16,8 +16,9 @@ from datetime import datetime, timezone
 
 import duckdb
 
-from dlvstats import db
-from dlvstats.ingest.canonical import ReadOptions, Staged, physical_lines
+from dlvstats import db, privacy
+from dlvstats.config import pause_point
+from dlvstats.ingest.canonical import DropError, ReadOptions, Staged, physical_lines
 from dlvstats.ingest.schema import KINDS, EVENT_KEY_PARTS, SETTLED_STATUSES
 
 #: How many bad rows a refusal lists (the total is always given).
@@ -94,14 +95,31 @@ class IngestRefused(ValueError):
 # SQL generation from the schema (identifiers from the fixed schema only)
 
 
-def _converted(col) -> str:
+#: Free-text columns that may quote a recipient's address (pseudonymised mode redacts them).
+_FREE_TEXT_COLUMNS = {"sends": ["bounce_reason"], "clicks": ["url"]}
+
+#: A decimal written with a comma: '12,50', '-3,5', '1 234,50' (space/NBSP groups), '1.234,50'.
+#: A value with only a dot ('12.50', '1.234') keeps the dot as the decimal mark.
+_DECIMAL_COMMA = (
+    "[+-]?[0-9]+,[0-9]+|[+-]?[0-9]{1,3}([ \u00a0\u202f][0-9]{3})+(,[0-9]+)?|[+-]?[0-9]{1,3}(\\.[0-9]{3})+,[0-9]+"
+)
+
+
+def _converted(col, fmt_param: str | None = None, decimal_comma: bool = False) -> str:
+    """The SQL converting a staged VARCHAR column. ``fmt_param`` names a prepared parameter holding
+    strptime patterns (VARCHAR[]) for timestamps that are not ISO 8601; ``decimal_comma`` accepts
+    '12,50' in decimal columns. Identifiers come from the fixed schema only."""
     v = f'NULLIF(trim("{col.name}"), \'\')'
     if col.type == "timestamp":
         # A timestamp with Z or an offset keeps it; a naive one is read in the session TimeZone
-        # (the drop's --timezone). Pure numbers (epoch seconds) are refused by the spec.
+        # (the drop's --timezone). Pure numbers (epoch seconds) are refused by the spec. With a
+        # date format, ISO 8601 is tried first, then the format(s).
+        parsed = f"try_cast({v} AS TIMESTAMPTZ)"
+        if fmt_param:
+            parsed = f"coalesce({parsed}, try_strptime({v}, ${fmt_param}::VARCHAR[])::TIMESTAMPTZ)"
         return (
             f"CASE WHEN regexp_full_match({v}, '[0-9]+(\\.[0-9]+)?') THEN NULL "
-            f"ELSE timezone('UTC', try_cast({v} AS TIMESTAMPTZ)) END"
+            f"ELSE timezone('UTC', {parsed}) END"
         )
     if col.type == "boolean":
         return (
@@ -111,6 +129,12 @@ def _converted(col) -> str:
     if col.type == "integer":
         return f"try_cast({v} AS INTEGER)"
     if col.type == "decimal":
+        if decimal_comma:
+            return (
+                f"try_cast(CASE WHEN regexp_full_match({v}, '{_DECIMAL_COMMA}') THEN "
+                f"replace(regexp_replace({v}, '[ .\u00a0\u202f]', '', 'g'), ',', '.') ELSE {v} END "
+                f"AS DECIMAL(18, 4))"
+            )
         return f"try_cast({v} AS DECIMAL(18, 4))"
     if col.type == "recipient":
         return f"CASE WHEN regexp_full_match(lower({v}), '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') THEN lower({v}) END"
@@ -120,15 +144,24 @@ def _converted(col) -> str:
 
 
 _TYPE_WORDS = {
-    "timestamp": "an ISO 8601 timestamp (epoch numbers are not accepted)",
+    "timestamp": "an ISO 8601 timestamp (epoch numbers are not accepted; for layouts like "
+    "27/11/2026 14:03 pass --date-format)",
     "boolean": "true/false",
     "integer": "a whole number",
-    "decimal": "a decimal number with a dot",
+    "decimal": "a decimal number with a dot (for 12,50 pass --decimal-comma)",
     "recipient": "an e-mail address",
 }
 
 
-def _reason_parts(kind: str) -> list[str]:
+def _type_words(col, fmt_param, decimal_comma) -> str | None:
+    if col.type == "timestamp" and fmt_param:
+        return "an ISO 8601 timestamp or a date in the --date-format layout"
+    if col.type == "decimal" and decimal_comma:
+        return "a decimal number (12.50 or 12,50)"
+    return _TYPE_WORDS.get(col.type)
+
+
+def _reason_parts(kind: str, fmt_param: str | None = None, decimal_comma: bool = False) -> list[str]:
     spec = KINDS[kind]
     parts = ["__error"]
     for col in spec.columns:
@@ -136,11 +169,11 @@ def _reason_parts(kind: str) -> list[str]:
         if col.required:
             parts.append(f"CASE WHEN {v} IS NULL THEN 'missing required value for {col.name}' END")
         expected = (
-            f"one of {', '.join(col.enum)}" if col.enum else _TYPE_WORDS.get(col.type)
+            f"one of {', '.join(col.enum)}" if col.enum else _type_words(col, fmt_param, decimal_comma)
         )
         if expected:
             parts.append(
-                f"CASE WHEN {v} IS NOT NULL AND ({_converted(col)}) IS NULL THEN "
+                f"CASE WHEN {v} IS NOT NULL AND ({_converted(col, fmt_param, decimal_comma)}) IS NULL THEN "
                 f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is not {expected}' END"
             )
     if spec.one_of:
@@ -154,10 +187,10 @@ def _reason_parts(kind: str) -> list[str]:
     return parts
 
 
-def _conversion_sql(kind: str, staged_table: str) -> str:
+def _conversion_sql(kind: str, staged_table: str, fmt_param: str | None = None, decimal_comma: bool = False) -> str:
     spec = KINDS[kind]
-    cols = ", ".join(f'{_converted(c)} AS "{c.name}"' for c in spec.columns)
-    reason = f"NULLIF(concat_ws('; ', {', '.join(_reason_parts(kind))}), '')"
+    cols = ", ".join(f'{_converted(c, fmt_param, decimal_comma)} AS "{c.name}"' for c in spec.columns)
+    reason = f"NULLIF(concat_ws('; ', {', '.join(_reason_parts(kind, fmt_param, decimal_comma))}), '')"
     return f"SELECT {cols}, __file, __line, __raw, {reason} AS __reason FROM {staged_table}"
 
 
@@ -208,21 +241,30 @@ def load(
     notes: list[str] | None = None,
     drop_id: int | None = None,
     in_transaction: bool = False,
+    pseudonymizer: privacy.Pseudonymizer | None = None,
 ) -> IngestSummary:
     """Validate, convert, deduplicate and merge staged tables; one transaction.
 
     ``in_transaction`` means the caller already opened the transaction (the staging step ran in
-    it) and will commit or roll back; otherwise this function does both.
+    it) and will commit or roll back; otherwise this function does both. With a
+    ``pseudonymizer``, recipients (and addresses quoted in free text and rejected rows) are
+    replaced by keyed pseudonyms before anything is written; the database's recipient mode is
+    checked either way (``privacy.RecipientModeError`` when plain and pseudonymised would mix).
     """
     if on_error not in ("refuse", "quarantine"):
         raise ValueError("on_error must be 'refuse' or 'quarantine'")
     read_options = read_options or ReadOptions()
+    known = con.execute(
+        "SELECT count(*) FROM pg_timezone_names() WHERE lower(name) = lower($tz)", {"tz": timezone_name}
+    ).fetchone()[0]
+    if not known:
+        raise DropError(f"--timezone {timezone_name!r} is not a time zone name (e.g. UTC, Europe/Paris)")
     if not in_transaction:
         con.execute("BEGIN TRANSACTION")
     try:
         summary = _load_in_transaction(
             con, staged, structural_errors, on_error, timezone_name, paths or [], input_format,
-            read_options, progress, notes or [], drop_id,
+            read_options, progress, notes or [], drop_id, pseudonymizer,
         )
         if not in_transaction:
             con.execute("COMMIT")
@@ -232,14 +274,19 @@ def load(
             con.execute("ROLLBACK")
         raise
     finally:
-        con.execute("SET TimeZone = 'UTC'")
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+        except duckdb.Error:  # the transaction was aborted by the error being raised: the caller rolls back
+            pass
 
 
 def _load_in_transaction(
     con, staged, structural_errors, on_error, timezone_name, paths, input_format, read_options,
-    progress, notes, drop_id,
+    progress, notes, drop_id, pseudonymizer=None,
 ) -> IngestSummary:
+    privacy.ensure_recipient_mode(con, pseudonymizer)
     drop_id = drop_id or next_drop_id(con)
+    notes = list(notes) + [n for item in staged for n in item.notes if n not in notes]
     counts: dict[str, KindCount] = {}
     for item in staged:
         c = counts.setdefault(item.kind, KindCount())
@@ -251,9 +298,31 @@ def _load_in_transaction(
     con.execute("SET TimeZone = $tz", {"tz": timezone_name})
     kinds = [k for k in KINDS if any(s.kind == k for s in staged)]
     for kind in kinds:
-        selects = [_conversion_sql(kind, s.table) for s in staged if s.kind == kind]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __conv_{kind} AS " + " UNION ALL ".join(selects))
+        selects, params = [], {}
+        for index, s in enumerate(staged):
+            if s.kind != kind:
+                continue
+            options = s.read_options or read_options
+            fmt_param = None
+            if options.date_formats():
+                fmt_param = f"date_format_{index}"
+                params[fmt_param] = options.date_formats()
+            selects.append(_conversion_sql(kind, s.table, fmt_param, bool(options.decimal_comma)))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __conv_{kind} AS " + " UNION ALL ".join(selects), params or None)
     con.execute("SET TimeZone = 'UTC'")
+    if pseudonymizer is not None:
+        for kind in kinds:
+            pseudonymizer.rewrite_table(
+                con, f"__conv_{kind}",
+                address_columns=[c.name for c in KINDS[kind].columns if c.type == "recipient"],
+                text_columns=_FREE_TEXT_COLUMNS.get(kind, []),
+                raw_columns=["__raw", "__reason"], bad_row_flag="__reason",
+            )
+        for errors in structural_errors.values():
+            for e in errors:
+                e["raw"] = pseudonymizer.redact_text(e["raw"])
+                e["reason"] = pseudonymizer.redact_text(e["reason"])
+    pause_point("converted")
 
     # 2. gather bad rows: structural (from the CSV reader) and per-row validation
     total_bad = sum(len(v) for v in structural_errors.values())
@@ -276,6 +345,7 @@ def _load_in_transaction(
         _merge_kind(con, kind, drop_id, counts[kind])
         if progress:
             progress("merge", i + 1, len(kinds), kind)
+    pause_point("merged")
 
     summary = IngestSummary(drop_id, counts, notes)
     for kind, c in counts.items():

@@ -16,6 +16,14 @@ REGISTRY: dict[str, str] = {
     "hidden-images": "dlvstats.metrics.hidden_images:hidden_images",
     "sender-health": "dlvstats.metrics.sender_health:sender_health",
     "classification-sensitivity": "dlvstats.metrics.sensitivity:classification_sensitivity",
+    "reengagement-campaigns": "dlvstats.metrics.gift:reengagement_campaigns",
+    "gift-migration": "dlvstats.metrics.gift:gift_migration",
+    "gift-grey-list": "dlvstats.metrics.gift:grey_list",
+    "campaign-kinds": "dlvstats.metrics.gift:campaign_kinds",
+    "bounce-categories": "dlvstats.metrics.sender_health:bounce_categories",
+    "blocklist-events": "dlvstats.metrics.sender_health:blocklist_events",
+    "compliance": "dlvstats.metrics.sender_health:compliance",
+    "account-risk": "dlvstats.metrics.sender_health:account_risk",
 }
 
 

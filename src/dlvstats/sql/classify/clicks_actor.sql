@@ -2,8 +2,11 @@
 -- Grain: one row per click (event_key).
 -- Rules (parameters; defaults in dlvstats.classify.DEFAULT_RULES):
 --   vendor_flag     the ESP's own bot flag (is_machine = true), when $trust_vendor_flag;
---   scanner_timing  the click came within $scanner_seconds of delivery (delivered_at, else sent_at):
---                   security gateways follow every link within seconds, people do not;
+--   scanner_timing  the click came within $scanner_seconds of delivery (delivered_at, else sent_at)
+--                   and, within $burst_seconds of it, the message got clicks on at least
+--                   $scanner_min_links distinct URLs: security gateways follow every link
+--                   (unsubscribe included) at once within seconds of delivery; a person reading the
+--                   message as it arrives clicks one link ($scanner_min_links = 1: timing alone);
 --   scanner_burst   within $burst_seconds of it, the message got clicks on at least
 --                   least($burst_links, links seen for the campaign) distinct URLs (a re-scan);
 --   human           otherwise.
@@ -37,7 +40,8 @@ SELECT sc.event_key,
          WHEN $trust_vendor_flag AND sc.is_machine THEN 'vendor_flag'
          WHEN sc.delivered_or_sent_at IS NOT NULL
               AND sc.ts >= sc.delivered_or_sent_at - INTERVAL 5 MINUTE
-              AND sc.ts <= sc.delivered_or_sent_at + to_seconds($scanner_seconds) THEN 'scanner_timing'
+              AND sc.ts <= sc.delivered_or_sent_at + to_seconds($scanner_seconds)
+              AND coalesce(b.urls_in_window, 1) >= $scanner_min_links THEN 'scanner_timing'
          WHEN b.urls_in_window >= greatest(2, least($burst_links, coalesce(cl.link_count, 0))) THEN 'scanner_burst'
          ELSE 'human'
        END AS actor_rule,

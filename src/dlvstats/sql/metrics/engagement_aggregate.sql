@@ -1,10 +1,13 @@
 -- engagement_aggregate: the engagement table of __eng_msg (engagement_base.sql), grouped by the
--- dimensions switched on ($by_age -> age_years; $by_lower_bound -> age_is_lower_bound; $by_source ->
+-- dimensions switched on ($by_age -> age_years; $by_age_band -> age_band, age_band_start: bands of
+-- age_years starting at each of $age_band_edges, e.g. [0, 1, 2, 3, 5, 10] -> '0', '1', '2', '3-4',
+-- '5-9', '10+'; $by_lower_bound -> age_is_lower_bound; $by_source ->
 -- acquisition_source; $by_recency -> recency, recency_order; $by_cohort -> signup_cohort,
 -- months_since_signup). A dimension switched off is NULL in every row (dropped by the caller).
 -- Grain: one row per combination of the dimensions switched on.
--- Parameters: the $by_* switches; $read_weight_var MAP(provider -> variance of read_weight), key '*'
--- for the default, used for the interval of est_read_rate.
+-- Parameters: the $by_* switches; $age_band_edges; $weight_providers, $weight_variances: aligned
+-- lists provider -> variance of its read weight (provider '*' for the default), used for the
+-- interval of est_read_rate.
 -- Public columns (numerator / denominator), all counted in messages:
 --   sends                  messages sent in the period;
 --   delivered              messages with status delivered;
@@ -31,8 +34,21 @@
 -- (clusters) for metrics.common.finish_rates; est_read_rate_wvar_term = sum over providers of
 -- (human openers of p)^2 * variance(read_weight of p), the part of its variance due to the pooled shares.
 
-WITH keyed AS (
-    SELECT CASE WHEN $by_age THEN age_years END AS age_years,
+WITH bands AS (
+    -- one row per possible age: the band of $age_band_edges it falls in
+    SELECT a.age AS age_years,
+           list_max(list_filter($age_band_edges, lambda e: e <= a.age)) AS band_start,
+           list_min(list_filter($age_band_edges, lambda e: e > a.age)) AS band_next,
+           CASE WHEN band_next IS NULL THEN CAST(band_start AS VARCHAR) || '+'
+                WHEN band_next = band_start + 1 THEN CAST(band_start AS VARCHAR)
+                ELSE CAST(band_start AS VARCHAR) || '-' || CAST(band_next - 1 AS VARCHAR) END AS band
+    FROM (SELECT CAST(range AS INTEGER) AS age FROM range(0, 200)) AS a
+    WHERE $by_age_band
+),
+keyed AS (
+    SELECT CASE WHEN $by_age THEN m.age_years END AS age_years,
+           b.band_start AS age_band_start,
+           b.band AS age_band,
            CASE WHEN $by_lower_bound THEN age_is_lower_bound END AS age_is_lower_bound,
            CASE WHEN $by_source THEN acquisition_source END AS acquisition_source,
            CASE WHEN $by_recency THEN recency END AS recency,
@@ -42,10 +58,11 @@ WITH keyed AS (
            provider, recipient, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
            has_human_open, has_human_click, has_complaint, has_unsubscribe, is_measurable,
            measurable_human_open, measurable_human_click, measurable_click_without_open, read_weight
-    FROM __eng_msg
+    FROM __eng_msg AS m
+    LEFT JOIN bands AS b ON b.age_years = m.age_years
 ),
 per_person AS (
-    SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider, recipient,
+    SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider, recipient,
            count(*) AS n_sent,
            count(*) FILTER (is_delivered) AS n_delivered,
            count(*) FILTER (is_measurable) AS n_measurable,
@@ -64,7 +81,7 @@ per_person AS (
     GROUP BY ALL
 ),
 per_provider AS (
-    SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider,
+    SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider,
            sum(n_sent) AS n_sent, sum(n_delivered) AS n_delivered, sum(n_measurable) AS n_measurable,
            sum(n_lower_bound) AS n_lower_bound,
            sum(n_sent * n_sent) AS n_sent_sq, sum(n_delivered * n_delivered) AS n_delivered_sq,
@@ -87,11 +104,13 @@ per_provider AS (
            sum(y_measurable_human_click * y_measurable_human_click) AS n_clickers_sq,
            count(*) FILTER (y_measurable_human_click > 0) AS k_n_clickers,
            coalesce(sum(y_measurable_human_open), 0)::DOUBLE ^ 2
-               * coalesce($read_weight_var[provider], $read_weight_var['*']) AS wvar_term
+               * coalesce(map($weight_providers, $weight_variances)[provider],
+                         map($weight_providers, $weight_variances)['*']) AS wvar_term
     FROM per_person
-    GROUP BY ALL
+    GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency,
+             recency_order, signup_cohort, months_since_signup, provider
 )
-SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup,
+SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency, recency_order, strftime(signup_cohort, '%Y-%m') AS signup_cohort, months_since_signup,
        sum(n_sent) AS sends,
        sum(n_delivered) AS delivered,
        sum(hard_bounce_rate__num) AS hard_bounces,
@@ -128,5 +147,5 @@ SELECT age_years, age_is_lower_bound, acquisition_source, recency, recency_order
        sum(n_clickers_sq) AS image_blocked_share__n2, sum(k_n_clickers) AS image_blocked_share__k,
        sum(wvar_term) AS est_read_rate_wvar_term
 FROM per_provider
-GROUP BY ALL
-ORDER BY ALL;
+GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency,
+         recency_order, per_provider.signup_cohort, months_since_signup;

@@ -4,15 +4,20 @@
 -- Needs: temp table __address_age (relations/address_age.sql) built with the same $account_id.
 -- Parameters:
 --   $date_from, $date_to, $account_id   the period (half-open) and the account (NULL = all);
---   $read_weight       MAP(provider -> 1 / (1 - image_blocked_share)) from hidden-images over the
---                      same period; key '*' is the weight for providers without their own
---                      (unmeasurable or absent): the pooled share of the measurable providers;
+--   $weight_providers, $weight_values  two aligned lists: provider -> read weight
+--                      1 / (1 - image_blocked_share) from hidden-images over the same period;
+--                      provider '*' is the weight for providers without their own (unmeasurable
+--                      or absent): from the share pooled over the measurable providers;
 --   $cohort_unit       'month' | 'quarter' | 'year': signup cohorts are date_trunc(unit, collection_date);
+--   $with_recency      false skips the history look-ups (signals, machine opens, orders): the
+--                      recency, inactivity and order columns are then meaningless ('no signal yet', 0);
+--                      engagement-by-age does not need them;
 --   $attribution_days  an order is attributed to the latest delivered message to the same person
 --                      on the account sent at most this many days before it (last touch).
 -- Columns and rules:
 --   age_years          floor(whole days from collection_date (see address_age.sql) to sent_at / 365.25);
 --   months_since_signup floor(days from collection_date to sent_at / 30.4375);
+--   signup_cohort      date_trunc($cohort_unit, collection_date) (a DATE; shown as YYYY-MM);
 --   engagement_status  'engaged' (a human signal before this send), 'unknown' (no human signal, but
 --                      earlier messages got machine opens: e.g. Apple MPP, whose reading is
 --                      invisible), 'no_signal' (neither);
@@ -26,70 +31,78 @@
 --                      '6-11 months', '12-23 months', '24+ months'), else 'no signal yet' or
 --                      'unknown (machine opens only)'; recency_order sorts them;
 --   is_measurable      delivered and no machine open (a machine open hides human opens);
---   read_weight        $read_weight of the message's provider (the '*' entry when absent);
+--   read_weight        the weight of the message's provider (the '*' entry when absent);
 --   orders, revenue    orders attributed to this message (see $attribution_days).
 CREATE OR REPLACE TEMP TABLE __eng_msg AS
 WITH period AS (
-    SELECT * FROM message_facts
+    SELECT *, hash(account_id, recipient) AS person FROM message_facts
     WHERE sent_at >= $date_from AND sent_at < $date_to
       AND ($account_id IS NULL OR account_id = $account_id)
 ),
+weights AS (
+    SELECT unnest($weight_providers) AS provider, unnest($weight_values) AS read_weight
+),
+default_weight AS (SELECT any_value(read_weight) AS read_weight FROM weights WHERE provider = '*'),
 account_start AS (
     SELECT account_id, min(sent_at) AS data_start FROM sends
     WHERE $account_id IS NULL OR account_id = $account_id
     GROUP BY account_id
 ),
+-- human signals of every loaded message/order/subscription (not only the period's): a person is
+-- keyed by hash(account_id, recipient), a 64-bit hash, so the as-of join sorts one integer
 signals AS (
-    SELECT account_id, recipient, first_human_open_at AS ts FROM message_facts
-    WHERE first_human_open_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id)
+    SELECT hash(account_id, recipient) AS person, first_human_open_at AS ts FROM message_facts
+    WHERE first_human_open_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
     UNION ALL
-    SELECT account_id, recipient, first_human_click_at FROM message_facts
-    WHERE first_human_click_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id)
+    SELECT hash(account_id, recipient), first_human_click_at FROM message_facts
+    WHERE first_human_click_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
     UNION ALL
-    SELECT account_id, recipient, ts FROM orders
-    WHERE $account_id IS NULL OR account_id = $account_id
+    SELECT hash(account_id, recipient), ts FROM orders
+    WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency
     UNION ALL
-    SELECT account_id, recipient, ts FROM subscriptions
+    SELECT hash(account_id, recipient), ts FROM subscriptions
     WHERE action = 'subscribe' AND (source = 'gift' OR campaign_id IS NOT NULL)
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
 ),
-machine_seen AS (
-    SELECT account_id, recipient, sent_at AS ts FROM message_facts
-    WHERE has_machine_open AND ($account_id IS NULL OR account_id = $account_id)
+first_machine AS (
+    SELECT hash(account_id, recipient) AS person, min(sent_at) AS first_machine_open_message_at
+    FROM message_facts
+    WHERE has_machine_open AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+    GROUP BY ALL
 ),
-delivered_all AS (
-    SELECT message_id, account_id, recipient, sent_at FROM message_facts
-    WHERE is_delivered AND ($account_id IS NULL OR account_id = $account_id)
+buyers_messages AS (
+    SELECT hash(account_id, recipient) AS person, message_id, sent_at FROM message_facts
+    WHERE is_delivered AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND (account_id, recipient) IN (SELECT (account_id, recipient) FROM orders)
 ),
 order_attribution AS (
     SELECT d.message_id, count(*) AS orders, sum(o.amount) AS revenue
-    FROM orders AS o
-    ASOF JOIN delivered_all AS d
-      ON d.account_id = o.account_id AND d.recipient = o.recipient AND o.ts >= d.sent_at
-    WHERE ($account_id IS NULL OR o.account_id = $account_id)
-      AND o.ts <= d.sent_at + to_days(CAST($attribution_days AS INTEGER))
+    FROM (SELECT hash(account_id, recipient) AS person, ts, amount FROM orders
+          WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency) AS o
+    ASOF JOIN buyers_messages AS d ON d.person = o.person AND o.ts >= d.sent_at
+    WHERE o.ts <= d.sent_at + to_days(CAST($attribution_days AS INTEGER))
     GROUP BY d.message_id
 ),
-with_signals AS (
-    SELECT p.*, s.ts AS last_signal_at
-    FROM period AS p
-    ASOF LEFT JOIN signals AS s
-      ON s.account_id = p.account_id AND s.recipient = p.recipient AND p.sent_at > s.ts
+history AS (
+    -- the as-of look-up sorts every message of the period: skipped (empty input) without $with_recency
+    SELECT p.message_id, s.ts AS last_signal_at
+    FROM (SELECT message_id, person, sent_at FROM period WHERE $with_recency) AS p
+    ASOF LEFT JOIN signals AS s ON s.person = p.person AND p.sent_at > s.ts
 ),
-with_machine AS (
-    SELECT w.*, ms.ts AS last_machine_open_message_at
-    FROM with_signals AS w
-    ASOF LEFT JOIN machine_seen AS ms
-      ON ms.account_id = w.account_id AND ms.recipient = w.recipient AND w.sent_at > ms.ts
+with_signals AS (
+    SELECT p.*, h.last_signal_at, fm.first_machine_open_message_at
+    FROM period AS p
+    LEFT JOIN history AS h USING (message_id)
+    LEFT JOIN first_machine AS fm ON fm.person = p.person
 ),
 assembled AS (
     SELECT w.message_id, w.account_id, w.recipient, w.provider, w.sent_at,
            a.collection_date, a.age_basis, a.age_is_lower_bound, a.acquisition_source,
            CAST(floor(greatest(date_diff('day', a.collection_date, w.sent_at), 0) / 365.25) AS INTEGER) AS age_years,
            CAST(floor(greatest(date_diff('day', a.collection_date, w.sent_at), 0) / 30.4375) AS INTEGER) AS months_since_signup,
-           strftime(date_trunc($cohort_unit, a.collection_date), '%Y-%m') AS signup_cohort,
+           CAST(date_trunc($cohort_unit, a.collection_date) AS DATE) AS signup_cohort,
            CASE WHEN w.last_signal_at IS NOT NULL THEN 'engaged'
-                WHEN w.last_machine_open_message_at IS NOT NULL THEN 'unknown'
+                WHEN w.first_machine_open_message_at < w.sent_at THEN 'unknown'
                 ELSE 'no_signal' END AS engagement_status,
            CAST(floor(greatest(date_diff('day',
                 coalesce(w.last_signal_at, greatest(a.collection_date, st.data_start)), w.sent_at), 0)
@@ -106,11 +119,13 @@ assembled AS (
            w.is_delivered AND NOT w.has_machine_open AND w.has_human_click AS measurable_human_click,
            w.is_delivered AND NOT w.has_machine_open AND w.has_human_click AND NOT w.has_human_open
                AS measurable_click_without_open,
-           coalesce($read_weight[w.provider], $read_weight['*']) AS read_weight,
+           coalesce(wt.read_weight, dw.read_weight) AS read_weight,
            coalesce(oa.orders, 0) AS orders,
            coalesce(oa.revenue, 0) AS revenue
-    FROM with_machine AS w
-    LEFT JOIN __address_age AS a ON a.account_id = w.account_id AND a.recipient = w.recipient
+    FROM with_signals AS w
+    LEFT JOIN __address_age AS a ON a.person = w.person
+    LEFT JOIN weights AS wt ON wt.provider = w.provider
+    CROSS JOIN default_weight AS dw
     LEFT JOIN account_start AS st ON st.account_id = w.account_id
     LEFT JOIN order_attribution AS oa ON oa.message_id = w.message_id
 )

@@ -36,7 +36,7 @@
 -- Rates come as cluster sums R__num, R__den, R__y2, R__yn, R__n2, R__k (clusters = recipients;
 -- see dlvstats/metrics/common.py), which the Python side turns into R, R_low, R_high.
 WITH msg AS (
-    SELECT f.message_id, f.recipient, f.sent_at, f.account_id, f.provider,
+    SELECT hash(f.recipient) AS person, f.sent_at, f.account_id, f.provider,
            coalesce(f.sending_ip, '(unknown)') AS sending_ip,
            coalesce(f.sending_domain, '(unknown)') AS sending_domain,
            f.is_delivered, f.is_hard_bounce, f.is_soft_bounce,
@@ -50,7 +50,7 @@ WITH msg AS (
     WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
       AND ($account_id IS NULL OR f.account_id = $account_id)
 ),
-bucketed AS (
+bucketed AS NOT MATERIALIZED (
     SELECT d.dimension,
            CASE d.dimension
                WHEN 'account' THEN m.account_id
@@ -70,43 +70,28 @@ bucketed AS (
     CROSS JOIN (SELECT unnest($dimensions) AS dimension) AS d
 ),
 per_person AS (
-    SELECT dimension, dimension_value, period_start, recipient,
+    SELECT dimension, dimension_value, period_start, person,
            count(*) AS n_sends,
            count(*) FILTER (is_delivered) AS n_delivered,
            count(*) FILTER (is_delivered_fbl) AS n_delivered_fbl,
+           count(*) FILTER (is_delivered_gmail) AS n_delivered_gmail,
            count(*) FILTER (is_complaint) AS y_complaints,
            count(*) FILTER (is_complaint AND is_delivered_fbl) AS y_complaints_fbl,
+           count(*) FILTER (is_bounce) AS y_bounces,
            count(*) FILTER (is_hard_bounce) AS y_hard,
+           count(*) FILTER (is_soft_bounce) AS y_soft,
            count(*) FILTER (is_hard_bounce AND category IN ('invalid_mailbox', 'bad_domain')) AS y_invalid,
-           count(*) FILTER (is_bounce AND category = 'policy_block') AS y_block
+           count(*) FILTER (is_bounce AND category = 'policy_block') AS y_block,
+           count(*) FILTER (is_bounce AND category = 'invalid_mailbox') AS b_invalid_mailbox,
+           count(*) FILTER (is_bounce AND category = 'bad_domain') AS b_bad_domain,
+           count(*) FILTER (is_bounce AND category = 'mailbox_full') AS b_mailbox_full,
+           count(*) FILTER (is_bounce AND category = 'content') AS b_content,
+           count(*) FILTER (is_bounce AND coalesce(category, 'other') = 'other') AS b_other
     FROM bucketed
     GROUP BY ALL
 ),
-long AS (
-    UNPIVOT per_person
-    ON (y_complaints, n_delivered) AS complaint_rate,
-       (y_complaints_fbl, n_delivered_fbl) AS complaint_rate_fbl,
-       (y_hard, n_sends) AS hard_bounce_rate,
-       (y_invalid, n_sends) AS invalid_address_rate,
-       (y_block, n_sends) AS block_rate
-    INTO NAME rate VALUE y, n
-),
-rate_sums AS (
-    SELECT dimension, dimension_value, period_start, rate,
-           sum(y) AS num, sum(n) AS den, sum(y * y) AS y2, sum(y * n) AS yn, sum(n * n) AS n2,
-           count(*) AS k
-    FROM long
-    WHERE n > 0
-    GROUP BY ALL
-),
-rates AS (
-    PIVOT rate_sums
-    ON rate IN ('complaint_rate', 'complaint_rate_fbl', 'hard_bounce_rate', 'invalid_address_rate', 'block_rate')
-    USING first(num) AS _num, first(den) AS _den, first(y2) AS _y2, first(yn) AS _yn,
-          first(n2) AS _n2, first(k) AS _k
-    GROUP BY dimension, dimension_value, period_start
-),
-counts AS (
+cells AS (
+    -- counts, and for each rate (y, n) = (events, messages) per person: Σy, Σn, Σy², Σyn, Σn², k
     SELECT dimension, dimension_value, period_start,
            CASE $grain
                WHEN 'day' THEN least(date_trunc('day', period_start) + INTERVAL 1 DAY, $date_to)
@@ -114,24 +99,32 @@ counts AS (
                WHEN 'month' THEN least(date_trunc('month', period_start) + INTERVAL 1 MONTH, $date_to)
                ELSE CAST($date_to AS TIMESTAMP)
            END AS period_end,
-           count(*) AS sends,
-           count(*) FILTER (is_delivered) AS delivered,
-           count(DISTINCT recipient) AS recipients,
-           count(*) FILTER (is_complaint) AS complaints,
-           count(*) FILTER (is_delivered_fbl) AS delivered_fbl,
-           count(*) FILTER (is_complaint AND is_delivered_fbl) AS complaints_fbl,
-           count(*) FILTER (is_delivered_gmail) AS gmail_delivered,
-           count(*) FILTER (is_bounce) AS bounces,
-           count(*) FILTER (is_hard_bounce) AS hard_bounces,
-           count(*) FILTER (is_soft_bounce) AS soft_bounces,
-           count(*) FILTER (is_bounce AND category = 'invalid_mailbox') AS bounces_invalid_mailbox,
-           count(*) FILTER (is_bounce AND category = 'bad_domain') AS bounces_bad_domain,
-           count(*) FILTER (is_bounce AND category = 'mailbox_full') AS bounces_mailbox_full,
-           count(*) FILTER (is_bounce AND category = 'policy_block') AS bounces_policy_block,
-           count(*) FILTER (is_bounce AND category = 'content') AS bounces_content,
-           count(*) FILTER (is_bounce AND coalesce(category, 'other') = 'other') AS bounces_other
-    FROM bucketed
-    GROUP BY ALL
+           sum(n_sends) AS sends, sum(n_delivered) AS delivered, count(*) AS recipients,
+           sum(y_complaints) AS complaints, sum(n_delivered_fbl) AS delivered_fbl,
+           sum(y_complaints_fbl) AS complaints_fbl, sum(n_delivered_gmail) AS gmail_delivered,
+           sum(y_bounces) AS bounces, sum(y_hard) AS hard_bounces, sum(y_soft) AS soft_bounces,
+           sum(b_invalid_mailbox) AS bounces_invalid_mailbox, sum(b_bad_domain) AS bounces_bad_domain,
+           sum(b_mailbox_full) AS bounces_mailbox_full, sum(y_block) AS bounces_policy_block,
+           sum(b_content) AS bounces_content, sum(b_other) AS bounces_other,
+           sum(y_complaints) AS complaint_rate__num, sum(n_delivered) AS complaint_rate__den,
+           sum(y_complaints * y_complaints) AS complaint_rate__y2, sum(y_complaints * n_delivered) AS complaint_rate__yn,
+           sum(n_delivered * n_delivered) AS complaint_rate__n2, count(*) FILTER (n_delivered > 0) AS complaint_rate__k,
+           sum(y_complaints_fbl) AS complaint_rate_fbl__num, sum(n_delivered_fbl) AS complaint_rate_fbl__den,
+           sum(y_complaints_fbl * y_complaints_fbl) AS complaint_rate_fbl__y2,
+           sum(y_complaints_fbl * n_delivered_fbl) AS complaint_rate_fbl__yn,
+           sum(n_delivered_fbl * n_delivered_fbl) AS complaint_rate_fbl__n2,
+           count(*) FILTER (n_delivered_fbl > 0) AS complaint_rate_fbl__k,
+           sum(y_hard) AS hard_bounce_rate__num, sum(n_sends) AS hard_bounce_rate__den,
+           sum(y_hard * y_hard) AS hard_bounce_rate__y2, sum(y_hard * n_sends) AS hard_bounce_rate__yn,
+           sum(n_sends * n_sends) AS hard_bounce_rate__n2, count(*) AS hard_bounce_rate__k,
+           sum(y_invalid) AS invalid_address_rate__num, sum(n_sends) AS invalid_address_rate__den,
+           sum(y_invalid * y_invalid) AS invalid_address_rate__y2, sum(y_invalid * n_sends) AS invalid_address_rate__yn,
+           sum(n_sends * n_sends) AS invalid_address_rate__n2, count(*) AS invalid_address_rate__k,
+           sum(y_block) AS block_rate__num, sum(n_sends) AS block_rate__den,
+           sum(y_block * y_block) AS block_rate__y2, sum(y_block * n_sends) AS block_rate__yn,
+           sum(n_sends * n_sends) AS block_rate__n2, count(*) AS block_rate__k
+    FROM per_person
+    GROUP BY dimension, dimension_value, period_start
 ),
 targets AS (
     SELECT DISTINCT dimension, dimension_value, period_start, sending_ip AS target FROM bucketed
@@ -141,21 +134,38 @@ targets AS (
 listings AS (
     SELECT t.dimension, t.dimension_value, t.period_start,
            count(DISTINCT (p.target, p.blocklist, p.listed_at))
-               FILTER (p.listed_at >= c.period_start AND p.listed_at < c.period_end) AS blocklist_listings,
+               FILTER (p.listed_at >= t.period_start AND p.listed_at < t.period_end) AS blocklist_listings,
            count(DISTINCT p.target) AS listed_targets
-    FROM targets AS t
-    JOIN counts AS c USING (dimension, dimension_value, period_start)
+    FROM (SELECT *,
+                 CASE $grain
+                     WHEN 'day' THEN least(date_trunc('day', period_start) + INTERVAL 1 DAY, $date_to)
+                     WHEN 'week' THEN least(date_trunc('week', period_start) + INTERVAL 7 DAY, $date_to)
+                     WHEN 'month' THEN least(date_trunc('month', period_start) + INTERVAL 1 MONTH, $date_to)
+                     ELSE CAST($date_to AS TIMESTAMP)
+                 END AS period_end
+          FROM targets) AS t
     JOIN __blocklist_periods AS p
-      ON (p.target = t.target OR t.target LIKE '%.' || p.target)
-     AND p.listed_at < c.period_end
-     AND (p.delisted_at IS NULL OR p.delisted_at > c.period_start)
+      ON (p.target = t.target OR ends_with(t.target, '.' || p.target))
+     AND p.listed_at < t.period_end
+     AND (p.delisted_at IS NULL OR p.delisted_at > t.period_start)
     GROUP BY ALL
 )
-SELECT c.*,
+SELECT c.* EXCLUDE (sends, delivered, complaints, delivered_fbl, complaints_fbl, gmail_delivered, bounces,
+                    hard_bounces, soft_bounces, bounces_invalid_mailbox, bounces_bad_domain,
+                    bounces_mailbox_full, bounces_policy_block, bounces_content, bounces_other),
+       CAST(c.sends AS BIGINT) AS sends, CAST(c.delivered AS BIGINT) AS delivered,
+       CAST(c.complaints AS BIGINT) AS complaints, CAST(c.delivered_fbl AS BIGINT) AS delivered_fbl,
+       CAST(c.complaints_fbl AS BIGINT) AS complaints_fbl, CAST(c.gmail_delivered AS BIGINT) AS gmail_delivered,
+       CAST(c.bounces AS BIGINT) AS bounces, CAST(c.hard_bounces AS BIGINT) AS hard_bounces,
+       CAST(c.soft_bounces AS BIGINT) AS soft_bounces,
+       CAST(c.bounces_invalid_mailbox AS BIGINT) AS bounces_invalid_mailbox,
+       CAST(c.bounces_bad_domain AS BIGINT) AS bounces_bad_domain,
+       CAST(c.bounces_mailbox_full AS BIGINT) AS bounces_mailbox_full,
+       CAST(c.bounces_policy_block AS BIGINT) AS bounces_policy_block,
+       CAST(c.bounces_content AS BIGINT) AS bounces_content,
+       CAST(c.bounces_other AS BIGINT) AS bounces_other,
        coalesce(l.blocklist_listings, 0) AS blocklist_listings,
-       coalesce(l.listed_targets, 0) AS listed_targets,
-       r.* EXCLUDE (dimension, dimension_value, period_start)
-FROM counts AS c
-LEFT JOIN rates AS r USING (dimension, dimension_value, period_start)
+       coalesce(l.listed_targets, 0) AS listed_targets
+FROM cells AS c
 LEFT JOIN listings AS l USING (dimension, dimension_value, period_start)
 ORDER BY c.dimension, c.period_start, c.dimension_value;

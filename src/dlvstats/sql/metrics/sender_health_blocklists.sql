@@ -35,7 +35,7 @@ joined AS (
     FROM listings AS l
     LEFT JOIN used AS u
       ON (l.target_kind = 'ip' AND u.sending_ip = l.target)
-      OR (l.target_kind = 'domain' AND (u.sending_domain = l.target OR u.sending_domain LIKE '%.' || l.target))
+      OR (l.target_kind = 'domain' AND (u.sending_domain = l.target OR ends_with(u.sending_domain, '.' || l.target)))
 )
 SELECT target, target_kind, blocklist, listed_at, delisted_at,
        date_diff('minute', listed_at, coalesce(delisted_at, CAST($date_to AS TIMESTAMP))) / 60.0 AS listed_hours,

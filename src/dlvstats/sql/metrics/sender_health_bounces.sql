@@ -15,10 +15,11 @@
 --   share_of_bounces    bounces / all_bounces (no interval: a composition, not a rate per send)
 --   matched_by_code     bounces whose category came from a status code (enhanced or basic), not
 --                       from the wording
---   top_enhanced_status the most frequent enhanced status code of the category (never the
---                       reply text, which may quote the recipient's address)
+--   top_enhanced_status the most frequent enhanced status code of the category (approximately:
+--                       the mode of each recipient's mode; never the reply text, which may quote
+--                       the recipient's address)
 WITH msg AS (
-    SELECT f.message_id, f.recipient, f.sent_at, f.account_id, f.provider,
+    SELECT hash(f.recipient) AS person, f.sent_at, f.account_id, f.provider,
            coalesce(f.sending_ip, '(unknown)') AS sending_ip,
            coalesce(f.sending_domain, '(unknown)') AS sending_domain,
            b.category, b.bounce_class, b.matched_by, b.enhanced_status
@@ -27,7 +28,7 @@ WITH msg AS (
     WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
       AND ($account_id IS NULL OR f.account_id = $account_id)
 ),
-bucketed AS (
+bucketed AS NOT MATERIALIZED (
     SELECT d.dimension,
            CASE d.dimension
                WHEN 'account' THEN m.account_id
@@ -46,45 +47,47 @@ bucketed AS (
     FROM msg AS m
     CROSS JOIN (SELECT unnest($dimensions) AS dimension) AS d
 ),
-cells AS (
-    SELECT dimension, dimension_value, period_start,
-           count(*) AS sends, count(category) AS all_bounces
+person_cell AS (
+    -- every recipient of the cell, with their messages (the denominator side of the sums)
+    SELECT dimension, dimension_value, period_start, person, count(*) AS n, count(category) AS bounced
     FROM bucketed GROUP BY ALL
 ),
-categories AS (
-    SELECT DISTINCT dimension, dimension_value, period_start, category
-    FROM bucketed WHERE category IS NOT NULL
+cells AS (
+    SELECT dimension, dimension_value, period_start,
+           sum(n) AS sends, sum(bounced) AS all_bounces,
+           sum(n) AS bounce_rate__den, sum(n * n) AS bounce_rate__n2, count(*) AS bounce_rate__k
+    FROM person_cell GROUP BY ALL
 ),
-per_person AS (
-    SELECT c.dimension, c.dimension_value, c.period_start, c.category, b.recipient,
-           count(*) FILTER (b.category = c.category) AS y,
-           count(*) AS n
-    FROM categories AS c
-    JOIN bucketed AS b USING (dimension, dimension_value, period_start)
+person_category AS (
+    -- the bounced side: per recipient and category, y = bounces of the category
+    SELECT dimension, dimension_value, period_start, person, category,
+           count(*) AS y,
+           count(*) FILTER (bounce_class = 'hard') AS y_hard,
+           count(*) FILTER (bounce_class = 'soft') AS y_soft,
+           count(*) FILTER (matched_by IN ('enhanced_status', 'smtp_code')) AS y_code,
+           mode(enhanced_status) AS top_status
+    FROM bucketed WHERE category IS NOT NULL
     GROUP BY ALL
 ),
-rate_sums AS (
-    SELECT dimension, dimension_value, period_start, category,
-           sum(y) AS bounce_rate__num, sum(n) AS bounce_rate__den, sum(y * y) AS bounce_rate__y2,
-           sum(y * n) AS bounce_rate__yn, sum(n * n) AS bounce_rate__n2, count(*) AS bounce_rate__k
-    FROM per_person GROUP BY ALL
-),
-category_counts AS (
-    SELECT dimension, dimension_value, period_start, category,
-           count(*) AS bounces,
-           count(*) FILTER (bounce_class = 'hard') AS hard_bounces,
-           count(*) FILTER (bounce_class = 'soft') AS soft_bounces,
-           count(*) FILTER (matched_by IN ('enhanced_status', 'smtp_code')) AS matched_by_code,
-           mode(enhanced_status) AS top_enhanced_status
-    FROM bucketed WHERE category IS NOT NULL
+categories AS (
+    SELECT k.dimension, k.dimension_value, k.period_start, k.category,
+           CAST(sum(k.y) AS BIGINT) AS bounces,
+           CAST(sum(k.y_hard) AS BIGINT) AS hard_bounces,
+           CAST(sum(k.y_soft) AS BIGINT) AS soft_bounces,
+           CAST(sum(k.y_code) AS BIGINT) AS matched_by_code,
+           mode(k.top_status) AS top_enhanced_status,
+           sum(k.y) AS bounce_rate__num, sum(k.y * k.y) AS bounce_rate__y2, sum(k.y * p.n) AS bounce_rate__yn
+    FROM person_category AS k
+    JOIN person_cell AS p USING (dimension, dimension_value, period_start, person)
     GROUP BY ALL
 )
 SELECT k.dimension, k.dimension_value, k.period_start, k.category,
-       k.bounces, k.hard_bounces, k.soft_bounces, c.sends, c.all_bounces,
+       k.bounces, k.hard_bounces, k.soft_bounces,
+       CAST(c.sends AS BIGINT) AS sends, CAST(c.all_bounces AS BIGINT) AS all_bounces,
        k.bounces / c.all_bounces AS share_of_bounces,
        k.matched_by_code, k.top_enhanced_status,
-       r.* EXCLUDE (dimension, dimension_value, period_start, category)
-FROM category_counts AS k
+       k.bounce_rate__num, c.bounce_rate__den, k.bounce_rate__y2, k.bounce_rate__yn,
+       c.bounce_rate__n2, c.bounce_rate__k
+FROM categories AS k
 JOIN cells AS c USING (dimension, dimension_value, period_start)
-JOIN rate_sums AS r USING (dimension, dimension_value, period_start, category)
 ORDER BY k.dimension, k.period_start, k.dimension_value, k.bounces DESC;

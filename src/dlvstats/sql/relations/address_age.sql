@@ -18,7 +18,9 @@
 --                       was collected).
 --   acquisition_source  the `source` of the first subscription on the account (e.g. form, import,
 --                       gift); 'unknown' when none is recorded.
---   first_sent_at       the account's first message to the address, in all loaded data.
+--   first_sent_at       the account's first message to the address, in all loaded data;
+--   person              hash(account_id, recipient): a 64-bit key for fast joins (a collision among
+--                       a few million people is vanishingly unlikely, about 1e-7).
 CREATE OR REPLACE TEMP TABLE __address_age AS
 WITH subs AS (
     SELECT account_id, recipient,
@@ -45,7 +47,7 @@ joined AS (
     FROM first_sends AS f
     FULL OUTER JOIN subs AS s ON s.account_id = f.account_id AND s.recipient = f.recipient
 )
-SELECT account_id, recipient, collection_date, first_sent_at,
+SELECT account_id, recipient, hash(account_id, recipient) AS person, collection_date, first_sent_at,
        CASE
          WHEN first_collected_at IS NOT NULL AND first_collected_at = collection_date THEN 'collected_at'
          WHEN first_subscribed_at IS NOT NULL AND first_subscribed_at = collection_date THEN

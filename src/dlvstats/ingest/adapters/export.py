@@ -1,0 +1,134 @@
+"""Write a canonical drop as an ESP would have logged it: Amazon SES event publishing records or
+SendGrid Event Webhook batches (``dlvstats simulate --as ses|sendgrid``), so that the adapters can
+be tested end to end against the simulator's ground truth.
+
+``write_as(fmt, canonical_drop_dir, out_dir)`` writes into ``out_dir``:
+
+* ``ses``: ``ses-events.jsonl.gz``, one SES event per line (as Firehose delivers them to S3);
+* ``sendgrid``: ``sendgrid-webhook-00001.json``, ... , each one webhook POST body (a JSON array of
+  at most ``batch_size`` events);
+* beside them, the canonical files of what an ESP does not log (``campaigns.csv``, ``orders.csv``,
+  ``blocklists.csv``, the subscriptions that are not link unsubscribes - imports, sign-ups, gift
+  re-registrations, moves - and complaints from other channels, e.g. Signal Spam, abuse desks),
+  which ``dlvstats ingest --format ses|sendgrid`` reads from the same directory.
+
+Ingesting ``out_dir`` with the format gives the same sends (message_id, times, status, bounce
+class and codes, account, list, campaign, sending IP and domain), opens, clicks, complaints and
+unsubscribes as ingesting the canonical drop, except what the ESP's format cannot carry: SES has
+no event id and no machine flag (opens and clicks lose ``event_id`` and ``is_machine``), SendGrid
+no click bot flag; a complaint's ``source`` becomes ``sendgrid_fbl`` under SendGrid (SES keeps
+Yahoo and Microsoft through the feedback loop's user agent); bounce and delay texts are rebuilt
+from the codes (``smtp; 550 5.1.1 <reason>``).
+
+All conversion is SQL (``sql/adapters/export_*.sql``) written out with DuckDB ``COPY``; the only
+Python loop is over output files (SendGrid batches).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import duckdb
+
+from dlvstats import db
+from dlvstats.ingest.canonical import DropError, ReadOptions, stage_drop
+from dlvstats.ingest.schema import KINDS
+
+FORMATS = ("ses", "sendgrid")
+_EXPORTED = ("sends", "opens", "clicks", "complaints", "subscriptions")
+
+
+def _q(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def write_as(
+    fmt: str,
+    canonical_drop_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    timezone_name: str = "UTC",
+    batch_size: int = 10000,
+) -> dict:
+    """Convert one canonical drop into ``fmt`` (``ses`` or ``sendgrid``) files in ``out_dir``.
+
+    ``timezone_name`` is the zone of the drop's naive timestamps (as ``--timezone`` at ingest).
+    Returns a summary: ``{"format", "events", "files", "canonical": {kind: rows}}``.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"write_as: format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = $tz", {"tz": timezone_name})
+        staged, errors = stage_drop(con, Path(canonical_drop_dir), ReadOptions())
+        bad = sum(len(v) for v in errors.values())
+        if bad:
+            raise DropError(f"{canonical_drop_dir}: {bad} unreadable row(s); fix the canonical drop first")
+        for kind, spec in KINDS.items():
+            tables = [s.table for s in staged if s.kind == kind]
+            cols = ", ".join(f'"{c}"' for c in spec.column_names)
+            if tables:
+                body = " UNION ALL ".join(f"SELECT {cols} FROM {t}" for t in tables)
+            else:
+                body = "SELECT " + ", ".join(f'NULL::VARCHAR AS "{c}"' for c in spec.column_names) + " WHERE false"
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE __c_{kind} AS SELECT *, row_number() OVER ()::BIGINT AS __row FROM ({body})"
+            )
+        db.run(con, "adapters/export_common")
+        db.run(con, f"adapters/export_{fmt}")
+        events = con.execute("SELECT count(*) FROM __x_ev").fetchone()[0]
+        files: list[str] = []
+        order = "ORDER BY ord NULLS FIRST, seq, payload"
+        raw_csv = "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
+        if fmt == "ses":
+            target = out / "ses-events.jsonl.gz"
+            con.execute(f"COPY (SELECT payload FROM __x_ev {order}) TO {_q(target)} {raw_csv}, COMPRESSION gzip)")
+            files.append(str(target))
+        else:
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE __x_batches AS SELECT payload, rn, ((rn - 1) // {int(batch_size)})::BIGINT AS batch "
+                f"FROM (SELECT payload, row_number() OVER ({order}) AS rn FROM __x_ev)"
+            )
+            batches = max(1, math.ceil(events / batch_size)) if events else 0
+            for b in range(batches):
+                target = out / f"sendgrid-webhook-{b + 1:05d}.json"
+                con.execute(
+                    f"COPY (SELECT '[' || string_agg(payload, ',' ORDER BY rn) || ']' FROM __x_batches "
+                    f"WHERE batch = {b}) TO {_q(target)} {raw_csv})"
+                )
+                files.append(str(target))
+        canonical = _write_canonical_rest(con, out)
+        return {"format": fmt, "events": events, "files": files, "canonical": canonical}
+    finally:
+        con.close()
+
+
+def _write_canonical_rest(con, out: Path) -> dict[str, int]:
+    """The kinds and rows the ESP format does not carry, as canonical CSV files beside the events."""
+    written: dict[str, int] = {}
+    rest = {
+        "complaints": "SELECT * EXCLUDE (__row) FROM __c_complaints WHERE __row NOT IN (SELECT __row FROM __x_done_complaints) ORDER BY __row",
+        "subscriptions": "SELECT * EXCLUDE (__row) FROM __c_subscriptions WHERE __row NOT IN (SELECT __row FROM __x_unsub) ORDER BY __row",
+    }
+    for kind in KINDS:
+        if kind in ("sends", "opens", "clicks"):
+            continue
+        select = rest.get(kind, f"SELECT * EXCLUDE (__row) FROM __c_{kind} ORDER BY __row")
+        rows = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
+        if rows:
+            target = out / f"{kind}.csv"
+            con.execute(f"COPY ({select}) TO {_q(target)} (FORMAT csv, HEADER true)")
+            written[kind] = rows
+    return written
+
+
+def write_drops_as(fmt: str, drops_dir: str | Path, out_dir: str | Path, **options) -> list[dict]:
+    """``write_as`` for every drop directory under ``drops_dir`` (e.g. the simulator's
+    ``OUT/drops/YYYY-MM``), into ``out_dir/<same name>``."""
+    results = []
+    for drop in sorted(p for p in Path(drops_dir).iterdir() if p.is_dir() and not p.name.startswith(".")):
+        results.append(write_as(fmt, drop, Path(out_dir) / drop.name, **options))
+    return results

@@ -1,0 +1,207 @@
+"""Gift (and re-engagement) campaigns: who re-registered from list A to list B, what the move cost
+on A, and whether the re-registrants buy - against the closest comparable group, the campaign's
+human clickers who did not re-register.
+
+Each table is computed by packaged DuckDB SQL (``sql/metrics/gift_*.sql``) on a read-only
+connection; only small, already-aggregated tables reach pandas, where the 95% intervals are
+added (clusters = recipients: ``finish_rates`` for rates, ``finish_means`` for money per message).
+No output column holds a recipient address. Definitions: docs/metrics_gift_health.md.
+
+Must not import plots, notebooks or the report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dlvstats import db
+from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics.common import Z95, Period, finish_rates, readonly, wilson
+
+KINDS = ("gift", "reengagement")
+
+CAMPAIGN_RATES = [
+    "human_open_rate", "human_click_rate", "rereg_rate", "complaint_rate", "unsubscribe_rate",
+    "hard_bounce_rate", "engaged_next_rate_90d", "buyer_rate_90d", "control_buyer_rate_90d",
+]
+KIND_RATES = ["human_open_rate", "human_click_rate", "complaint_rate", "unsubscribe_rate", "hard_bounce_rate"]
+MEANS = ["revenue_per_delivered", "click_revenue_per_delivered_7d"]
+#: The columns notebooks show of each table (every column stays in the DataFrame and the CSV).
+CAMPAIGN_COLUMNS = [
+    "account_id", "campaign_id", "sent_at", "delivered", "human_openers", "human_clickers", "reregistered",
+    "rereg_rate", "rereg_rate_low", "rereg_rate_high", "removed_from_source", "complaints", "complaint_rate",
+    "unsubscribe_rate", "buyers_90d", "buyer_rate_90d", "control_clickers", "control_buyers_90d",
+    "control_buyer_rate_90d", "is_immature", "small_cell",
+]
+BUYER_COLUMNS = [
+    "account_id", "campaign_id", "reregistered", "buyers_90d", "buyer_rate_90d", "buyer_rate_90d_low",
+    "buyer_rate_90d_high", "control_clickers", "control_buyers_90d", "control_buyer_rate_90d",
+    "control_buyer_rate_90d_low", "control_buyer_rate_90d_high", "is_immature", "small_cell_buyers",
+]
+COMEBACK_COLUMNS = [
+    "account_id", "campaign_id", "sent_at", "delivered", "human_clickers", "reregistered", "rereg_rate",
+    "engaged_next_90d", "engaged_next_rate_90d", "engaged_next_rate_90d_low", "engaged_next_rate_90d_high",
+    "buyers_90d", "control_buyer_rate_90d", "complaint_rate", "unsubscribe_rate", "is_immature",
+]
+GREY_RATES = [
+    "human_open_rate", "human_click_rate", "complaint_rate", "unsubscribe_rate", "hard_bounce_rate",
+    "buyer_share",
+]
+
+
+def finish_means(df: pd.DataFrame, means: list[str], z: float = Z95) -> pd.DataFrame:
+    """Like ``finish_rates`` for means that are not proportions (money per delivered message).
+
+    From the cluster sums ``M__num`` ... ``M__k`` (clusters = recipients) gives ``M`` = Σy/Σn and a
+    normal interval ``M_low``/``M_high`` from the linearised ratio-estimator variance
+    Σ(y_i − M·n_i)² / (Σn)² · k/(k−1), floored at zero.
+    """
+    out = df.copy()
+    for mean in means:
+        cols = [f"{mean}__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
+        num, den, y2, yn, n2, k = (out[c].to_numpy(dtype=float) for c in cols)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(den > 0, num / den, np.nan)
+            resid = np.maximum(y2 - 2 * m * yn + m**2 * n2, 0.0)
+            se = np.where(k > 1, np.sqrt(resid / den**2 * k / (k - 1)), np.nan)
+        out[mean] = m
+        out[f"{mean}_low"] = np.maximum(m - z * se, 0.0)
+        out[f"{mean}_high"] = m + z * se
+        out = out.drop(columns=cols)
+    return out
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r}: choose one of {', '.join(KINDS)}")
+    return kind
+
+
+def gift_campaigns(
+    db_path: str | Path,
+    date_from,
+    date_to,
+    account_id: str | None = None,
+    *,
+    kind: str = "gift",
+    min_delivered: int = MIN_CELL_DELIVERED,
+    min_reregistered: int = 30,
+) -> pd.DataFrame:
+    """One row per campaign of ``kind`` ('gift' or 'reengagement') sent in [date_from, date_to).
+
+    Public columns: ``campaign_id, sent_at, delivered, human_openers, human_clickers,
+    reregistered, rereg_rate, removed_from_source, complaints, complaint_rate, unsubscribe_rate,
+    buyers_90d, buyer_rate_90d, control_buyer_rate_90d`` with ``_low``/``_high`` intervals, plus
+    counts behind every rate (``control_clickers``, ``control_buyers_90d``, ``unsubscribes``, ...),
+    ``engaged_next_rate_90d`` (who came back), revenue per delivered message, ``is_immature``
+    (the 90-day windows run past the data), ``small_cell`` (delivered < ``min_delivered``) and
+    ``small_cell_buyers`` (fewer than ``min_reregistered`` re-registrants behind buyer_rate_90d).
+    Every definition: ``sql/metrics/gift_campaigns.sql``.
+    """
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        frame = db.query_df(con, "metrics/gift_campaigns", kind=_check_kind(kind), account_id=account_id,
+                            **period.params())
+    frame = finish_means(frame, MEANS)
+    frame = finish_rates(frame, CAMPAIGN_RATES, min_delivered=min_delivered)
+    frame["small_cell_buyers"] = frame["reregistered"] < min_reregistered
+    return frame
+
+
+def add_pooled(frame: pd.DataFrame, min_reregistered: int = 30) -> pd.DataFrame:
+    """The campaigns table with one more row per account: its mature campaigns pooled.
+
+    Per-campaign buyer rates rest on a few dozen re-registrants each; pooled, the comparison with the
+    control says something. The pooled row (``campaign_id`` = 'pooled (mature, <account>)', ``sent_at`` = the
+    first campaign's) sums the counts of the campaigns that are not ``is_immature`` and recomputes
+    ``rereg_rate``, ``buyer_rate_90d``, ``control_buyer_rate_90d`` and ``human_click_rate`` with
+    Wilson intervals (a person re-registers once; a control clicker of two campaigns counts twice, a
+    small approximation).
+    """
+    mature = frame[~frame["is_immature"].astype(bool)]
+    if mature.empty:
+        return frame
+    sums = mature.groupby("account_id", as_index=False).agg(
+        sent_at=("sent_at", "min"), delivered=("delivered", "sum"), human_clickers=("human_clickers", "sum"),
+        reregistered=("reregistered", "sum"), buyers_90d=("buyers_90d", "sum"),
+        control_clickers=("control_clickers", "sum"), control_buyers_90d=("control_buyers_90d", "sum"),
+        removed_from_source=("removed_from_source", "sum"), complaints=("complaints", "sum"),
+    )
+    sums["campaign_id"] = "pooled (mature, " + sums["account_id"].astype(str) + ")"
+    sums["is_immature"] = False
+    for rate, num, den in [("rereg_rate", "reregistered", "delivered"),
+                           ("human_click_rate", "human_clickers", "delivered"),
+                           ("buyer_rate_90d", "buyers_90d", "reregistered"),
+                           ("control_buyer_rate_90d", "control_buyers_90d", "control_clickers")]:
+        sums[rate], sums[f"{rate}_low"], sums[f"{rate}_high"] = wilson(sums[num], sums[den])
+    sums["small_cell"] = sums["delivered"] < MIN_CELL_DELIVERED
+    sums["small_cell_buyers"] = sums["reregistered"] < min_reregistered
+    return pd.concat([frame, sums], ignore_index=True)
+
+
+def reengagement_campaigns(db_path: str | Path, date_from, date_to, account_id: str | None = None,
+                           **options) -> pd.DataFrame:
+    """The gift-campaigns view for campaigns of kind 'reengagement': who came back (re-registered,
+    engaged again within 90 days) and what they did next (bought, against the clickers who did not)."""
+    options.pop("kind", None)
+    return gift_campaigns(db_path, date_from, date_to, account_id, kind="reengagement", **options)
+
+
+def campaign_kinds(
+    db_path: str | Path,
+    date_from,
+    date_to,
+    account_id: str | None = None,
+    *,
+    min_delivered: int = MIN_CELL_DELIVERED,
+) -> pd.DataFrame:
+    """Gift campaigns against the account's regular (and other) campaigns: one row per
+    (account_id, kind) with engagement, complaint, unsubscribe and bounce rates and revenue per
+    delivered message, each with its interval (``sql/metrics/gift_campaign_kinds.sql``)."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        frame = db.query_df(con, "metrics/gift_campaign_kinds", account_id=account_id, **period.params())
+    frame = finish_means(frame, MEANS)
+    return finish_rates(frame, KIND_RATES, min_delivered=min_delivered)
+
+
+def gift_migration(
+    db_path: str | Path,
+    date_from,
+    date_to,
+    account_id: str | None = None,
+    *,
+    kind: str = "gift",
+    min_delivered: int = MIN_CELL_DELIVERED,
+) -> pd.DataFrame:
+    """The A -> B migration: per source list and gift send k, the share of list A's cohort that has
+    re-registered after k gift sends (``cum_rereg_share``) and what remains on A
+    (``remaining_on_source``, ``remaining_share``: the grey list), with Wilson intervals."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        frame = db.query_df(con, "metrics/gift_migration", kind=_check_kind(kind), account_id=account_id,
+                            **period.params())
+    return finish_rates(frame, ["cum_rereg_share", "remaining_share"], min_delivered=min_delivered,
+                        volume_column="cohort_size")
+
+
+def grey_list(
+    db_path: str | Path,
+    date_from,
+    date_to,
+    account_id: str | None = None,
+    *,
+    kind: str = "gift",
+    min_delivered: int = MIN_CELL_DELIVERED,
+) -> pd.DataFrame:
+    """How the gift cohort behaves between gift sends, by segment: 'migrated' (on list B), 'grey'
+    (still on A, never moved), 'left'. One row per (account_id, list_id, gift_number, segment)
+    with open, click, complaint, unsubscribe, hard-bounce rates and the share who bought."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        frame = db.query_df(con, "metrics/gift_grey_list", kind=_check_kind(kind), account_id=account_id,
+                            **period.params())
+    return finish_rates(frame, GREY_RATES, min_delivered=min_delivered)

@@ -1,0 +1,341 @@
+"""Hidden images: how many recorded non-opens were readers whose images did not load.
+
+The metric (``hidden_images``, CLI ``hidden-images``) is one row per mailbox provider, pooled over the
+period; SQL in ``sql/metrics/hidden_images.sql`` (its header gives every column's numerator and
+denominator). Notebook helpers: by clicking device/OS, by mail client of the openers, by address
+age, the estimator's assumption check, and a plain-words sentence.
+
+The estimator, among messages without a machine open (an MPP prefetch hides human opens):
+``image_blocked_share`` = human clickers without a human open / human clickers, and
+``est_read_rate`` = measured open rate / (1 - image_blocked_share). It assumes that people who click
+load images like other readers. Providers whose opens are mostly machine (Apple) are flagged
+unmeasurable and get no estimate.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from dlvstats import db
+from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
+
+#: Above this share of opened messages carrying a machine open, a provider's opens are "mostly
+#: machine" (Apple: MPP prefetches every message of its users) and no estimate is given. Not 0.5:
+#: with MPP users on every provider, about half of all opened messages carry a prefetch (Litmus),
+#: yet the other half is measured fine; what makes Apple unmeasurable is that nearly all are.
+MAX_MACHINE_OPEN_SHARE = 0.8
+#: A blocked share known only to more than +- this (half-width of its 95 % interval, clustered by
+#: recipient: blocked reading is a habit of a person) is too imprecise to count as measured.
+MAX_BLOCKED_SHARE_HALFWIDTH = 0.03
+#: Providers with fewer human clickers than this are flagged small (their share is fragile).
+MIN_CLICKERS = 30
+
+PUBLIC_COLUMNS = [
+    "provider", "delivered", "machine_open_share", "machine_open_share_low", "machine_open_share_high",
+    "human_openers", "human_clickers", "clickers_without_open",
+    "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
+    "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
+    "est_read_rate", "est_read_rate_low", "est_read_rate_high",
+    "hidden_reader_share_of_nonopens", "hidden_reader_share_of_nonopens_low",
+    "hidden_reader_share_of_nonopens_high",
+    "measurable_delivered", "est_readers", "est_hidden_readers", "is_measurable", "note", "small_cell",
+]
+
+#: The columns a notebook shows (intervals included).
+DISPLAY_COLUMNS = [
+    "provider", "delivered", "machine_open_share", "human_openers", "human_clickers", "clickers_without_open",
+    "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
+    "measured_open_rate", "est_read_rate", "est_read_rate_low", "est_read_rate_high",
+    "hidden_reader_share_of_nonopens", "is_measurable", "small_cell", "note",
+]
+
+_MOMENTS = ["o", "d", "c", "u"]
+
+
+def _cluster_cov(df: pd.DataFrame) -> np.ndarray:
+    """Cluster-robust covariance of the totals (o, d, c, u) per row: k/(k-1) (Σvvᵀ - SSᵀ/k)."""
+    sums = df[["human_openers", "measurable_delivered", "human_clickers", "clickers_without_open"]]
+    s = sums.to_numpy(dtype=float)
+    m = np.empty((len(df), 4, 4))
+    for i, a in enumerate(_MOMENTS):
+        for j, b in enumerate(_MOMENTS):
+            key = f"m_{a}{b}" if f"m_{a}{b}" in df else f"m_{b}{a}"
+            m[:, i, j] = df[key].to_numpy(dtype=float)
+    k = df["recipients"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (m - np.einsum("ri,rj->rij", s, s) / k[:, None, None]) * (k / (k - 1))[:, None, None]
+    return cov
+
+
+def _delta_intervals(df: pd.DataFrame) -> pd.DataFrame:
+    """Intervals of est_read_rate (log scale) and hidden_reader_share_of_nonopens (delta method)."""
+    o, d, c, u = (df[col].to_numpy(dtype=float) for col in
+                  ("human_openers", "measurable_delivered", "human_clickers", "clickers_without_open"))
+    cov = _cluster_cov(df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cu = c - u
+        est = o * c / (d * cu)
+        g_est = np.stack([c / (d * cu), -o * c / (d**2 * cu), -o * u / (d * cu**2), o * c / (d * cu**2)], axis=1)
+        hid = o * u / (cu * (d - o))
+        g_hid = np.stack([u * d / (cu * (d - o) ** 2), -o * u / (cu * (d - o) ** 2),
+                          -o * u / (cu**2 * (d - o)), o * c / (cu**2 * (d - o))], axis=1)
+        se_est = np.sqrt(np.maximum(np.einsum("ri,rij,rj->r", g_est, cov, g_est), 0))
+        se_hid = np.sqrt(np.maximum(np.einsum("ri,rij,rj->r", g_hid, cov, g_hid), 0))
+        out = df.copy()
+        out["est_read_rate"] = est
+        # log scale keeps the interval positive; with no opener at all, fall back to the Wilson upper
+        # bound of the measured open rate divided by (1 - blocked share)
+        _, _, open_high = cluster_rate(o, d, df["m_oo"], df["m_od"], df["m_dd"], df["recipients"])
+        out["est_read_rate_low"] = np.where(est > 0, np.clip(est * np.exp(-Z95 * se_est / est), 0, 1), 0.0)
+        out["est_read_rate_high"] = np.where(est > 0, np.clip(est * np.exp(Z95 * se_est / est), 0, 1),
+                                             np.clip(open_high * c / cu, 0, 1))
+        out["hidden_reader_share_of_nonopens"] = hid
+        out["hidden_reader_share_of_nonopens_low"] = np.clip(hid - Z95 * se_hid, 0, 1)
+        out["hidden_reader_share_of_nonopens_high"] = np.clip(hid + Z95 * se_hid, 0, 1)
+        out["est_readers"] = o * c / cu
+        out["est_hidden_readers"] = o * u / cu
+    return out
+
+
+def quiet(con) -> None:
+    """No DuckDB progress bar on stderr (logs, CLI tables). In Jupyter without ipywidgets DuckDB refuses
+    to change the setting at all; its bar is not drawn there anyway."""
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
+
+
+def _provider_frame(con, period: Period, account_id, max_machine_open_share: float) -> pd.DataFrame:
+    """The full per-provider frame, interval inputs included (internal)."""
+    quiet(con)
+    return db.query_df(con, "metrics/hidden_images", **period.params(), account_id=account_id,
+                       max_machine_open_share=max_machine_open_share)
+
+
+def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
+            max_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH) -> pd.DataFrame:
+    """Intervals, then ``is_measurable`` and ``note``.
+
+    Not measurable: opens mostly machine (estimates withheld: they would describe only the few
+    readers not behind a prefetch); no human clicker, or none that loaded images (no share); or a
+    blocked share whose 95 % interval is wider than +-``max_halfwidth`` (too few clicking people:
+    the figures stay in the table, flagged, but are not used as a provider's own weight elsewhere).
+    """
+    df = _delta_intervals(raw)
+    df = finish_rates(df, ["machine_open_share", "image_blocked_share", "measured_open_rate"],
+                      min_delivered=min_delivered)
+    df["small_cell"] = df["small_cell"] | (df["human_clickers"] < min_clickers)
+    machine = df["opens_mostly_machine"].astype(bool)
+    no_share = (df["human_clickers"] == 0) | (df["clickers_without_open"] >= df["human_clickers"])
+    halfwidth = (df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2
+    imprecise = ~machine & ~no_share & ~(halfwidth <= max_halfwidth)
+    df["is_measurable"] = ~(machine | no_share | imprecise)
+    note = pd.Series(pd.NA, index=df.index, dtype="object")
+    note[imprecise] = [
+        f"imprecise: {int(c):,} human clickers give the blocked share only to +-{h:.3f} (more than "
+        f"+-{max_halfwidth:.2f}); shown, not relied on" for c, h in zip(df.loc[imprecise, "human_clickers"],
+                                                                         halfwidth[imprecise])]
+    note[no_share] = "unmeasurable: no human clicker that loaded images, so no image-blocked share"
+    note[machine] = [
+        f"unmeasurable: {m:.0%} of opened messages carry a machine open (Apple MPP prefetch); the readers "
+        "behind them are invisible, so no read rate or blocked share is estimated" for m in
+        df.loc[machine, "machine_open_share"]]
+    df["note"] = note
+    blank = [c for c in df.columns if c.startswith(("image_blocked_share", "est_read_rate", "hidden_reader_share",
+                                                    "est_readers", "est_hidden_readers"))]
+    df.loc[machine | no_share, blank] = np.nan
+    return df
+
+
+def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
+                  max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
+                  max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH,
+                  min_delivered: int = MIN_CELL_DELIVERED, min_clickers: int = MIN_CLICKERS) -> pd.DataFrame:
+    """One row per mailbox provider: measured opens, the image-blocked share and the estimated read rate.
+
+    Columns (see sql/metrics/hidden_images.sql for numerators and denominators): ``provider,
+    delivered, machine_open_share, human_openers, human_clickers, clickers_without_open,
+    image_blocked_share, measured_open_rate, est_read_rate, hidden_reader_share_of_nonopens``, each
+    rate with ``_low``/``_high`` (95 %, clustered by recipient), plus ``measurable_delivered``,
+    ``est_readers``, ``est_hidden_readers``, ``is_measurable``, ``note`` and ``small_cell`` (fewer than
+    ``min_delivered`` delivered or ``min_clickers`` human clickers). Providers whose opens are mostly
+    machine (machine_open_share above ``max_machine_open_share``: Apple MPP) keep their counts but
+    get no estimate; providers whose blocked share is known only to more than
+    +-``max_blocked_share_halfwidth`` keep their figures but are flagged not measurable.
+    """
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        raw = _provider_frame(con, period, account_id, max_machine_open_share)
+    return _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)[PUBLIC_COLUMNS].reset_index(drop=True)
+
+
+def read_weights(con, period: Period, account_id=None, max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
+                 max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH) -> tuple[dict, dict, pd.DataFrame]:
+    """Per-provider weights 1 / (1 - image_blocked_share) and their variances, for est_read_rate.
+
+    Measurable providers use their own pooled share; every other provider (opens mostly machine,
+    imprecise, or absent) uses the share pooled over the measurable providers, under key ``'*'``
+    (over every provider with a share when none is measurable). Returns (weights, variances, the
+    finished provider frame).
+    """
+    raw = _provider_frame(con, period, account_id, max_machine_open_share)
+    done = _finish(raw, MIN_CELL_DELIVERED, MIN_CLICKERS, max_blocked_share_halfwidth)
+    measurable = done["is_measurable"].to_numpy()
+    pool = measurable if measurable.any() else done["image_blocked_share"].notna().to_numpy()
+    cols = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
+    pooled = raw.loc[pool, cols].sum()
+    frame = pd.concat([raw.loc[measurable, ["provider"] + cols],
+                       pd.DataFrame([{"provider": "*", **pooled.to_dict()}])], ignore_index=True)
+    num, den, y2, yn, n2, k = (frame[c].to_numpy(dtype=float) for c in cols)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = num / den
+        var_b = np.maximum(y2 - 2 * b * yn + b**2 * n2, 0) / den**2 * k / np.maximum(k - 1, 1)
+        weight = 1.0 / (1.0 - b)
+        var_w = var_b / (1.0 - b) ** 4
+    weight = np.where(np.isfinite(weight), weight, 1.0)
+    var_w = np.where(np.isfinite(var_w), var_w, 0.0)
+    weights = dict(zip(frame["provider"], weight.astype(float)))
+    variances = dict(zip(frame["provider"], var_w.astype(float)))
+    return weights, variances, done
+
+
+def hidden_images_by_device(db_path, date_from, date_to, account_id: str | None = None, *,
+                            providers: list[str] | None = None,
+                            min_clickers: int = MIN_CLICKERS) -> pd.DataFrame:
+    """Image-blocked share by the clicking device and OS (blocked readers show no open user agent).
+
+    ``providers``: restrict to these (default: the measurable providers of the period).
+    Columns: device_os, form_factor, human_clickers, clickers_without_open, share_of_clickers,
+    image_blocked_share (+ interval), small_cell (fewer than ``min_clickers`` clickers).
+    """
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        if providers is None:
+            providers = _measurable_providers(con, period, account_id)
+        raw = db.query_df(con, "metrics/hidden_images_by_device", **period.params(), account_id=account_id,
+                          providers=providers)
+    return finish_rates(raw, ["image_blocked_share"], min_delivered=min_clickers, volume_column="human_clickers")
+
+
+def opener_clients(db_path, date_from, date_to, account_id: str | None = None, *,
+                   providers: list[str] | None = None, min_openers: int = MIN_CLICKERS) -> pd.DataFrame:
+    """Mail clients of the human openers (only readers who opened can be broken down; proxies hide it)."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        if providers is None:
+            providers = _measurable_providers(con, period, account_id)
+        raw = db.query_df(con, "metrics/hidden_images_opener_clients", **period.params(), account_id=account_id,
+                          providers=providers)
+    return finish_rates(raw, ["share_of_openers"], min_delivered=min_openers, volume_column="human_openers")
+
+
+def estimator_checks(db_path, date_from, date_to, account_id: str | None = None, *,
+                     providers: list[str] | None = None, min_readers: int = MIN_CLICKERS) -> pd.DataFrame:
+    """The assumption behind the estimator (clickers load images like other readers), checked.
+
+    One row per (evidence, provider): the share without a human open among messages proven read by
+    a content click (what the estimator uses), by an unsubscribe click only (readers who are not
+    engaged clickers), by click delay and by number of clicks. Under the assumption, the shares of
+    one provider agree within their intervals; ``differs_from_estimator`` flags rows whose interval
+    excludes the estimator's share of the same provider.
+    """
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        if providers is None:
+            providers = _measurable_providers(con, period, account_id)
+        raw = db.query_df(con, "metrics/hidden_images_checks", **period.params(), account_id=account_id,
+                          providers=providers)
+    df = finish_rates(raw, ["share_without_open"], min_delivered=min_readers, volume_column="readers")
+    ref = df[df["evidence_order"] == 1].set_index("provider")["share_without_open"]
+    reference = df["provider"].map(ref)
+    df["estimator_share"] = reference
+    df["differs_from_estimator"] = (reference < df["share_without_open_low"]) | (reference > df["share_without_open_high"])
+    return df.drop(columns=["evidence_order"])
+
+
+def hidden_images_by_age(db_path, date_from, date_to, account_id: str | None = None, **options) -> pd.DataFrame:
+    """Image-blocked share (each age's own, for display) and est_read_rate (pooled shares) by age_years."""
+    from dlvstats.metrics.engagement import engagement_by_age
+
+    df = engagement_by_age(db_path, date_from, date_to, account_id, **options)
+    keep = ["age_years", "delivered", "measurable_delivered", "measurable_human_openers",
+            "measurable_human_clickers", "measurable_clickers_without_open",
+            "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
+            "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
+            "est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_readers",
+            "age_is_lower_bound_share", "small_cell"]
+    return df[keep]
+
+
+def _measurable_providers(con, period: Period, account_id) -> list[str]:
+    """Providers whose opens are not mostly machine (the device, client and check tables use them all:
+    pooled over providers, their precision is the pooled one)."""
+    raw = _provider_frame(con, period, account_id, MAX_MACHINE_OPEN_SHARE)
+    found = raw.loc[~raw["opens_mostly_machine"].astype(bool), "provider"].tolist()
+    return found or ["__none__"]
+
+
+def in_plain_words(table: pd.DataFrame) -> str:
+    """One or two sentences on how many recorded non-opens were readers, from a hidden_images table.
+
+    Counted over the providers whose opens are not mostly machine, as est_read_rate in
+    engagement-by-age does: a measurable provider's own blocked share, the share pooled over the
+    measurable providers for the imprecise ones.
+    """
+    machine = table["note"].fillna("").str.contains("machine open")
+    usable = table[~machine & (table["human_clickers"] > 0)]
+    measured = usable[usable["is_measurable"]]
+    pool = measured if len(measured) else usable
+    if pool.empty or pool["human_clickers"].sum() == 0:
+        return ("No provider has messages without machine opens and human clickers, so hidden readers "
+                "cannot be estimated.")
+    pooled = float(pool["clickers_without_open"].sum() / pool["human_clickers"].sum())
+    share = usable["image_blocked_share"].where(usable["is_measurable"], pooled).clip(upper=0.99)
+    hidden = float((usable["human_openers"] * share / (1 - share)).sum())
+    nonopens = float((usable["measurable_delivered"] - usable["human_openers"]).sum())
+    openers = float(usable["human_openers"].sum())
+    text = (
+        f"Of {nonopens:,.0f} recorded non-opens (messages without a machine open), about {hidden:,.0f} "
+        f"({hidden / nonopens:.1%}) were people who read the message with images off: opens under-count "
+        f"readers by about {hidden / openers:.0%}"
+        + (f" ({pooled:.1%} of the clickers of the measurable providers never loaded the pixel)." if len(measured)
+           else ".")
+    )
+    lost = table.loc[machine, "provider"].tolist()
+    imprecise = usable.loc[~usable["is_measurable"], "provider"].tolist()
+    if lost:
+        text += (f" No estimate for {', '.join(lost)}: their opens are mostly Apple Mail Privacy Protection "
+                 "prefetches, which hide whether anyone read.")
+    if imprecise:
+        text += (f" {', '.join(imprecise)} have too few clicking people for a share of their own; the pooled "
+                 "share stands in for them.")
+    return text
+
+
+def checks_in_plain_words(checks: pd.DataFrame) -> str:
+    """What the assumption check says, in one or two sentences (from ``estimator_checks``)."""
+    pooled = checks[checks["provider"] == "all"].set_index("evidence")
+    if "content click (the estimator)" not in pooled.index:
+        return "No human clicker among measurable messages: the assumption cannot be checked."
+    ref = pooled.loc["content click (the estimator)"]
+    parts = [f"{ref['share_without_open']:.1%} of content clickers showed no open"]
+    verdict = []
+    for evidence, row in pooled.iterrows():
+        if evidence == "content click (the estimator)" or row["readers"] == 0:
+            continue
+        agrees = not bool(row["differs_from_estimator"])
+        verdict.append(agrees)
+        parts.append(f"{row['share_without_open']:.1%} for {evidence} "
+                     f"({'within' if agrees else 'outside'} its interval "
+                     f"{row['share_without_open_low']:.1%}-{row['share_without_open_high']:.1%})")
+    text = "; ".join(parts) + "."
+    if verdict and all(verdict):
+        text += " Every group of proven readers agrees with the clickers: the data do not contradict the assumption."
+    elif verdict:
+        text += (" Some groups of proven readers differ from the clickers: the blocked share, and the read "
+                 "rates built on it, may be biased for the readers those groups stand for.")
+    return text

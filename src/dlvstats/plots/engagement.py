@@ -1,0 +1,131 @@
+"""Figures for the engagement-decay analysis (notebook 01). DataFrames from
+``dlvstats.metrics.engagement`` in, plotly Figures out; each carries a ``reading`` note."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dlvstats.plots.base import PALETTE, _finish, heatmap, rate_chart
+
+ENGAGEMENT_LABELS = {
+    "human_open_rate": "human opens",
+    "measured_open_rate": "human opens (no machine open)",
+    "click_rate": "human clicks",
+    "est_read_rate": "estimated readers (images blocked included)",
+}
+RISK_LABELS = {
+    "complaint_rate": "complaints",
+    "hard_bounce_rate": "hard bounces (per send)",
+    "unsubscribe_rate": "unsubscribes",
+}
+
+
+def engagement_by_age_chart(df: pd.DataFrame) -> go.Figure:
+    """Engagement rates by address age, with 95 % intervals; hollow points are small cells."""
+    return rate_chart(
+        df, "age_years", ["est_read_rate", "measured_open_rate", "click_rate"],
+        title="Engagement by address age", x_title="Address age (years since collected)",
+        y_title="Share of delivered messages", labels=ENGAGEMENT_LABELS,
+        reading="Look at how fast the estimated read rate falls in the first years and where it levels off: "
+        "that plateau is the list's old, still-reading core. Hollow points are small cells.",
+    )
+
+
+def risk_by_age_chart(df: pd.DataFrame) -> go.Figure:
+    """Complaint, hard-bounce and unsubscribe rates by address age."""
+    return rate_chart(
+        df, "age_years", ["complaint_rate", "hard_bounce_rate", "unsubscribe_rate"],
+        title="Complaints, hard bounces and unsubscribes by address age",
+        x_title="Address age (years since collected)", y_title="Rate", labels=RISK_LABELS,
+        reading="Complaints and hard bounces that rise with age are the cost of mailing old addresses; "
+        "compare them with the 0.1 % complaint target.",
+    )
+
+
+def by_dimension_chart(df: pd.DataFrame, x: str, *, x_title: str, title: str, reading: str) -> go.Figure:
+    """Engagement rates (bars with intervals) by a categorical dimension (source, recency, ...)."""
+    return rate_chart(df, x, ["est_read_rate", "measured_open_rate", "click_rate"], title=title,
+                      x_title=x_title, y_title="Share of delivered messages", labels=ENGAGEMENT_LABELS,
+                      kind="bar", reading=reading)
+
+
+def _hover(df: pd.DataFrame, value: str) -> pd.Series:
+    return (df[value].mul(100).round(2).astype(str) + "% [" + df[f"{value}_low"].mul(100).round(2).astype(str)
+            + "–" + df[f"{value}_high"].mul(100).round(2).astype(str) + "%], "
+            + df["delivered"].astype(int).map("{:,}".format) + " delivered"
+            + df["small_cell"].map({True: " (small cell)", False: ""}))
+
+
+def surface_chart(df: pd.DataFrame, value: str = "est_read_rate") -> go.Figure:
+    """Age band x recency heatmap of one rate; hover shows its interval and volume."""
+    data = df.assign(hover=_hover(df, value))
+    data = data.sort_values(["age_band_start", "recency_order"])
+    data["recency"] = pd.Categorical(data["recency"], ordered=True,
+                                     categories=list(dict.fromkeys(data["recency"])))
+    data["age_band"] = pd.Categorical(data["age_band"], ordered=True, categories=list(dict.fromkeys(data["age_band"])))
+    return heatmap(
+        data, "recency", "age_band", value, text="hover",
+        title=f"{ENGAGEMENT_LABELS.get(value, value).capitalize()} by address age and recency",
+        x_title="Months since the last human signal", y_title="Address age (years)",
+        reading="Read across a row: within the same age, recency separates readers from the inactive. "
+        "Read down a column: at equal recency, older addresses read less. Hover for intervals.",
+    )
+
+
+def cohort_chart(df: pd.DataFrame, value: str = "click_rate") -> go.Figure:
+    """Signup cohort x months since signup heatmap."""
+    data = df.assign(hover=_hover(df, value))
+    return heatmap(
+        data, "months_since_signup", "signup_cohort", value, text="hover",
+        title=f"{ENGAGEMENT_LABELS.get(value, value).capitalize()} by signup cohort and months since signup",
+        x_title="Months since signup", y_title="Signup cohort",
+        reading="Each row is a cohort of sign-ups; the colour fading to the right is the new-subscriber "
+        "honeymoon wearing off. A row darker than its neighbours is a better acquisition period.",
+    )
+
+
+def decay_chart(table: pd.DataFrame, fit: dict, rate: str = "est_read_rate") -> go.Figure:
+    """Cells with intervals, the fitted decay curve and its bootstrap band, the half-life in the title."""
+    curve = fit["curve"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=pd.concat([curve["t"], curve["t"][::-1]]), y=pd.concat([curve["fitted_high"], curve["fitted_low"][::-1]]) * 100,
+        fill="toself", fillcolor="rgba(31,95,168,0.15)", line={"width": 0}, name="fit, 95% band", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=curve["t"], y=curve["fitted"] * 100, mode="lines", name="fitted curve",
+                             line={"color": PALETTE[0]}))
+    cells = table[table[rate].notna()]
+    fig.add_trace(go.Scatter(
+        x=cells["age_years"] + 0.5, y=cells[rate] * 100, mode="markers", name="observed (by age year)",
+        marker={"color": PALETTE[1], "symbol": ["circle-open" if s else "circle" for s in cells["small_cell"]]},
+        error_y={"type": "data", "array": (cells[f"{rate}_high"] - cells[rate]) * 100,
+                 "arrayminus": (cells[rate] - cells[f"{rate}_low"]) * 100}))
+    half = f"{fit['half_life']:.1f} years [{fit['half_life_low']:.1f}–{fit['half_life_high']:.1f}]"
+    return _finish(
+        fig, f"Decay of {ENGAGEMENT_LABELS.get(rate, rate)} with address age: half-life {half}",
+        "Address age (years)", f"{ENGAGEMENT_LABELS.get(rate, rate).capitalize()} (%)",
+        f"The excess over the plateau ({fit['plateau']:.1%}) halves every {fit['half_life']:.1f} years; "
+        "the band is the 95% bootstrap interval of the curve.",
+    )
+
+
+def sunset_chart(df: pd.DataFrame) -> go.Figure:
+    """What suppression at each inactivity threshold would have removed, as shares of the period's totals."""
+    fig = go.Figure()
+    series = {"sends_removed_share": "sends", "complaints_removed_share": "complaints",
+              "hard_bounces_removed_share": "hard bounces", "human_clickers_removed_share": "human clickers",
+              "orders_removed_share": "orders"}
+    for i, (col, name) in enumerate(series.items()):
+        fig.add_trace(go.Bar(x=df["threshold_months"].astype(str), y=df[col].fillna(0) * 100, name=name,
+                             marker={"color": PALETTE[i % len(PALETTE)]}))
+    rec = df[df["recommended"]]
+    if not rec.empty:
+        fig.add_annotation(x=str(int(rec.iloc[0]["threshold_months"])), y=1.02, yref="paper", showarrow=False,
+                           text="recommended", font={"color": PALETTE[3]})
+    fig.update_layout(barmode="group")
+    return _finish(
+        fig, "What suppressing inactive people would have removed", "Inactivity threshold (months without a human signal)",
+        "Share of the period's total (%)",
+        "A good threshold removes a larger share of complaints and hard bounces than of clicks and orders. "
+        "These are counts over the whole period, not estimates: no interval.",
+    )

@@ -1,0 +1,1414 @@
+"""The monthly report: run every analysis notebook for a month with papermill, assemble one
+self-contained HTML page (summary on top, each analysis below, plotly.js embedded once), write the
+metric tables beside it as CSV, and e-mail it.
+
+How a run goes (``run_report``):
+
+1. take the month's lock (``fcntl.flock`` on ``OUT/.YYYY-MM.lock``): a second run of the same month
+   fails at once with ``ReportBusy`` instead of writing into the same files;
+2. refuse to overwrite a complete report unless ``force``; load ``--ingest`` drops;
+3. the freshness gate: the newest send, open, click or complaint must reach the month's last day,
+   else the report is marked incomplete, and e-mailing it is refused unless ``allow_incomplete``;
+4. build in a hidden temporary directory beside the final one: the notebooks run in a pool of worker
+   processes (each its own papermill kernel, ``kernel_name="python3"``) while this process computes
+   the summary and the CSV tables through the metric functions (the same functions the notebooks
+   call); a failed notebook stops the run, and the build moves to ``OUT/YYYY-MM.failed/`` with the
+   executed notebook holding its error;
+5. assemble ``index.html`` from the executed notebooks' outputs (no code, no per-page nbconvert), scrub
+   any e-mail address from every output, then publish with ``os.rename`` (the previous report, when
+   forced, is swapped out and deleted only after the new one is in place);
+6. e-mail (or with ``dry_run`` write ``email.eml``) through ``dlvstats.mail``.
+
+What it must not do: put a recipient address anywhere (outputs are scrubbed, and the summary only
+reads aggregate metric tables), let report text run as code (every string reaching HTML goes through
+Jinja autoescape, the bleach allowlist, or the plotly text escaper below), or leave a half-written
+``OUT/YYYY-MM``.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import contextlib
+import fcntl
+import hashlib
+import hmac
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dlvstats import __version__
+from dlvstats.config import PACKAGE_DIR, PACKAGED_NOTEBOOKS_DIR, project_root
+
+log = logging.getLogger(__name__)
+
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+KERNEL_NAME = "python3"
+#: A cell that runs longer than this (seconds) fails its notebook, so cron never hangs for ever.
+CELL_TIMEOUT_SECONDS = 1800
+#: Opens, clicks and complaints of a campaign mostly arrive within a week of its sending.
+IMMATURE_DAYS = 7
+#: Gift-campaign purchases are followed for 90 days.
+PURCHASE_WINDOW_DAYS = 90
+#: Hard-bounce rate (per send) above which a month, or a day, counts as a spike (with the rules below).
+HARD_BOUNCE_LINE = 0.02
+HARD_BOUNCE_DAY_LINE = 0.05
+HARD_BOUNCE_DAY_MIN_SENDS = 200
+#: Retries of the SMTP send (mail.send backs off 2 s, 4 s, 8 s between them).
+MAIL_RETRIES = 3
+MAIL_BACKOFF_SECONDS = 2.0
+MANIFEST = "report.json"
+REPORT_TITLE = "Deliverability report"
+
+#: Notebook parameters the runner knows how to fill; a notebook gets only those it declares.
+KNOWN_PARAMETERS = ("db_path", "date_from", "date_to", "account_id", "month")
+
+
+# --------------------------------------------------------------------------------------------------
+# Errors (each carries the CLI exit code; docs/monthly-report.md lists them)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INGEST_REFUSED = 3
+EXIT_BUSY = 4
+EXIT_INCOMPLETE = 5
+EXIT_EXISTS = 6
+EXIT_NOTEBOOK_FAILED = 7
+EXIT_MAIL_FAILED = 8
+
+
+class ReportError(RuntimeError):
+    exit_code = EXIT_FAILED
+
+
+class ReportUsageError(ReportError):
+    exit_code = EXIT_USAGE
+
+
+class ReportBusy(ReportError):
+    exit_code = EXIT_BUSY
+
+
+class DataIncomplete(ReportError):
+    exit_code = EXIT_INCOMPLETE
+
+
+class ReportExists(ReportError):
+    exit_code = EXIT_EXISTS
+
+
+class NotebookFailed(ReportError):
+    exit_code = EXIT_NOTEBOOK_FAILED
+
+
+class ReportMailFailed(ReportError):
+    exit_code = EXIT_MAIL_FAILED
+
+    def __init__(self, message: str, index_path: Path):
+        super().__init__(message)
+        self.index_path = index_path
+
+
+# --------------------------------------------------------------------------------------------------
+# Months and paths
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> str:
+    if not _MONTH.match(text or ""):
+        raise ReportUsageError(f"--month {text!r}: expected YYYY-MM, e.g. 2026-10")
+    return text
+
+
+def last_complete_month(now: datetime | None = None) -> str:
+    """The month before the current UTC month (on 1 Nov 2026 at 06:00 UTC: 2026-10)."""
+    now = now or datetime.now(UTC)
+    first = datetime(now.year, now.month, 1)
+    prev = first - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    year, mon = (int(x) for x in parse_month(month).split("-"))
+    return datetime(year, mon, 1), datetime(year + (mon == 12), mon % 12 + 1, 1)
+
+
+def previous_month(month: str) -> str:
+    start, _ = month_bounds(month)
+    prev = start - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def month_label(month: str) -> str:
+    start, _ = month_bounds(month)
+    return start.strftime("%B %Y")
+
+
+def account_slug(account_id: str) -> str:
+    """A file-system-safe, stable directory name for an account id (ids are free text)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", account_id).strip("._") or "account"
+    if safe != account_id:
+        safe = f"{safe[:40]}-{hashlib.sha256(account_id.encode()).hexdigest()[:8]}"
+    return safe
+
+
+def report_dir(out_dir: Path, month: str, account_id: str | None = None) -> Path:
+    """``OUT/YYYY-MM`` for the whole ESP, ``OUT/accounts/<account>/YYYY-MM`` for one client's pack."""
+    out_dir = Path(out_dir)
+    if account_id:
+        return out_dir / "accounts" / account_slug(account_id) / month
+    return out_dir / month
+
+
+def default_notebooks_dir() -> Path:
+    """The notebooks shipped in the package (in a checkout, the same files as ``notebooks/``)."""
+    if any(PACKAGED_NOTEBOOKS_DIR.glob("*.ipynb")):
+        return PACKAGED_NOTEBOOKS_DIR
+    checkout = project_root() / "notebooks"
+    if any(checkout.glob("*.ipynb")):
+        return checkout
+    return PACKAGED_NOTEBOOKS_DIR
+
+
+def find_notebooks(directory: Path) -> list[Path]:
+    """Every ``*.ipynb`` of the directory (not hidden, not ``_private``), analyses first, ``00_*`` last."""
+    found = [p for p in Path(directory).glob("*.ipynb") if not p.name.startswith((".", "_"))]
+    return sorted(found, key=lambda p: (p.name.startswith("00"), p.name))
+
+
+# --------------------------------------------------------------------------------------------------
+# Notebook parameters
+
+
+def declared_parameters(path: Path) -> list[str]:
+    """Names assigned in the notebook's ``parameters`` cell.
+
+    The cell is parsed with ``ast`` (papermill's own line parser gives up on some valid lines, e.g.
+    a comment holding an ``=``); ``papermill.inspect_notebook`` answers when the cell is not plain
+    Python (magics).
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    names: list[str] = []
+    parsed = False
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        parsed = True
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in names:
+                    names.append(target.id)
+    if parsed:
+        return names
+    try:
+        import papermill
+
+        for name in papermill.inspect_notebook(str(path)):
+            if name not in names:
+                names.append(name)
+    except Exception as exc:  # noqa: BLE001 - the ast answer stands on its own
+        log.debug("papermill could not inspect %s: %s", path, exc)
+    return names
+
+
+def notebook_parameters(declared: Sequence[str], values: dict) -> dict:
+    """Only the parameters the notebook declares (papermill would inject the others as new names)."""
+    return {k: v for k, v in values.items() if k in declared}
+
+
+# --------------------------------------------------------------------------------------------------
+# Running notebooks
+
+
+@dataclass
+class NotebookRun:
+    name: str
+    source: str
+    output: str
+    parameters: dict
+    ok: bool = False
+    skipped: str = ""
+    seconds: float = 0.0
+    error: str = ""
+
+
+def _worker_init(env: dict[str, str], stderr_path: str | None = None) -> None:
+    os.environ.update(env)
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    if stderr_path:
+        # The kernels inherit this worker's stderr: their start-up chatter goes to the run's log file,
+        # not into cron's mail; what matters (a failure) comes back in the outcome.
+        fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+def execute_notebook(source: str, output: str, parameters: dict, cwd: str, timeout: int) -> dict:
+    """Run one notebook with papermill (in a worker process); never raises, returns the outcome."""
+    import papermill
+
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            source, output, parameters=parameters, kernel_name=KERNEL_NAME, progress_bar=False,
+            cwd=cwd, execution_timeout=timeout, log_output=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        return {"ok": False, "seconds": time.monotonic() - started,
+                "error": f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"}
+    except Exception as exc:  # noqa: BLE001 - no kernel, dead kernel, timeout: all stop the report
+        text = f"{type(exc).__name__}: {exc}"
+        if "No such kernel" in text:
+            text += (f" (install the kernel: {sys.executable} -m ipykernel install "
+                     f"--sys-prefix --name {KERNEL_NAME})")
+        return {"ok": False, "seconds": time.monotonic() - started, "error": text}
+    return {"ok": True, "seconds": time.monotonic() - started, "error": ""}
+
+
+def run_notebooks(runs: list[NotebookRun], jobs: int, env: dict[str, str],
+                  while_running: Callable[[], object] | None = None,
+                  stderr_path: Path | None = None) -> object:
+    """Run the notebooks ``jobs`` at a time in worker processes; call ``while_running`` meanwhile.
+
+    The first failure cancels the notebooks not started yet. Returns what ``while_running`` returned
+    (its exception is re-raised once the notebooks are done, so no kernel is left behind).
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    todo = [r for r in runs if not r.skipped]
+    result: object = None
+    if not todo:
+        return while_running() if while_running else None
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), mp_context=ctx,
+                               initializer=_worker_init, initargs=(env, str(stderr_path) if stderr_path else None))
+    pending = {}
+    try:
+        for run in todo:
+            log.info("running notebook %s", run.name)
+            future = pool.submit(execute_notebook, run.source, run.output, run.parameters,
+                                 str(Path(run.source).parent), CELL_TIMEOUT_SECONDS)
+            pending[future] = run
+        side_error: BaseException | None = None
+        if while_running is not None:
+            try:
+                result = while_running()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the kernels stop
+                side_error = exc
+                for future in pending:
+                    future.cancel()
+        failed = False
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                run = pending.pop(future)
+                if future.cancelled():
+                    run.skipped = run.skipped or "not run: an earlier failure stopped the report"
+                    continue
+                outcome = future.result()
+                run.ok, run.seconds, run.error = outcome["ok"], outcome["seconds"], outcome["error"]
+                if run.ok:
+                    log.info("notebook %s done in %.1f s", run.name, run.seconds)
+                else:
+                    log.error("notebook %s failed after %.1f s: %s", run.name, run.seconds, run.error)
+                    if not failed:
+                        failed = True
+                        for other in pending:
+                            other.cancel()
+        if side_error is not None:
+            raise side_error
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Privacy: no e-mail address leaves in a report
+
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+
+class AddressScrubber:
+    """Replaces every e-mail address in text by ``[address hidden #xxxxxxxx]``.
+
+    The tag is a keyed hash (a random key per run), so the same address gets the same tag within one
+    report (an example stays an example) but tags cannot be linked across reports or reversed.
+    """
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(16)
+        self.count = 0
+
+    def _tag(self, match: re.Match) -> str:
+        self.count += 1
+        digest = hmac.new(self._key, match.group(0).lower().encode(), hashlib.sha256).hexdigest()[:8]
+        return f"[address hidden #{digest}]"
+
+    def text(self, value: str) -> str:
+        return _ADDRESS.sub(self._tag, value) if "@" in value else value
+
+    def deep(self, value):
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, list):
+            return [self.deep(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.deep(v) for k, v in value.items()}
+        return value
+
+
+def scrub_notebook_outputs(path: Path, scrubber: AddressScrubber) -> None:
+    """Remove addresses from an executed notebook's outputs (the record stays, minus personal data)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    before = scrubber.count
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = scrubber.deep(output["text"])
+            if "data" in output:
+                output["data"] = nbformat.from_dict(scrubber.deep(dict(output["data"])))
+            if "evalue" in output:
+                output["evalue"] = scrubber.text(output["evalue"])
+            if "traceback" in output:
+                output["traceback"] = scrubber.deep(output["traceback"])
+    if scrubber.count != before:
+        log.warning("%s: %d e-mail address(es) in the outputs were replaced by a pseudonym",
+                    path.name, scrubber.count - before)
+        nb.metadata.setdefault("dlvstats", {})["addresses_hidden"] = scrubber.count - before
+        nbformat.write(nb, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# HTML: sanitising notebook outputs and escaping chart text
+
+_ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl",
+    "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "li", "ol", "p", "pre", "s", "small",
+    "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}
+_ALLOWED_ATTRIBUTES = {
+    "*": ["class", "title"], "a": ["href", "title"], "td": ["colspan", "rowspan", "align"],
+    "th": ["colspan", "rowspan", "align"], "table": ["class"], "col": ["span"],
+}
+_BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def sanitize_html(fragment: str) -> str:
+    """Keep a small allowlist of tags and attributes; everything else is escaped, so it shows as text.
+
+    ``<style>``/``<script>`` blocks (pandas' scoped table styles, or anything a notebook printed) are
+    dropped first, content included. Links keep only http(s) and mailto targets.
+    """
+    import bleach
+
+    cleaner = bleach.Cleaner(tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                             protocols={"http", "https", "mailto"}, strip=False, strip_comments=True)
+    return cleaner.clean(_BLOCKS.sub("", fragment))
+
+
+_TABLE = re.compile(r'(<table[^>]*class="dataframe"[^>]*>)(.*?)(</table>)', re.DOTALL)
+_ROW = re.compile(r"<tr[^>]*>(.*?)</tr>", re.DOTALL)
+_CELL = re.compile(r"<(th|td)([^>]*)>(.*?)</\1>", re.DOTALL)
+_SECTION = re.compile(r"<(thead|tbody)>(.*?)</\1>", re.DOTALL)
+_MISSING = {"NaN", "nan", "None", "<NA>", "&lt;NA&gt;", "NaT"}
+
+
+def _is_rate_column(name: str) -> bool:
+    # The project's naming rule (and export.to_table's): rates and shares are fractions.
+    return name.endswith(("_rate", "_share", "_low", "_high")) or "_rate_" in name or "share" in name
+
+
+def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
+    stripped = text.strip()
+    if stripped in _MISSING:
+        return "–"
+    if not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", stripped):
+        return text
+    value = float(stripped)
+    if rate:
+        pct = value * 100
+        return f"{pct:.2f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:.3f}%"
+    if re.fullmatch(r"-?\d+\.0", stripped):
+        return f"{int(value)}" if plain else f"{int(value):,}"
+    if "." in stripped and len(stripped.split(".")[1]) > 4:
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return text
+
+
+def polish_dataframe_html(fragment: str) -> str:
+    """Make pandas tables readable on the page: drop a default 0..n-1 index, show rate and share
+    columns as percentages (the naming rule export.to_table applies in the terminal), counts that
+    pandas printed as floats as integers with separators, and missing values as a dash.
+    Tables of another shape (several header rows, a Styler) are left as they are."""
+
+    def one(match: re.Match) -> str:
+        opening, body, closing = match.groups()
+        sections = dict((name, content) for name, content in _SECTION.findall(body))
+        if set(sections) != {"thead", "tbody"}:
+            return match.group(0)
+        head_rows = _ROW.findall(sections["thead"])
+        if len(head_rows) != 1:
+            return match.group(0)
+        header = [c[2] for c in _CELL.findall(head_rows[0])]
+        rows = [_CELL.findall(r) for r in _ROW.findall(sections["tbody"])]
+        if not rows or any(len(r) != len(header) for r in rows):
+            return match.group(0)
+        drop_index = header[0].strip() == "" and all(
+            r[0][0] == "th" and r[0][2].strip() == str(i) for i, r in enumerate(rows))
+        start = 1 if drop_index else 0
+        import html as html_lib
+
+        names = [html_lib.unescape(h.strip()) for h in header]
+        out = [opening, "<thead><tr>"]
+        out += [f"<th>{h}</th>" for h in header[start:]]
+        out.append("</tr></thead><tbody>")
+        for row in rows:
+            out.append("<tr>")
+            for (tag, attrs, text), name in list(zip(row, names))[start:]:
+                plain = "year" in name or name.endswith("_id")  # 2026 is not 2,026
+                value = _format_cell(text, _is_rate_column(name), plain) if tag == "td" else text
+                out.append(f"<{tag}{attrs}>{value}</{tag}>")
+            out.append("</tr>")
+        out.append("</tbody>" + closing)
+        return "".join(out)
+
+    return _TABLE.sub(one, fragment)
+
+
+def markdown_to_html(source: str) -> str:
+    """Notebook markdown to HTML; raw HTML in it is escaped (shows as text), then sanitised."""
+    import mistune
+
+    render = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
+    return sanitize_html(render(source))
+
+
+# Plotly draws text through its own small markup (<br>, <b>, <sup>, ...); any other tag is silently
+# dropped rather than shown. Escaping every '<' that does not start one of the tags our figure
+# builders use (and '&') makes hostile names show as the text they are, while plotly decodes the
+# entities back for display.
+_PLOTLY_TAG = re.compile(r"<(/?)(br|b|i|em|sup|sub|s|u|extra)\s*/?>", re.IGNORECASE)
+
+
+def _escape_plotly_text(text: str) -> str:
+    if "<" not in text and "&" not in text and ">" not in text:
+        return text
+    out, pos = [], 0
+    for match in _PLOTLY_TAG.finditer(text):
+        out.append(_entity_escape(text[pos:match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(_entity_escape(text[pos:]))
+    return "".join(out)
+
+
+def _entity_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_figure(value, key: str = ""):
+    """Escape every string of a plotly figure spec for display (not the base64 arrays, ids or meta)."""
+    if isinstance(value, str):
+        return value if key in ("bdata", "dtype", "uid", "meta") else _escape_plotly_text(value)
+    if isinstance(value, list):
+        return [escape_figure(v, key) for v in value]
+    if isinstance(value, dict):
+        return {k: (v if k == "meta" else escape_figure(v, k)) for k, v in value.items()}
+    return value
+
+
+def json_for_script(value) -> str:
+    """JSON that is safe inside ``<script type="application/json">``: no '<', '>', '&' or U+2028/9
+    characters survive literally, so a ``</script>`` in the data cannot close the element."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False, default=_json_default)
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _json_default(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def _finite(value):
+    """Plotly JSON may carry NaN; the browser's JSON.parse cannot."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+# --------------------------------------------------------------------------------------------------
+# Assembling the page from executed notebooks
+
+_HIDE_CELL = {"parameters", "injected-parameters", "remove-cell", "remove_cell", "hide", "hide-cell"}
+_HIDE_OUTPUT = {"remove-output", "remove_output", "hide-output", "hide_output"}
+_HEADING = re.compile(r"<(/?)h([1-5])\b", re.IGNORECASE)
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+@dataclass
+class Section:
+    anchor: str
+    title: str
+    notebook: str
+    blocks: list[dict] = field(default_factory=list)  # {"html": str} or {"figure": id}
+    seconds: float = 0.0
+
+
+@dataclass
+class Figure:
+    id: str
+    spec_json: str
+
+
+def _demote(html_text: str) -> str:
+    return _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", html_text)
+
+
+def _output_html(output: dict, scrubber: AddressScrubber) -> str | None:
+    """HTML for a non-figure output, or None when it shows nothing worth a reader's time."""
+    import html as html_lib
+
+    kind = output.get("output_type")
+    if kind == "stream":
+        if output.get("name") != "stdout":
+            return None  # warnings on stderr stay in the executed notebook, not on the page
+        text = scrubber.text("".join(output.get("text", "")) if isinstance(output.get("text"), list)
+                             else str(output.get("text", ""))).strip()
+        return f'<div class="stdout">{html_lib.escape(text)}</div>' if text else None
+    if kind == "error":
+        return f'<pre class="error">{html_lib.escape(scrubber.text(output.get("ename", "") + ": " + output.get("evalue", "")))}</pre>'
+    data = output.get("data", {})
+
+    def text_of(mime):
+        value = data.get(mime, "")
+        return scrubber.text("".join(value) if isinstance(value, list) else str(value))
+
+    if "text/html" in data:
+        return f'<div class="output">{sanitize_html(polish_dataframe_html(text_of("text/html")))}</div>'
+    if "text/markdown" in data:
+        return f'<div class="output">{markdown_to_html(text_of("text/markdown"))}</div>'
+    for mime in ("image/png", "image/jpeg"):
+        if mime in data:
+            payload = re.sub(r"\s+", "", text_of(mime))
+            if re.fullmatch(r"[A-Za-z0-9+/=]*", payload):
+                return f'<div class="output"><img alt="" src="data:{mime};base64,{payload}"></div>'
+    if "image/svg+xml" in data:  # as an <img>, an SVG cannot run script
+        payload = base64.b64encode(text_of("image/svg+xml").encode()).decode()
+        return f'<div class="output"><img alt="" src="data:image/svg+xml;base64,{payload}"></div>'
+    if "text/plain" in data:
+        text = text_of("text/plain").strip()
+        if not text or re.fullmatch(r"<[\w.]+ (object|at) .*>", text):
+            return None
+        return f'<pre class="output">{html_lib.escape(text)}</pre>'
+    return None
+
+
+def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
+                     figures: list[Figure], seconds: float = 0.0) -> Section:
+    """Turn an executed notebook into a section: markdown, tables, text and charts; never code."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    title = re.sub(r"^\d+_", "", path.stem).replace("_", " ").capitalize()
+    blocks: list[dict] = []
+    first_heading_done = False
+    for cell in nb.cells:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if tags & _HIDE_CELL:
+            continue
+        if cell.cell_type == "markdown":
+            source = cell.source
+            match = re.match(r"\s*#\s+(.+)", source)
+            if match and not first_heading_done:
+                # The notebook's own title names the section: "# 02 · Gift campaigns" -> "Gift campaigns"
+                title = re.sub(r"^\d+\s*[·.:\-–—]\s*", "", match.group(1).strip())
+                source = source[match.end():]
+            first_heading_done = first_heading_done or bool(match) or bool(source.strip())
+            if source.strip():
+                blocks.append({"html": _demote(markdown_to_html(scrubber.text(source)))})
+            continue
+        if cell.cell_type != "code" or tags & _HIDE_OUTPUT:
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if PLOTLY_MIME in data:
+                spec = dict(data[PLOTLY_MIME])
+                spec = escape_figure(_finite(scrubber.deep(spec)))
+                figure = Figure(id=f"chart-{len(figures) + 1}", spec_json=json_for_script(
+                    {"data": spec.get("data", []), "layout": spec.get("layout", {})}))
+                figures.append(figure)
+                blocks.append({"figure": figure.id})
+                continue
+            fragment = _output_html(output, scrubber)
+            if fragment:
+                blocks.append({"html": _demote(fragment)})
+    anchor = f"s{index}-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+    return Section(anchor=anchor, title=title, notebook=path.name, blocks=blocks, seconds=seconds)
+
+
+def _jinja_env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,  # every {{ value }} is escaped; only sanitised fragments are marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_page(context: dict) -> str:
+    import markupsafe
+    import plotly.offline
+
+    env = _jinja_env()
+    # The sanitised fragments and the escaped JSON are the only markup marked safe.
+    sections = []
+    for section in context["sections"]:
+        blocks = [
+            {"figure": b["figure"]} if "figure" in b else {"html": markupsafe.Markup(b["html"])}
+            for b in section.blocks
+        ]
+        sections.append({**asdict(section), "blocks": blocks})
+    figures = [{"id": f.id, "spec_json": markupsafe.Markup(f.spec_json)} for f in context["figures"]]
+    plotly_js = markupsafe.Markup(plotly.offline.get_plotlyjs()) if figures else ""
+    return env.get_template("report.html.j2").render(
+        **{**context, "sections": sections, "figures": figures, "plotly_js": plotly_js})
+
+
+# --------------------------------------------------------------------------------------------------
+# Summary: headline numbers, alerts and notes, from the metric functions
+
+
+@dataclass
+class Headline:
+    label: str
+    value: str
+    previous: str = ""
+    change: str = ""
+    tone: str = "neutral"  # good | bad | neutral (for the change)
+    note: str = ""
+
+
+@dataclass
+class Alert:
+    level: str  # critical | warning | info
+    text: str
+
+
+@dataclass
+class Summary:
+    headlines: list[Headline] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tables: dict = field(default_factory=dict)  # CSV name -> DataFrame
+
+
+def _pct(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value * 100:.{digits}f}%"
+
+
+def _int(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{int(value):,}"
+
+
+def _num(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _change(kind: str, now, before, higher_is: str, digits: int = 2) -> tuple[str, str]:
+    """('+3.1%' or '+0.04 pp', tone) — percentage points for rates, relative change for counts."""
+    now, before = _num(now), _num(before)
+    if now is None or before is None:
+        return "", "neutral"
+    if kind == "rate":
+        delta = (now - before) * 100
+        moved = abs(delta) >= 0.5 * 10 ** -digits
+        text = f"{delta:+.{digits}f} pp" if moved else "±0 pp"
+    else:
+        if before == 0:
+            return ("new" if now else "±0"), "neutral"
+        delta = (now - before) / before * 100
+        text = f"{delta:+.1f}%"
+        moved = abs(delta) >= 0.05
+    if not moved or higher_is == "neutral":
+        return text, "neutral"
+    up = delta > 0
+    return text, ("good" if up == (higher_is == "good") else "bad")
+
+
+class MetricRun:
+    """The metric tables of one report run, each computed once: the headline numbers, the alerts and
+    the CSV files share them. Every figure comes from a registered metric function (the same ones the
+    notebooks call), on the run's database and account filter."""
+
+    def __init__(self, db_path: Path, account_id: str | None):
+        self.db_path = db_path
+        self.account_id = account_id
+        self._frames: dict = {}
+
+    def table(self, func: Callable, month: str, **options):
+        key = (func.__module__, func.__qualname__, month,
+               tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items())))
+        if key not in self._frames:
+            start, end = month_bounds(month)
+            began = time.monotonic()
+            self._frames[key] = func(self.db_path, start, end, self.account_id, **options)
+            log.debug("%s %s %s: %.2f s", func.__qualname__, month, options, time.monotonic() - began)
+        return self._frames[key]
+
+    def registered(self, name: str):
+        """A metric function from the registry, or None (logged) when this build lacks it."""
+        from dlvstats import metrics
+
+        try:
+            return metrics.get(name)
+        except (ImportError, AttributeError, KeyError) as exc:
+            log.warning("metric %s is not available (%s); the report goes on without it", name, exc)
+            return None
+
+    def health(self):
+        try:
+            from dlvstats.metrics import sender_health
+        except ImportError as exc:
+            log.warning("sender-health is not available (%s)", exc)
+            return None
+        return sender_health
+
+    def health_month(self, month: str):
+        """Sender health pooled over the month: 'all', per provider and (ESP's report) per account."""
+        health = self.health()
+        if health is None:
+            return None
+        by = ["all", "provider"] if self.account_id else ["all", "account", "provider"]
+        return self.table(health.sender_health, month, by=by, grain="period")
+
+
+def _totals(run: MetricRun, month: str) -> dict:
+    """The month's headline figures, each from the metric that defines it."""
+    totals: dict = {}
+    frame = run.health_month(month)
+    if frame is not None:
+        rows = frame[frame["dimension"] == "all"]
+        if len(rows):
+            row = rows.iloc[0]
+            for column in ("sends", "delivered", "complaints", "complaint_rate", "complaint_rate_fbl",
+                           "delivered_fbl", "hard_bounces", "hard_bounce_rate", "blocklist_listings"):
+                if column in frame.columns:
+                    totals[column] = _num(row[column])
+            if totals.get("sends"):
+                totals["delivery_rate"] = (totals.get("delivered") or 0) / totals["sends"]
+    engagement = run.registered("engagement-by-age")
+    if engagement is not None:
+        frame = run.table(engagement, month)
+        # The age buckets partition the month's messages: pooled rates are sums of the metric's own
+        # counts over sums of its denominators, never averages of rates.
+        pooled = {
+            "human_open_rate": ("human_openers", "delivered"),
+            "click_rate": ("human_clickers", "delivered"),
+            "unsubscribe_rate": ("unsubscribes", "delivered"),
+            "est_read_rate": ("est_readers", "measurable_delivered"),
+        }
+        for rate, (num, den) in pooled.items():
+            if num in frame.columns and den in frame.columns:
+                total = _num(frame[den].sum())
+                if total:
+                    totals[rate] = _num(frame[num].sum()) / total
+    return totals
+
+
+#: (key, label, kind, which direction is good, decimals of a percentage, note). Complaint and
+#: unsubscribe rates live around 0.1%: they get three decimals, or 0.01% and 0.02% would look alike.
+HEADLINE_SPECS = [
+    ("sends", "Messages sent", "count", "neutral", 0, ""),
+    ("delivered", "Delivered", "count", "neutral", 0, ""),
+    ("delivery_rate", "Delivery rate", "rate", "good", 2, "delivered / sent"),
+    ("hard_bounce_rate", "Hard-bounce rate", "rate", "bad", 2, "per message sent"),
+    ("complaint_rate_fbl", "Complaint rate (providers with a feedback loop)", "rate", "bad", 3,
+     "the rate to hold against the 0.1% and 0.3% lines; Gmail's own rate is only in Postmaster Tools"),
+    ("complaint_rate", "Complaint rate (all delivered)", "rate", "bad", 3, ""),
+    ("human_open_rate", "Human open rate", "rate", "good", 2, "machine opens (Apple MPP, scanners) excluded"),
+    ("est_read_rate", "Estimated read rate", "rate", "good", 2, "readers whose images were blocked included"),
+    ("click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
+    ("unsubscribe_rate", "Unsubscribe rate", "rate", "bad", 3, "people leaving the list by themselves"),
+    ("blocklist_listings", "Blocklist listings", "count", "bad", 0, "of the sending IPs and domains"),
+]
+
+
+def headlines(now: dict, before: dict) -> list[Headline]:
+    rows = []
+    for key, label, kind, higher_is, digits, note in HEADLINE_SPECS:
+        if key not in now:
+            continue
+
+        def fmt(value, kind=kind, digits=digits):
+            return _pct(value, digits) if kind == "rate" else _int(value)
+
+        change, tone = _change(kind, now.get(key), before.get(key), higher_is, digits)
+        rows.append(Headline(label=label, value=fmt(now.get(key)),
+                             previous=fmt(before.get(key)) if key in before else "",
+                             change=change, tone=tone, note=note))
+    return rows
+
+
+def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
+    """Complaint rate over 0.1%/0.3% per account and provider, blocklist listings, hard-bounce spikes."""
+    from dlvstats.config import COMPLAINT_RATE_CRITICAL, COMPLAINT_RATE_TARGET
+
+    health = run.health()
+    alerts: list[Alert] = []
+    if health is None:
+        return alerts
+    account_id = run.account_id
+    frame = run.health_month(month)
+    prev = run.health_month(previous_month(month))
+    prev_bounce = {(r.dimension, r.dimension_value): _num(r.hard_bounce_rate) for r in prev.itertuples()}
+
+    def who(dimension: str, value: str) -> str:
+        if dimension == "all":
+            return f"account {account_id}" if account_id else "all traffic"
+        return f"{'mailbox provider' if dimension == 'provider' else dimension} {value}"
+
+    # In an account's pack the 'all' row is that account; in the ESP's report the accounts say more.
+    complaint_dims = {"account", "provider"} | ({"all"} if account_id else set())
+    bounce_dims = ["all"] if account_id else ["account"]
+    ordered = frame.sort_values(["dimension", "complaint_rate_fbl"], ascending=[True, False])
+    for row in ordered.itertuples():
+        name = who(row.dimension, row.dimension_value)
+        rate = _num(row.complaint_rate_fbl)
+        if row.dimension in complaint_dims and rate is not None and rate > COMPLAINT_RATE_TARGET:
+            level = "critical" if rate > COMPLAINT_RATE_CRITICAL else "warning"
+            line = "0.3%" if rate > COMPLAINT_RATE_CRITICAL else "0.1%"
+            text = (f"Complaint rate {_pct(rate)} for {name}, over the {line} line "
+                    f"({_int(row.complaints_fbl)} complaints on {_int(row.delivered_fbl)} messages delivered "
+                    f"to providers with a feedback loop; 95% interval {_pct(_num(row.complaint_rate_fbl_low))}"
+                    f"–{_pct(_num(row.complaint_rate_fbl_high))})")
+            if bool(getattr(row, "small_cell_fbl", False)):
+                text += "; small volume, so the rate is fragile"
+            alerts.append(Alert(level, text + "."))
+        bounce = _num(row.hard_bounce_rate)
+        prev_rate = prev_bounce.get((row.dimension, row.dimension_value))
+        if (row.dimension in bounce_dims and bounce is not None and bounce >= HARD_BOUNCE_LINE
+                and (prev_rate is None or bounce >= 2 * prev_rate)):
+            since = (f"up from {_pct(prev_rate)} the month before" if prev_rate is not None
+                     else "no sends the month before")
+            alerts.append(Alert("critical" if bounce >= HARD_BOUNCE_DAY_LINE else "warning",
+                                f"Hard-bounce spike for {name}: {_pct(bounce)} of messages sent, {since} "
+                                f"({_int(row.hard_bounces)} hard bounces on {_int(row.sends)} sends)."))
+
+    daily = run.table(health.sender_health, month, by=bounce_dims, grain="day")
+    spiked = {a.text.split(":")[0] for a in alerts}
+    for row in daily.itertuples():
+        bounce = _num(row.hard_bounce_rate)
+        if bounce is None or bounce < HARD_BOUNCE_DAY_LINE or (row.sends or 0) < HARD_BOUNCE_DAY_MIN_SENDS:
+            continue
+        name = who(row.dimension, row.dimension_value)
+        if f"Hard-bounce spike for {name}" in spiked:
+            continue  # the month's alert already says it
+        alerts.append(Alert("warning", f"Hard-bounce spike on {str(row.period_start)[:10]} for {name}: "
+                                       f"{_pct(bounce)} of {_int(row.sends)} messages sent that day."))
+
+    listings = run.table(health.blocklist_events, month)
+    for row in listings.itertuples():
+        listed = str(row.listed_at)[:16]
+        delisted = str(row.delisted_at)
+        status = ("still listed at the end of the data" if delisted in ("NaT", "None", "nan", "<NA>")
+                  else f"delisted {delisted[:16]}")
+        text = f"Blocklist: {row.target_kind} {row.target} listed on {row.blocklist} on {listed} UTC ({status})"
+        users = _num(getattr(row, "accounts_using", None))
+        if not account_id and users:
+            text += f"; {int(users)} account(s) sent from it in the 30 days before"
+        alerts.append(Alert("critical", text + "."))
+    order = {"critical": 0, "warning": 1, "info": 2}
+    alerts.sort(key=lambda a: order[a.level])
+    return alerts
+
+
+def metric_tables(run: MetricRun, month: str) -> dict:
+    """The CSV files: every registered metric for the month (defaults, as `dlvstats metrics` prints
+    them), plus the pooled sender health, its daily view and the blocklist listings behind the alerts."""
+    from dlvstats.metrics import REGISTRY
+
+    tables = {}
+    for name in REGISTRY:
+        func = run.registered(name)
+        if func is not None:
+            tables[name] = run.table(func, month)
+    health = run.health()
+    if health is not None:
+        tables["sender-health-month"] = run.health_month(month)
+        tables["sender-health-daily"] = run.table(health.sender_health, month,
+                                                  by=["all"] if run.account_id else ["account"], grain="day")
+        if "blocklist-events" not in tables:
+            tables["blocklist-events"] = run.table(health.blocklist_events, month)
+    if run.account_id:
+        tables = {k: _without_cross_client_columns(v) for k, v in tables.items()}
+    return tables
+
+
+def _without_cross_client_columns(frame):
+    """An account's pack holds no ranking against other clients."""
+    drop = [c for c in frame.columns if c in ("risk_rank", "accounts_using") or c.endswith("_rank")]
+    return frame.drop(columns=drop)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def maturity_notes(month: str, data_end: datetime | None, daily_sends=None, gift=None) -> list[str]:
+    """What is not settled yet: late events of the last campaigns, 90-day purchases, and the
+    month-over-month comparison (the previous month has had longer to collect its late events)."""
+    start, end = month_bounds(month)
+    if data_end is None:
+        return ["The database holds no sends, opens, clicks or complaints."]
+    if data_end < start:
+        return [f"The data ends {data_end:%Y-%m-%d %H:%M} UTC, before {month} begins: nothing of this month "
+                "is loaded yet."]
+    notes = []
+    cutoff = min(end, data_end) - timedelta(days=IMMATURE_DAYS)
+    share = None
+    if daily_sends is not None and len(daily_sends):
+        # One dimension's rows partition the messages (accounts in the ESP's report, 'all' in a pack).
+        sends = daily_sends[daily_sends["dimension"] == daily_sends["dimension"].iloc[0]]
+        total = _num(sends["sends"].sum())
+        late = _num(sends.loc[sends["period_start"] >= cutoff, "sends"].sum())
+        if total:
+            share = late / total
+    what = f"{_pct(share, 1)} of the month's messages" if share is not None else "The messages"
+    notes.append(f"Immature campaigns: {what} went out on or after {cutoff:%Y-%m-%d}, less than "
+                 f"{IMMATURE_DAYS} days before the data ends ({data_end:%Y-%m-%d %H:%M} UTC). Their opens, "
+                 "clicks and complaints are still arriving, so this month's rates will still rise a little.")
+    if gift is not None and len(gift) and "is_immature" in gift.columns:
+        late = gift[gift["is_immature"].fillna(False).astype(bool)]
+        if len(late):
+            names = ", ".join(f"“{n}”" for n in late.get("name", late.get("campaign_id")).astype(str).head(5))
+            more = f" and {len(late) - 5} more" if len(late) > 5 else ""
+            notes.append(f"{_plural(len(late), 'gift campaign', 'gift campaigns')} ({names}{more}) "
+                         f"{'has' if len(late) == 1 else 'have'} a {PURCHASE_WINDOW_DAYS}-day purchase window "
+                         "that runs past the data: buyer rates are provisional.")
+    notes.append("Month-over-month changes compare this month as measured now with the previous month, "
+                 "which has had a month longer to collect its late opens, clicks and complaints: this "
+                 "month's engagement and complaint rates are understated in comparison.")
+    return notes
+
+
+def data_end(db_path: Path) -> datetime | None:
+    """The newest send, open, click or complaint in the database (UTC)."""
+    from dlvstats import overview
+
+    frame = overview.coverage(db_path)
+    frame = frame[frame["kind"].isin(["sends", "opens", "clicks", "complaints"])]
+    values = [v for v in frame["last_at"].tolist() if v is not None and str(v) not in ("NaT", "None", "nan")]
+    if not values:
+        return None
+    import pandas as pd
+
+    return max(pd.Timestamp(v).to_pydatetime().replace(tzinfo=None) for v in values)
+
+
+def freshness(db_path: Path, month: str) -> tuple[bool, datetime | None, str]:
+    """(complete, data end, message): complete when the data reaches the month's last day."""
+    _, end = month_bounds(month)
+    last = data_end(db_path)
+    if last is None:
+        return False, None, "the database holds no sends, opens, clicks or complaints"
+    if last >= end - timedelta(days=1):
+        return True, last, f"data runs to {last:%Y-%m-%d %H:%M} UTC"
+    return False, last, (f"the data stops at {last:%Y-%m-%d %H:%M} UTC, before the end of {month} "
+                         f"({end - timedelta(days=1):%Y-%m-%d} is missing)")
+
+
+def compute_summary(db_path: Path, month: str, account_id: str | None, last: datetime | None) -> Summary:
+    run = MetricRun(db_path, account_id)
+    now, before = _totals(run, month), _totals(run, previous_month(month))
+    alerts = compute_alerts(run, month)
+    tables = metric_tables(run, month)
+    notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"))
+    return Summary(headlines=headlines(now, before), alerts=alerts, notes=notes, tables=tables)
+
+
+def summary_frame(summary: Summary):
+    import pandas as pd
+
+    rows = [{"kind": "headline", "label": h.label, "value": h.value, "previous_month": h.previous,
+             "change": h.change, "note": h.note} for h in summary.headlines]
+    rows += [{"kind": f"alert:{a.level}", "label": a.text} for a in summary.alerts]
+    rows += [{"kind": "note", "label": n} for n in summary.notes]
+    return pd.DataFrame(rows, columns=["kind", "label", "value", "previous_month", "change", "note"])
+
+
+# --------------------------------------------------------------------------------------------------
+# The run
+
+
+@dataclass
+class ReportOptions:
+    db_path: Path
+    out_dir: Path
+    month: str
+    account_id: str | None = None
+    notebooks_dir: Path | None = None
+    ingest: list[Path] = field(default_factory=list)
+    email: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    force: bool = False
+    allow_incomplete: bool = False
+    memory_limit: str | None = None
+    jobs: int = 2
+
+
+@dataclass
+class ReportResult:
+    directory: Path
+    index: Path
+    complete_data: bool
+    notebooks: list[NotebookRun]
+    summary: Summary
+    eml: Path | None = None
+    emailed: bool = False
+    seconds: float = 0.0
+
+
+@contextlib.contextmanager
+def month_lock(final: Path) -> Iterator[None]:
+    """An exclusive, non-blocking lock per report directory; the holder's pid is written in it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = final.parent / f".{final.name}.lock"
+    handle = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ReportBusy(
+                f"another dlvstats report is rendering {final} ({holder}); wait for it to finish, "
+                "or stop it, then run again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # closing releases the lock; the file stays (removing it would race)
+
+
+def read_manifest(directory: Path) -> dict | None:
+    try:
+        return json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_complete(directory: Path) -> bool:
+    """A report that rendered, from data that covered the whole month."""
+    manifest = read_manifest(directory)
+    return bool(manifest and manifest.get("status") == "complete" and manifest.get("complete_data")
+                and (directory / "index.html").exists())
+
+
+@contextlib.contextmanager
+def _environment(overrides: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _publish(build: Path, final: Path) -> None:
+    """Move the finished build into place; a previous report is removed only once the new one is in."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        os.rename(final, old)
+    os.rename(build, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _keep_failed(build: Path, final: Path) -> Path:
+    failed = final.parent / f"{final.name}.failed"
+    if failed.exists():
+        shutil.rmtree(failed)
+    os.rename(build, failed)
+    return failed
+
+
+def check_email_settings(options: ReportOptions):
+    """SMTP settings for --email (checked before any work), or a sender for --dry-run."""
+    from dlvstats import mail
+
+    for address in options.email:
+        if "@" not in address or any(c in address for c in "\r\n <>"):
+            raise ReportUsageError(f"--email: {address!r} is not an e-mail address")
+    if not options.email:
+        if options.dry_run:
+            raise ReportUsageError("--dry-run writes the e-mail that --email would send: give --email too")
+        return None
+    if options.dry_run:
+        try:
+            return mail.SmtpSettings.from_env()
+        except mail.MailConfigError:
+            return None  # a dry run needs no server; From falls back to a placeholder
+    try:
+        return mail.SmtpSettings.from_env()
+    except mail.MailConfigError as exc:
+        raise ReportUsageError(str(exc)) from None
+
+
+def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None = None) -> ReportResult:
+    """Render (and e-mail) one month's report; raises a ``ReportError`` carrying the exit code."""
+    started = time.monotonic()
+    say = progress or (lambda message: log.info("%s", message))
+    month = parse_month(options.month)
+    db_path = Path(options.db_path).resolve()
+    out_dir = Path(options.out_dir).resolve()
+    notebooks_dir = Path(options.notebooks_dir).resolve() if options.notebooks_dir else default_notebooks_dir()
+    settings = check_email_settings(options)
+    final = report_dir(out_dir, month, options.account_id)
+    env = {"PLOTLY_RENDERER": "plotly_mimetype"}
+    if options.memory_limit:
+        env["DLVSTATS_MEMORY_LIMIT"] = options.memory_limit
+
+    with month_lock(final), _environment(env):
+        if final.exists() and not options.force:
+            manifest = read_manifest(final)
+            if is_complete(final):
+                raise ReportExists(
+                    f"{final / 'index.html'} is already a complete report (rendered "
+                    f"{manifest.get('rendered_at', '?')}); nothing was overwritten. Use --force to render it again.")
+            if manifest is None and any(final.iterdir()):
+                raise ReportExists(f"{final} exists and is not a dlvstats report; nothing was overwritten. "
+                                   "Use --force to replace it, or choose another --out.")
+            say(f"replacing the report of {month} in {final}: it was rendered from incomplete data")
+
+        if options.ingest:
+            from dlvstats.ingest import ingest_paths
+
+            say(f"loading {len(options.ingest)} drop(s) into {db_path}")
+            summary = ingest_paths(db_path, [Path(p) for p in options.ingest])
+            say(f"loaded drop {summary.drop_id}")
+        if not db_path.exists():
+            raise ReportUsageError(f"{db_path}: no such database (load a drop with `dlvstats ingest` first)")
+
+        complete, last, freshness_text = freshness(db_path, month)
+        if not complete:
+            if options.email and not options.allow_incomplete:
+                raise DataIncomplete(
+                    f"not e-mailing the {month} report: {freshness_text}. Load the missing days first, or "
+                    "pass --allow-incomplete to send a report marked incomplete.")
+            say(f"WARNING: {freshness_text}; the report is marked incomplete")
+
+        notebooks = find_notebooks(notebooks_dir)
+        if not notebooks:
+            raise ReportUsageError(f"no notebooks (*.ipynb) in {notebooks_dir}")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(prefix=f".{final.name}.build-", dir=final.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        build.chmod(0o777 & ~umask)  # mkdtemp makes it private; the published report is not
+        try:
+            result = _build(options, month, db_path, notebooks, build, final, complete, last,
+                            freshness_text, settings, say)
+        except BaseException:
+            if build.exists():
+                shutil.rmtree(build, ignore_errors=True)
+            raise
+        _publish(build, final)
+        result.directory, result.index = final, final / "index.html"
+        say(f"report written to {result.index}")
+
+    if options.email:
+        _send(options, month, result, settings, say)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _build(options, month, db_path, notebooks, build, final, complete, last, freshness_text, settings, say):
+    start, end = month_bounds(month)
+    values = {
+        "db_path": str(db_path),
+        "date_from": f"{start:%Y-%m-%d}",
+        "date_to": f"{end:%Y-%m-%d}",
+        "account_id": options.account_id,
+        "month": month,
+    }
+    runs: list[NotebookRun] = []
+    for path in notebooks:
+        declared = declared_parameters(path)
+        run = NotebookRun(name=path.name, source=str(path), output=str(build / path.name),
+                          parameters=notebook_parameters(declared, values))
+        if "db_path" not in declared:
+            run.skipped = "no `parameters` cell declaring db_path: it cannot be pointed at this database"
+        elif options.account_id and "account_id" not in declared:
+            run.skipped = "no account_id parameter: it would show every client's data in a client's pack"
+        if run.skipped:
+            log.warning("skipping %s: %s", path.name, run.skipped)
+        runs.append(run)
+
+    def side_work() -> Summary:
+        return compute_summary(db_path, month, options.account_id, last)
+
+    say(f"running {sum(not r.skipped for r in runs)} notebook(s) for {month}, {options.jobs} at a time")
+    summary = run_notebooks(runs, options.jobs, dict(os.environ), side_work, build / "kernels.log")
+
+    failed = [r for r in runs if not r.skipped and not r.ok]
+    if failed:
+        where = _keep_failed(build, final)
+        names = ", ".join(f"{r.name} ({r.error})" for r in failed)
+        raise NotebookFailed(f"notebook failed, no report rendered or sent: {names}. The executed notebook "
+                             f"with its error is in {where}/")
+
+    scrubber = AddressScrubber()
+    for alert in summary.alerts:  # account, campaign and target names are free text
+        alert.text = scrubber.text(alert.text)
+    summary.notes = [scrubber.text(n) for n in summary.notes]
+    figures: list[Figure] = []
+    sections = []
+    for i, run in enumerate(r for r in runs if not r.skipped):
+        output = Path(run.output)
+        scrub_notebook_outputs(output, scrubber)
+        sections.append(notebook_section(output, i + 1, scrubber, figures, run.seconds))
+
+    from dlvstats import export
+
+    csv_files = []
+    for name, frame in [("summary", summary_frame(summary)), *summary.tables.items()]:
+        path = build / f"{name}.csv"
+        path.write_text(scrubber.text(export.to_csv(frame)), encoding="utf-8")
+        csv_files.append(path.name)
+
+    rendered_at = datetime.now(UTC)
+    account = options.account_id
+    context = {
+        "title": REPORT_TITLE,
+        "month": month,
+        "month_label": month_label(month),
+        "account": account,
+        "complete_data": complete,
+        "freshness": freshness_text,
+        "data_end": f"{last:%Y-%m-%d %H:%M} UTC" if last else "no data",
+        "previous_month": previous_month(month),
+        "month_short": month_bounds(month)[0].strftime("%b %Y"),
+        "previous_short": month_bounds(previous_month(month))[0].strftime("%b %Y"),
+        "summary": summary,
+        "sections": sections,
+        "figures": figures,
+        "skipped": [r for r in runs if r.skipped],
+        "csv_files": csv_files,
+        "notebooks": [r for r in runs if not r.skipped],
+        "rendered_at": f"{rendered_at:%Y-%m-%d %H:%M} UTC",
+        "version": __version__,
+    }
+    (build / "index.html").write_text(render_page(context), encoding="utf-8")
+    manifest = {
+        "status": "complete",
+        "month": month,
+        "account_id": account,
+        "complete_data": complete,
+        "freshness": freshness_text,
+        "data_end": context["data_end"],
+        "rendered_at": rendered_at.isoformat(timespec="seconds"),
+        "dlvstats_version": __version__,
+        "database": str(db_path),
+        "notebooks": [{"name": r.name, "seconds": round(r.seconds, 1), "skipped": r.skipped,
+                       "parameters": r.parameters} for r in runs],
+        "figures": len(figures),
+        "csv_files": csv_files,
+        "alerts": [asdict(a) for a in summary.alerts],
+        "headlines": [asdict(h) for h in summary.headlines],
+        "addresses_hidden": scrubber.count,
+    }
+    (build / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return ReportResult(directory=build, index=build / "index.html", complete_data=complete,
+                        notebooks=runs, summary=summary)
+
+
+def email_subject(month: str, account_id: str | None, complete: bool) -> str:
+    parts = [REPORT_TITLE, month_label(month)]
+    if account_id:
+        parts.insert(1, account_id)
+    subject = " — ".join(parts)
+    return subject if complete else subject + " [incomplete data]"
+
+
+def _send(options: ReportOptions, month: str, result: ReportResult, settings, say) -> None:
+    from dlvstats import mail
+
+    summary = result.summary
+    rows = [{"label": h.label, "value": h.value, "change": h.change, "tone": h.tone} for h in summary.headlines]
+    alerts = [(a.level, a.text) for a in summary.alerts]
+    notes = list(summary.notes)
+    if not result.complete_data:
+        notes.insert(0, "INCOMPLETE DATA: " + read_manifest(result.directory).get("freshness", ""))
+    html_body = mail.render_summary_html(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes)
+    text_body = mail.render_summary_text(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes)
+    attachments: list = [result.index]
+    attachments += sorted(result.directory.glob("*.csv"))
+    mail_from = settings.mail_from if settings else "dlvstats <dlvstats@localhost>"
+    message = mail.compose(email_subject(month, options.account_id, result.complete_data), html_body, text_body,
+                           attachments, options.email, mail_from)
+    if options.dry_run:
+        result.eml = mail.write_eml(message, result.directory / "email.eml")
+        say(f"dry run: e-mail written to {result.eml} (not sent)")
+        return
+    try:
+        mail.send(message, settings, retries=MAIL_RETRIES, backoff_seconds=MAIL_BACKOFF_SECONDS)
+    except mail.MailSendError as exc:
+        raise ReportMailFailed(f"{exc}. The report is rendered and stays at {result.index}; "
+                               "send it again with --force once the server is reachable.", result.index) from None
+    result.emailed = True
+    say(f"e-mailed to {len(options.email)} recipient(s)")
+
+
+__all__ = [
+    "ReportOptions", "ReportResult", "run_report", "last_complete_month", "report_dir", "declared_parameters",
+    "find_notebooks", "sanitize_html", "escape_figure", "json_for_script", "AddressScrubber",
+]

@@ -1,0 +1,100 @@
+-- hidden_images: how many non-opens are readers whose images did not load, per mailbox provider.
+-- Grain: one row per provider (sends.provider, from the recipient's domain), pooled over the
+-- messages sent in [$date_from, $date_to) (UTC, sent_at), of $account_id when given.
+-- Parameters: $date_from, $date_to, $account_id (NULL = all accounts);
+--   $max_machine_open_share  above this machine_open_share the provider's opens are mostly machine
+--                            (Apple MPP: nearly every reader's open is hidden behind a prefetch) and
+--                            its estimates are withheld (default 0.8, see docs/metrics.md).
+-- "Measurable" messages: delivered and without any machine open (an MPP prefetch or a scanner
+-- fetch hides whether a person opened). All counts are messages (one message = one recipient).
+-- Public columns (numerator / denominator):
+--   delivered               messages with status delivered;
+--   machine_open_share      delivered messages with a machine open / delivered messages with any open;
+--   measurable_delivered    delivered messages without a machine open;
+--   human_openers           measurable messages with a human open (image proxies count as human);
+--   human_clickers          measurable messages with a human click on a content link (not
+--                           unsubscribe/preferences);
+--   clickers_without_open   human_clickers with no human open;
+--   image_blocked_share     clickers_without_open / human_clickers. The estimator's assumption:
+--                           people who click load images like other readers, so the share of
+--                           clickers whose images stayed off is the share of all readers whose did;
+--   measured_open_rate      human_openers / measurable_delivered;
+--   est_read_rate           measured_open_rate / (1 - image_blocked_share): estimated readers
+--                           (human_openers / (1 - image_blocked_share)) / measurable_delivered;
+--   hidden_reader_share_of_nonopens  (estimated readers - human_openers) /
+--                           (measurable_delivered - human_openers): the share of recorded non-opens
+--                           (among measurable messages) that were readers;
+--   opens_mostly_machine    machine_open_share > $max_machine_open_share. The caller
+--                           (metrics/hidden_images.py) derives is_measurable and note from it, from
+--                           the clicker counts and from the precision of image_blocked_share.
+-- Interval inputs: R__num/den/y2/yn/n2/k per-recipient sums for the shares (metrics.common), and
+-- m_* sums of products of the per-recipient counts (o = human_openers, d = measurable_delivered,
+-- c = human_clickers, u = clickers_without_open) for the delta-method variance of est_read_rate and
+-- hidden_reader_share_of_nonopens (clusters = recipients, k = recipients with a delivered message).
+WITH period AS (
+    SELECT provider, recipient, is_delivered, has_open, has_machine_open, has_human_open, has_human_click
+    FROM message_facts
+    WHERE sent_at >= $date_from AND sent_at < $date_to
+      AND ($account_id IS NULL OR account_id = $account_id)
+      AND is_delivered
+),
+per_person AS (
+    SELECT coalesce(provider, 'other') AS provider, recipient,
+           count(*) AS n_delivered,
+           count(*) FILTER (has_open) AS n_opened,
+           count(*) FILTER (has_machine_open) AS y_machine,
+           count(*) FILTER (NOT has_machine_open) AS d,
+           count(*) FILTER (NOT has_machine_open AND has_human_open) AS o,
+           count(*) FILTER (NOT has_machine_open AND has_human_click) AS c,
+           count(*) FILTER (NOT has_machine_open AND has_human_click AND NOT has_human_open) AS u
+    FROM period
+    GROUP BY ALL
+),
+per_provider AS (
+    SELECT provider,
+           sum(n_delivered) AS delivered,
+           sum(n_opened) AS opened,
+           sum(y_machine) AS machine_opened,
+           sum(d) AS measurable_delivered,
+           sum(o) AS human_openers,
+           sum(c) AS human_clickers,
+           sum(u) AS clickers_without_open,
+           count(*) AS recipients,
+           -- machine_open_share: y = machine-opened, n = opened
+           sum(y_machine) AS machine_open_share__num, sum(n_opened) AS machine_open_share__den,
+           sum(y_machine * y_machine) AS machine_open_share__y2, sum(y_machine * n_opened) AS machine_open_share__yn,
+           sum(n_opened * n_opened) AS machine_open_share__n2, count(*) FILTER (n_opened > 0) AS machine_open_share__k,
+           -- image_blocked_share: y = u, n = c
+           sum(u) AS image_blocked_share__num, sum(c) AS image_blocked_share__den,
+           sum(u * u) AS image_blocked_share__y2, sum(u * c) AS image_blocked_share__yn,
+           sum(c * c) AS image_blocked_share__n2, count(*) FILTER (c > 0) AS image_blocked_share__k,
+           -- measured_open_rate: y = o, n = d
+           sum(o) AS measured_open_rate__num, sum(d) AS measured_open_rate__den,
+           sum(o * o) AS measured_open_rate__y2, sum(o * d) AS measured_open_rate__yn,
+           sum(d * d) AS measured_open_rate__n2, count(*) FILTER (d > 0) AS measured_open_rate__k,
+           -- second moments of (o, d, c, u) per recipient, for the delta method
+           sum(o * o) AS m_oo, sum(o * d) AS m_od, sum(o * c) AS m_oc, sum(o * u) AS m_ou,
+           sum(d * d) AS m_dd, sum(d * c) AS m_dc, sum(d * u) AS m_du,
+           sum(c * c) AS m_cc, sum(c * u) AS m_cu, sum(u * u) AS m_uu
+    FROM per_person
+    GROUP BY provider
+)
+SELECT provider, delivered,
+       machine_opened / nullif(opened, 0) AS machine_open_share,
+       measurable_delivered, human_openers, human_clickers, clickers_without_open,
+       coalesce(machine_opened / nullif(opened, 0), 0) > $max_machine_open_share AS opens_mostly_machine,
+       clickers_without_open / nullif(human_clickers, 0) AS image_blocked_share,
+       human_openers / nullif(measurable_delivered, 0) AS measured_open_rate,
+       measured_open_rate / nullif(1 - image_blocked_share, 0) AS est_read_rate,
+       (est_read_rate * measurable_delivered - human_openers)
+           / nullif(measurable_delivered - human_openers, 0) AS hidden_reader_share_of_nonopens,
+       opened, machine_opened, recipients,
+       machine_open_share__num, machine_open_share__den, machine_open_share__y2, machine_open_share__yn,
+       machine_open_share__n2, machine_open_share__k,
+       image_blocked_share__num, image_blocked_share__den, image_blocked_share__y2, image_blocked_share__yn,
+       image_blocked_share__n2, image_blocked_share__k,
+       measured_open_rate__num, measured_open_rate__den, measured_open_rate__y2, measured_open_rate__yn,
+       measured_open_rate__n2, measured_open_rate__k,
+       m_oo, m_od, m_oc, m_ou, m_dd, m_dc, m_du, m_cc, m_cu, m_uu
+FROM per_provider
+ORDER BY delivered DESC, provider;

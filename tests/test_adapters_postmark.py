@@ -1,0 +1,42 @@
+"""Postmark adapter: Delivery, Bounce (by TypeCode), SpamComplaint, Open, Click and
+SubscriptionChange webhooks, one object per file (as Postmark posts them) or per line; ISO
+timestamps with 7 decimals and offsets; fixtures shaped like Postmark's webhook examples."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tests.adapters_helpers import by_key, counts, fixture_dir, rows
+
+from dlvstats.ingest import ingest_paths
+
+ALICE = "883953f4-6105-42a2-a16a-77a8eac79483:alice@gmail.com"
+
+
+def test_postmark_webhooks(tmp_path):
+    db = tmp_path / "pm.duckdb"
+    summary = ingest_paths(db, [fixture_dir("postmark")], input_format="postmark")
+    sends = by_key(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code, enhanced_status, "
+                       "account_id, list_id, campaign_id FROM sends")
+    # no "sent" webhook: a Delivery creates the send, its time being the earliest known
+    assert sends[ALICE][1:] == ("delivered", datetime(2026, 10, 1, 8, 0, 4, 907025), datetime(2026, 10, 1, 8, 0, 4, 907025),
+                                None, None, None, "acme", "newsletter", "autumn-2026")
+    assert sends["9d1c2a3b-0000-4000-8000-000000000002:carl@corp.example"][1:2] + sends[
+        "9d1c2a3b-0000-4000-8000-000000000002:carl@corp.example"][4:7] == ("bounced", "hard", 550, "5.1.1")  # HardBounce, 1
+    assert sends["5e6f7a8b-0000-4000-8000-000000000003:dora@yahoo.com"][1] == "deferred"  # Transient, 2
+    assert sends["6f7a8b9c-0000-4000-8000-000000000004:eve@orange.fr"][1:2] + sends[
+        "6f7a8b9c-0000-4000-8000-000000000004:eve@orange.fr"][4:5] == ("bounced", "soft")  # SoftBounce, 4096
+    # an offset timestamp with 7 decimals, to UTC
+    assert rows(db, "SELECT ts FROM opens") == [(datetime(2026, 10, 1, 9, 12, 45, 123456),)]
+    assert rows(db, "SELECT url, ip FROM clicks") == [("https://shop.acme.example/autumn", "198.51.100.7")]
+    assert rows(db, "SELECT ts, message_id, source FROM complaints") == [
+        (datetime(2026, 10, 2, 7, 41, 2), ALICE, "postmark_fbl")]
+    assert sorted(rows(db, "SELECT recipient, action, source FROM subscriptions")) == [
+        ("alice@gmail.com", "subscribe", "reactivated"),   # SuppressSending false
+        ("alice@gmail.com", "unsubscribe", "link"),        # ManualSuppression by the recipient
+        ("carl@corp.example", "unsubscribe", "bounce"),    # HardBounce suppression: not a person leaving
+    ]
+    notes = "\n".join(summary.notes)
+    assert "1 Bounce/AutoResponder event(s) not loaded" in notes
+    assert "unknown type 'InboundMessage'" in notes
+    assert counts(summary)["sends"] == (4, 4, 0, 0, 0)
