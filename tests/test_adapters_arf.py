@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.adapters_helpers import counts, fixture_dir, rows, stage
+from tests.test_adapters_helpers import counts, fixture_dir, rows, stage
 
 from dlvstats.ingest import ingest_paths
 
@@ -55,3 +55,10 @@ def test_unattributable_report_is_refused_or_quarantined(tmp_path):
 def test_mbox_positions():
     staged, _ = stage("arf", fixture_dir("arf") / "fbl-mailbox.mbox")
     assert [r["__line"] for r in staged["complaints"]] == [1, 52]  # the lines of their "From " separators
+
+
+def test_reports_matched_to_sends_of_the_same_ingest(tmp_path):
+    db = tmp_path / "one.duckdb"
+    ingest_paths(db, [fixture_dir("ses"), fixture_dir("arf")], input_format="auto")
+    matched = {r[0] for r in rows(db, "SELECT message_id FROM complaints WHERE source <> 'ses'")}
+    assert {A, C, F, G} <= matched

@@ -8,8 +8,8 @@ import json
 import shutil
 
 import pytest
-from tests.adapters_helpers import counts, fixture_dir, rows, stage
 from tests.helpers import write_csv
+from tests.test_adapters_helpers import counts, fixture_dir, rows, stage
 
 from dlvstats.ingest import DropError, IngestRefused, ingest_paths
 from dlvstats.ingest.adapters import sniff

@@ -4,7 +4,7 @@ like Mailgun's webhook and Events API examples (tests/data/esp/mailgun)."""
 
 from __future__ import annotations
 
-from tests.adapters_helpers import fixture_dir, stage
+from tests.test_adapters_helpers import fixture_dir, stage
 
 M1 = "20261001080000.1.5A3C2B1D0E@mg.acme.example:alice@gmail.com"
 M2 = "20261001080000.2.6B4D3C2E1F@mg.acme.example:bob@icloud.com"

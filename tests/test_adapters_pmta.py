@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.adapters_helpers import by_key, counts, fixture_dir, rows
+from tests.test_adapters_helpers import by_key, counts, fixture_dir, rows
 
 from dlvstats.ingest import IngestRefused, ingest_paths
 

@@ -8,7 +8,7 @@ import os
 import shutil
 from datetime import datetime
 
-from tests.adapters_helpers import by_key, fixture_dir, stage
+from tests.test_adapters_helpers import by_key, fixture_dir, stage
 
 from dlvstats.ingest import ingest_paths
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.adapters_helpers import by_key, counts, fixture_dir, rows
+from tests.test_adapters_helpers import by_key, counts, fixture_dir, rows
 
 from dlvstats.ingest import ingest_paths
 

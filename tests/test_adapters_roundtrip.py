@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from tests.adapters_helpers import rows
 from tests.helpers import write_drop
+from tests.test_adapters_helpers import rows
 
 from dlvstats.ingest import ingest_paths
 from dlvstats.ingest.adapters.export import write_as, write_drops_as

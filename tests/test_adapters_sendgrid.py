@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.adapters_helpers import by_key, counts, fixture_dir, rows, stage
+from tests.test_adapters_helpers import by_key, counts, fixture_dir, rows, stage
 
 from dlvstats.ingest import ingest_paths
 

@@ -55,9 +55,8 @@ def build_tiny_db(root: Path, *, last_day: int = 31) -> Path:
     acme sends alone from 192.0.2.20. Data runs to ``last_day`` October (31 = a complete month).
     """
     sys.path.insert(0, str(Path(__file__).parent))
-    from helpers import write_drop
-
     from dlvstats.ingest import ingest_paths
+    from helpers import write_drop
 
     rng = random.Random(4)
     domains = ["gmail.com", "yahoo.fr", "hotmail.fr", "orange.fr", "icloud.com", "acme-corp.example"]
@@ -137,25 +136,25 @@ month: str = "2026-10"  # YYYY-MM (informational; a = b; papermill's parser give
 PROBE_CELLS = [
     ("markdown", "# 10 · Sender health probe\n\nComplaint and bounce rates per account, from the metric."),
     ("code", "from dlvstats.metrics import sender_health as sh\nfrom dlvstats.plots import rate_chart, reading_of"),
-    ("code", 'table = sh.sender_health(db_path, date_from, date_to, account_id, by="account", grain="period")\n'
-             'table[["dimension_value", "sends", "delivered", "complaint_rate_fbl", "hard_bounce_rate"]]'),
-    ("code", 'figure = rate_chart(table, "dimension_value", ["hard_bounce_rate"], title="Hard-bounce rate by account",\n'
-             '                    x_title="Account", y_title="Hard-bounce rate", kind="bar",\n'
-             '                    reading="Bars over 2% mean stale addresses.")\n'
-             "print(reading_of(figure))\nfigure"),
+    ("code", ('table = sh.sender_health(db_path, date_from, date_to, account_id, by="account", grain="period")\n'
+              'table[["dimension_value", "sends", "delivered", "complaint_rate_fbl", "hard_bounce_rate"]]')),
+    ("code", ('figure = rate_chart(table, "dimension_value", ["hard_bounce_rate"], title="Hard-bounce rate by account",\n'
+              '                    x_title="Account", y_title="Hard-bounce rate", kind="bar",\n'
+              '                    reading="Bars over 2% mean stale addresses.")\n'
+              "print(reading_of(figure))\nfigure")),
     ("code", "import warnings\nwarnings.warn('stderr noise that the page must not show')"),
 ]
 
 HOSTILE_CELLS = [
     ("markdown", "# 99 · Hostile outputs\n\nRaw HTML in markdown: <img src=x onerror=alert(8)> stays text."),
-    ("code", "from IPython.display import HTML, Markdown, display\n"
-             "display(HTML('<script>window.__xss_html = 1; alert(3)</script><b>bold kept</b>"
-             "<img src=x onerror=\"window.__xss_img = 1\">'))\n"
-             "display(Markdown('**md** <img src=x onerror=alert(4)> [link](javascript:alert(5))'))"),
+    ("code", ("from IPython.display import HTML, Markdown, display\n"
+              "display(HTML('<script>window.__xss_html = 1; alert(3)</script><b>bold kept</b>"
+              "<img src=x onerror=\"window.__xss_img = 1\">'))\n"
+              "display(Markdown('**md** <img src=x onerror=alert(4)> [link](javascript:alert(5))'))")),
     ("code", f"print({BREAKOUT!r})"),
-    ("code", "import plotly.graph_objects as go\n"
-             f"go.Figure(go.Bar(x=[{HOSTILE_ACCOUNT!r}, {BREAKOUT!r}], y=[1, 2], name='<b>ok</b> <img src=x onerror=alert(6)>'),\n"
-             "          layout={'title': {'text': 'Hostile <img src=x onerror=alert(7)> title'}})"),
+    ("code", ("import plotly.graph_objects as go\n"
+              f"go.Figure(go.Bar(x=[{HOSTILE_ACCOUNT!r}, {BREAKOUT!r}], y=[1, 2], name='<b>ok</b> <img src=x onerror=alert(6)>'),\n"
+              "          layout={'title': {'text': 'Hostile <img src=x onerror=alert(7)> title'}})")),
     ("code", f"import pandas as pd\npd.DataFrame({{'name': [{HOSTILE_ACCOUNT!r}, {BREAKOUT!r}], 'n': [1, 2]}})"),
     ("code", "print('contact: someone.real@example.org')  # an address that must not reach the page"),
 ]
@@ -443,6 +442,20 @@ def test_rerun_overwrites_nothing_without_force(tiny, tiny_db):
     assert after == before
 
 
+def test_a_killed_run_is_recovered_by_the_next(tmp_path, tiny, tiny_db):
+    """A run killed between swapping the old report out and moving the new one in: the next run puts
+    the old report back (and then, finding it complete, overwrites nothing); half-built directories go."""
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copytree(tiny.directory, out / ".2026-10.old-4242")
+    (out / ".2026-10.build-abc").mkdir()
+    (out / ".2026-10.build-abc" / "index.html").write_text("half")
+    with pytest.raises(report.ReportExists):
+        run_report(ReportOptions(db_path=tiny_db, out_dir=out, month="2026-10"))
+    assert report.is_complete(out / "2026-10")
+    assert sorted(p.name for p in out.iterdir()) == [".2026-10.lock", "2026-10"]
+
+
 def test_force_replaces_and_failure_keeps_the_previous_report(tmp_path, tiny_db):
     nbdir = probe_notebooks(tmp_path / "nb", overview=False)
     options = ReportOptions(db_path=tiny_db, out_dir=tmp_path / "out", month="2026-10", notebooks_dir=nbdir)
@@ -544,17 +557,17 @@ def test_two_runs_of_the_same_month_at_once_do_not_corrupt_each_other(tmp_path, 
 
 
 def test_cli_help_and_usage_errors(tmp_path, tiny_db):
-    done = subprocess.run([DLVSTATS, "report", "--help"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([DLVSTATS, "report", "--help"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0 and "--allow-incomplete" in done.stdout and "Exit codes" in done.stdout
     done = subprocess.run([DLVSTATS, "report", "--month", "2026-13", "--db", str(tiny_db), "--out", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == report.EXIT_USAGE and "YYYY-MM" in done.stderr
     done = subprocess.run([DLVSTATS, "report", "--month", "2026-10", "--db", str(tiny_db), "--out", str(tmp_path),
-                           "--dry-run"], capture_output=True, text=True, timeout=60)
+                           "--dry-run"], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == report.EXIT_USAGE and "--email" in done.stderr
     env = {k: v for k, v in os.environ.items() if not k.startswith("DLVSTATS_SMTP") and k != "DLVSTATS_MAIL_FROM"}
     done = subprocess.run([DLVSTATS, "report", "--month", "2026-10", "--db", str(tiny_db), "--out", str(tmp_path),
-                           "--email", "ops@example.net"], capture_output=True, text=True, timeout=60, env=env)
+                           "--email", "ops@example.net"], capture_output=True, text=True, timeout=60, env=env, check=False)
     assert done.returncode == report.EXIT_USAGE and "DLVSTATS_SMTP_HOST" in done.stderr
     assert not (tmp_path / "2026-10").exists()
 
@@ -567,7 +580,7 @@ def test_ingest_then_report_in_one_command(tmp_path):
     db_path = tmp_path / "fresh.duckdb"
     done = subprocess.run([DLVSTATS, "-q", "report", "--month", "2026-10", "--db", str(db_path), "--out",
                            str(tmp_path / "out"), "--ingest", str(db_dir / "drop"), "--notebooks", str(nbdir)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("2026-10/index.html")
     bad = tmp_path / "bad"
@@ -575,7 +588,7 @@ def test_ingest_then_report_in_one_command(tmp_path):
     (bad / "sends.csv").write_text("message_id,sent_at\nx,not a date\n")
     done = subprocess.run([DLVSTATS, "-q", "report", "--month", "2026-10", "--db", str(db_path), "--out",
                            str(tmp_path / "out2"), "--ingest", str(bad), "--notebooks", str(nbdir)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == report.EXIT_INGEST_REFUSED, done.stderr
     assert not (tmp_path / "out2" / "2026-10").exists()
 
@@ -602,7 +615,7 @@ def render_sim_report(sim, tmp_path_factory) -> tuple[Path, str]:
     started = time.monotonic()
     done = subprocess.run([DLVSTATS, "report", "--month", "2026-10", "--db", str(sim.db_path), "--out",
                            str(base / "out"), "--email", REPORT_TO, "--dry-run"],
-                          cwd=elsewhere, capture_output=True, text=True, timeout=900, env=env)
+                          cwd=elsewhere, capture_output=True, text=True, timeout=900, env=env, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     print(f"\nsimulated month rendered in {time.monotonic() - started:.1f} s")
     log.write_text(done.stdout)
@@ -653,7 +666,7 @@ def test_sim_account_pack_names_no_other_client(sim, tmp_path):
     assert len(accounts) >= 3
     mine = accounts[0]
     done = subprocess.run([DLVSTATS, "-q", "report", "--month", "2026-10", "--db", str(sim.db_path),
-                           "--out", str(tmp_path), "--account", mine], capture_output=True, text=True, timeout=900)
+                           "--out", str(tmp_path), "--account", mine], capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     directory = report.report_dir(tmp_path, "2026-10", mine)
     others = set(accounts) - {mine}
@@ -668,8 +681,18 @@ def test_sim_account_pack_names_no_other_client(sim, tmp_path):
 @pytest.mark.slow
 def test_wheel_ships_the_notebooks(tmp_path):
     """A plain `pip install` gets the notebooks: the wheel holds copies identical to notebooks/."""
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=600)
+    # Build from a copy (an in-tree build would leave build/ in the checkout); the packaged notebooks
+    # directory is a relative symlink to notebooks/, copied as a link.
+    src = tmp_path / "src-copy"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "notebooks", src / "notebooks")
+    shutil.copytree(ROOT / "src", src / "src", symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    assert (src / "src" / "dlvstats" / "notebooks").is_symlink()
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
+                          capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     wheel = next(tmp_path.glob("dlvstats-*.whl"))
     with zipfile.ZipFile(wheel) as zf:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from dlvstats.report import ReportOptions, run_report
 from test_report import (
     BREAKOUT,
     HOSTILE_ACCOUNT,
@@ -26,8 +27,6 @@ from test_report import (
     probe_notebooks,
     render_sim_report,
 )
-
-from dlvstats.report import ReportOptions, run_report
 
 pytestmark = pytest.mark.browser
 

@@ -6,6 +6,7 @@ page), the absence of any recipient address of the data, and what happens when t
 Servers, certificates and credentials come from test_mail.py.
 """
 
+# ruff: noqa: F811 - the SMTP fixtures imported from test_mail are used as test arguments
 from __future__ import annotations
 
 import email
@@ -15,6 +16,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from dlvstats import report
+from dlvstats.report import ReportOptions, run_report
 from test_mail import (  # noqa: F401 - fixtures are used by name
     PASSWORD,
     USER,
@@ -32,9 +36,6 @@ from test_report import (
     db_strings,
     probe_notebooks,
 )
-
-from dlvstats import report
-from dlvstats.report import ReportOptions, run_report
 
 FROM = "Deliverability reports <reports@example.com>"
 TO = ["manager@example.net", "client@example.org"]
@@ -161,7 +162,7 @@ def test_smtp_failure_exits_8_and_the_report_stays(tmp_path, tiny, smtp_server, 
 
     done = subprocess.run([DLVSTATS, "-q", "report", "--month", "2026-10", "--db", str(db_path), "--out",
                            str(tmp_path / "out"), "--notebooks", str(nbdir), "--email", ",".join(TO)],
-                          capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+                          capture_output=True, text=True, timeout=300, env={**os.environ, **env}, check=False)
     assert done.returncode == report.EXIT_MAIL_FAILED, done.stderr
     assert f"127.0.0.1:{server.port}" in done.stderr and "554" in done.stderr
     assert "report is rendered and stays" in done.stderr

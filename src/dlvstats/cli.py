@@ -92,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="fmt", default="csv.gz", choices=["csv", "csv.gz", "parquet", "jsonl"],
                    help="file format of the canonical drop (default csv.gz)")
     p.add_argument("--as", dest="as_format", default="canonical",
-                   help="write the logs as: canonical (default), ses or sendgrid (ESP event payloads)")
+                   choices=["canonical", "ses", "sendgrid"],
+                   help="canonical (default); ses or sendgrid also writes the same logs as that ESP's event "
+                   "payloads in DIR/drops-ses/YYYY-MM/ (or drops-sendgrid), to try the adapters")
 
     p = sub.add_parser(
         "ingest", help="load drops (canonical or ESP/MTA logs) into the database, atomically",
@@ -113,9 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timezone", default="UTC",
                    help="time zone of timestamps that carry no offset (default UTC; French exports are "
                    "often Europe/Paris)")
-    p.add_argument("--format", dest="input_format", default="canonical",
-                   help="input format: canonical (default), or an ESP/MTA format (ses, sendgrid, mailgun, "
-                   "postmark, pmta, arf, postfix, auto)")
+    p.add_argument("--format", dest="input_format", default=None,
+                   choices=["canonical", "auto", "ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix"],
+                   help="input format (default: canonical when files are named after canonical kinds, else "
+                   "sniffed from content as with 'auto'); ESP/MTA formats are described in docs/formats/")
     p.add_argument("--delimiter", default=None,
                    help="CSV field separator (default: detected from each file's header when unambiguous, "
                    "else ','; ';' for many French exports). See docs/input-files.md")
@@ -132,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "$DLVSTATS_PSEUDONYM_KEY), keeping the domain; see docs/privacy.md")
     p.add_argument("--account", help="account_id for adapters' rows that name none")
     p.add_argument("--campaign", help="campaign_id for adapters' rows that name none")
+    p.add_argument("--list", dest="list_id", help="list_id for adapters' rows that name none")
+    p.add_argument("--tag", action="append", default=[], metavar="FIELD=NAME",
+                   help="read a canonical field from another ESP tag/metadata name, e.g. --tag account_id=client "
+                   "(repeatable; defaults per format in docs/formats/)")
 
     p = sub.add_parser("info", help="what the database holds: row counts, coverage, orphans, rejects",
                        description="Row counts per table, date coverage, orphans (opens, clicks, "
@@ -211,7 +218,8 @@ def cmd_ingest(args) -> int:
                 decimal_comma=args.decimal_comma,
             ),
             pseudonymize=args.pseudonymize,
-            input_format=args.input_format, progress=progress,
+            input_format=_input_format(args), progress=progress,
+            adapter_options=_adapter_options(args),
         )
     except (IngestRefused, DropError, RecipientModeError, PrivacyError) as exc:
         print(f"dlvstats ingest: {exc}", file=sys.stderr)
@@ -219,6 +227,35 @@ def cmd_ingest(args) -> int:
         return EXIT_REFUSED
     print(format_summary(summary, db_path))
     return EXIT_OK
+
+
+def _input_format(args) -> str:
+    """--format, else canonical when every path is a canonical drop, else sniffed from content."""
+    if args.input_format:
+        return args.input_format
+    from dlvstats.ingest.canonical import DropError, list_drop_files
+
+    try:
+        for path in args.paths:
+            list_drop_files(path)
+    except DropError as exc:
+        if "unknown kind" in str(exc):
+            return "auto"
+        raise
+    return "canonical"
+
+
+def _adapter_options(args) -> dict | None:
+    tags = {}
+    for pair in args.tag:
+        if "=" not in pair:
+            raise ValueError(f"--tag expects FIELD=NAME, got {pair!r}")
+        field, name = pair.split("=", 1)
+        tags[field.strip()] = name.strip()
+    options = {"account_id": args.account, "campaign_id": args.campaign, "list_id": args.list_id}
+    if tags:
+        options["tags"] = tags
+    return {k: v for k, v in options.items() if v is not None} or None
 
 
 def format_summary(summary, db_path) -> str:
@@ -292,7 +329,20 @@ def cmd_simulate(args) -> int:
     from dlvstats import simulate
 
     args.progress = Progress(args.quiet)
-    return simulate.main_from_args(args) or EXIT_OK
+    esp_format = args.as_format
+    if esp_format not in ("canonical", "ses", "sendgrid"):
+        print("dlvstats simulate: --as takes canonical, ses or sendgrid", file=sys.stderr)
+        return EXIT_USAGE
+    args.as_format = "canonical"
+    code = simulate.main_from_args(args) or EXIT_OK
+    if code == EXIT_OK and esp_format != "canonical":
+        from dlvstats.ingest.adapters.export import write_drops_as
+
+        target = Path(args.out) / f"drops-{esp_format}"
+        write_drops_as(esp_format, Path(args.out) / "drops", target)
+        print(f"ESP payloads ({esp_format}): {target}/YYYY-MM/  (load with: dlvstats ingest --format "
+              f"{esp_format} {target}/YYYY-MM)")
+    return code
 
 
 def cmd_forget(args) -> int:

@@ -447,7 +447,7 @@ def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
     stripped = text.strip()
     if stripped in _MISSING:
         return "–"
-    if not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", stripped):
+    if not re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", stripped):
         return text
     value = float(stripped)
     if rate:
@@ -455,7 +455,7 @@ def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
         return f"{pct:.2f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:.3f}%"
     if re.fullmatch(r"-?\d+\.0", stripped):
         return f"{int(value)}" if plain else f"{int(value):,}"
-    if "." in stripped and len(stripped.split(".")[1]) > 4:
+    if "e" in stripped.lower() or ("." in stripped and len(stripped.split(".")[1]) > 4):
         return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
     return text
 
@@ -468,7 +468,7 @@ def polish_dataframe_html(fragment: str) -> str:
 
     def one(match: re.Match) -> str:
         opening, body, closing = match.groups()
-        sections = dict((name, content) for name, content in _SECTION.findall(body))
+        sections = dict(_SECTION.findall(body))
         if set(sections) != {"thead", "tbody"}:
             return match.group(0)
         head_rows = _ROW.findall(sections["thead"])
@@ -1003,8 +1003,8 @@ def maturity_notes(month: str, data_end: datetime | None, daily_sends=None, gift
     if data_end is None:
         return ["The database holds no sends, opens, clicks or complaints."]
     if data_end < start:
-        return [f"The data ends {data_end:%Y-%m-%d %H:%M} UTC, before {month} begins: nothing of this month "
-                "is loaded yet."]
+        return [(f"The data ends {data_end:%Y-%m-%d %H:%M} UTC, before {month} begins: nothing of this "
+                 "month is loaded yet.")]
     notes = []
     cutoff = min(end, data_end) - timedelta(days=IMMATURE_DAYS)
     share = None
@@ -1115,8 +1115,7 @@ def month_lock(final: Path) -> Iterator[None]:
     """An exclusive, non-blocking lock per report directory; the holder's pid is written in it."""
     final.parent.mkdir(parents=True, exist_ok=True)
     lock_path = final.parent / f".{final.name}.lock"
-    handle = open(lock_path, "a+")
-    try:
+    with open(lock_path, "a+") as handle:  # closing releases the lock; the file stays (removing it would race)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -1130,8 +1129,6 @@ def month_lock(final: Path) -> Iterator[None]:
         handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         handle.flush()
         yield
-    finally:
-        handle.close()  # closing releases the lock; the file stays (removing it would race)
 
 
 def read_manifest(directory: Path) -> dict | None:
@@ -1171,6 +1168,19 @@ def _publish(build: Path, final: Path) -> None:
     os.rename(build, final)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(final: Path) -> None:
+    """Clean up after a run that was killed (called with the month's lock held): a report swapped out
+    but not yet replaced is put back; half-built directories are removed."""
+    parent = final.parent
+    olds = sorted(parent.glob(f".{final.name}.old-*"))
+    if olds and not final.exists():
+        log.warning("restoring %s: an earlier run was stopped while replacing it", final)
+        os.rename(olds.pop(), final)
+    for stale in [*olds, *parent.glob(f".{final.name}.build-*")]:
+        log.info("removing %s, left by a run that did not finish", stale.name)
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _keep_failed(build: Path, final: Path) -> Path:
@@ -1218,6 +1228,7 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
         env["DLVSTATS_MEMORY_LIMIT"] = options.memory_limit
 
     with month_lock(final), _environment(env):
+        _recover(final)
         if final.exists() and not options.force:
             manifest = read_manifest(final)
             if is_complete(final):
@@ -1262,6 +1273,7 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
                 shutil.rmtree(build, ignore_errors=True)
             raise
         _publish(build, final)
+        shutil.rmtree(final.parent / f"{final.name}.failed", ignore_errors=True)  # superseded
         result.directory, result.index = final, final / "index.html"
         say(f"report written to {result.index}")
 
@@ -1409,6 +1421,6 @@ def _send(options: ReportOptions, month: str, result: ReportResult, settings, sa
 
 
 __all__ = [
-    "ReportOptions", "ReportResult", "run_report", "last_complete_month", "report_dir", "declared_parameters",
-    "find_notebooks", "sanitize_html", "escape_figure", "json_for_script", "AddressScrubber",
+    "AddressScrubber", "ReportOptions", "ReportResult", "declared_parameters", "escape_figure", "find_notebooks",
+    "json_for_script", "last_complete_month", "report_dir", "run_report", "sanitize_html",
 ]

@@ -1481,6 +1481,8 @@ def _simulate_month(mi: int, rng: np.random.Generator, p: Params, pop: Populatio
     soon = rng.random(len(bi)) < 0.3
     o_delay = np.where(soon, rng.integers(120, HOUR, len(bi)), _lognormal(rng, 1.5 * DAY, 1.2, len(bi))).astype(np.int64)
     order_ts = first_click_at[bi] + o_delay
+    # a re-registrant who buys does so after filling in the gift form
+    order_ts = np.where(rereg_send[bi], np.maximum(order_ts, rereg_at[bi] + 60), order_ts)
     order_contact, order_camp = c[bi], k[bi]
     org_c, org_t = [], []
     for a, (lo, hi) in enumerate(pop.account_slices):

@@ -123,6 +123,22 @@ def _stage_canonical(con, kind: str, path: Path, ext: str, table: str, options: 
     return stage_parquet(con, kind, path, table, options)
 
 
+def _earlier_staged_sends(con, start_index: int) -> list[str]:
+    """Staged `sends` tables of the earlier paths of the same ingest (``__stage_<n>``, n below
+    ``start_index``), so that ARF reports can be matched to sends loaded in the same ingest."""
+    found = con.execute(
+        "SELECT table_name FROM information_schema.columns WHERE table_name LIKE '\\_\\_stage\\_%' ESCAPE '\\' "
+        "GROUP BY table_name HAVING count(*) FILTER (WHERE column_name IN "
+        "('message_id', 'sent_at', 'recipient', 'status', 'delivered_at', 'bounce_class')) = 6"
+    ).fetchall()
+    tables = []
+    for (name,) in found:
+        suffix = name[len("__stage_"):]
+        if suffix.isdigit() and int(suffix) < start_index:
+            tables.append(name)
+    return sorted(tables, key=lambda n: int(n[len("__stage_"):]))
+
+
 def stage_format(
     con,
     input_format: str,
@@ -179,6 +195,7 @@ def stage_format(
             f"({', '.join(FORMATS)}), or move the file(s) out of the drop."
         )
     create_macros(con)
+    earlier_sends = _earlier_staged_sends(con, start_index)
     staged, errors, notes = [], {}, []
     for kind, file, ext in canonical:
         item, errs = _stage_canonical(con, kind, file, ext, f"__stage_{start_index + len(staged)}",
@@ -189,7 +206,7 @@ def stage_format(
         if fmt not in groups:
             continue
         module = importlib.import_module(module_name)
-        options.staged_sends = [s.table for s in staged if s.kind == "sends"]
+        options.staged_sends = earlier_sends + [s.table for s in staged if s.kind == "sends"]
         result = module.stage(con, path, groups[fmt], start_index + len(staged), options, progress)
         staged.extend(result.staged)
         errors.update(result.errors)

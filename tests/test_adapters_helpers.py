@@ -1,4 +1,4 @@
-"""Helpers shared by tests/test_adapters_*.py: fixture paths and small queries."""
+"""Helpers shared by tests/test_adapters_*.py (no tests here): fixture paths, small queries, staging without a database."""
 
 from __future__ import annotations
 
