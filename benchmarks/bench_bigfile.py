@@ -27,7 +27,7 @@ from pathlib import Path
 #: bytes per generated row, measured (used to size the file)
 BYTES_PER_ROW = 128
 #: the bound checked: peak RSS <= memory limit + this fixed overhead (interpreter, DuckDB, buffers)
-OVERHEAD_MB = 400
+OVERHEAD_MB = 256
 
 
 def parse_size(text: str) -> int:

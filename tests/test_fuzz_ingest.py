@@ -200,13 +200,13 @@ def make_base_db(directory: Path) -> Path:
 _LAST: dict[Path, dict] = {}
 
 
-def check_one(db: Path, drop: Path, on_error: str) -> str:
+def check_one(db: Path, drop: Path, on_error: str, input_format: str = "canonical") -> str:
     """Run one ingest and assert the property; returns 'loaded' or 'refused'."""
     before = _LAST.get(db) or snapshot(db)
     started = time.monotonic()
     faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
     try:
-        summary = ingest_paths(db, [drop], on_error=on_error)
+        summary = ingest_paths(db, [drop], on_error=on_error, input_format=input_format)
     except (IngestRefused, DropError) as exc:
         elapsed = time.monotonic() - started
         message = str(exc)

@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="addresses in the population (default 20000, about 1M sends over 12 months)")
     p.add_argument("--months", type=int, default=12, help="months of sending to simulate (default 12)")
     p.add_argument("--end-month", default="2026-10", help="last simulated month, YYYY-MM (default 2026-10)")
-    p.add_argument("--format", dest="fmt", default="csv.gz", choices=["csv", "csv.gz", "parquet", "jsonl"],
+    p.add_argument("--format", dest="fmt", default="csv.gz", choices=["csv", "csv.gz", "parquet", "jsonl", "jsonl.gz"],
                    help="file format of the canonical drop (default csv.gz)")
     p.add_argument("--as", dest="as_format", default="canonical",
                    choices=["canonical", "ses", "sendgrid"],

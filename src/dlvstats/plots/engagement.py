@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dlvstats.config import COMPLAINT_RATE_TARGET
 from dlvstats.plots.base import PALETTE, _finish, heatmap, rate_chart
 
 ENGAGEMENT_LABELS = {
@@ -33,14 +34,19 @@ def engagement_by_age_chart(df: pd.DataFrame) -> go.Figure:
 
 
 def risk_by_age_chart(df: pd.DataFrame) -> go.Figure:
-    """Complaint, hard-bounce and unsubscribe rates by address age."""
-    return rate_chart(
+    """Complaint, hard-bounce and unsubscribe rates by address age, on a log scale (complaints are
+    a hundred times rarer than bounces) with Gmail's 0.1 % complaint target."""
+    fig = rate_chart(
         df, "age_years", ["complaint_rate", "hard_bounce_rate", "unsubscribe_rate"],
         title="Complaints, hard bounces and unsubscribes by address age",
-        x_title="Address age (years since collected)", y_title="Rate", labels=RISK_LABELS,
-        reading="Complaints and hard bounces that rise with age are the cost of mailing old addresses; "
-        "compare them with the 0.1 % complaint target.",
+        x_title="Address age (years since collected)", y_title="Rate (log scale)", labels=RISK_LABELS,
+        reading="Complaints and hard bounces that rise with age are the cost of mailing old addresses. "
+        "The scale is logarithmic; the dashed line is the 0.1 % complaint target (a cell at zero is not drawn).",
     )
+    fig.add_hline(y=COMPLAINT_RATE_TARGET * 100, line_dash="dash", line_color=PALETTE[3],
+                  annotation_text="0.1 % complaint target", annotation_position="top left")
+    fig.update_yaxes(type="log")
+    return fig
 
 
 def by_dimension_chart(df: pd.DataFrame, x: str, *, x_title: str, title: str, reading: str) -> go.Figure:
@@ -76,13 +82,17 @@ def surface_chart(df: pd.DataFrame, value: str = "est_read_rate") -> go.Figure:
 def cohort_chart(df: pd.DataFrame, value: str = "click_rate") -> go.Figure:
     """Signup cohort x months since signup heatmap."""
     data = df.assign(hover=_hover(df, value))
-    return heatmap(
+    fig = heatmap(
         data, "months_since_signup", "signup_cohort", value, text="hover",
         title=f"{ENGAGEMENT_LABELS.get(value, value).capitalize()} by signup cohort and months since signup",
-        x_title="Months since signup", y_title="Signup cohort",
+        x_title="Months since signup", y_title="Signup cohort (collection month)",
         reading="Each row is a cohort of sign-ups; the colour fading to the right is the new-subscriber "
-        "honeymoon wearing off. A row darker than its neighbours is a better acquisition period.",
+        "honeymoon wearing off. Cohorts collected before the data start are seen only from then on, and "
+        "only those still on the list: they look better than they were.",
     )
+    fig.update_yaxes(type="category")
+    fig.update_xaxes(type="category")
+    return fig
 
 
 def decay_chart(table: pd.DataFrame, fit: dict, rate: str = "est_read_rate") -> go.Figure:
@@ -127,5 +137,6 @@ def sunset_chart(df: pd.DataFrame) -> go.Figure:
         fig, "What suppressing inactive people would have removed", "Inactivity threshold (months without a human signal)",
         "Share of the period's total (%)",
         "A good threshold removes a larger share of complaints and hard bounces than of clicks and orders. "
-        "These are counts over the whole period, not estimates: no interval.",
+        "These are counts over the whole period, not estimates: no interval. A threshold longer than the "
+        "loaded history removes nothing: inactivity cannot be seen further back than the data.",
     )

@@ -11,7 +11,9 @@ from dlvstats.plots.base import rate_chart
 
 def _label_unmeasurable(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
-    out["provider_label"] = out["provider"].where(out["is_measurable"], out["provider"] + " (unmeasurable)")
+    imprecise = out["note"].fillna("").str.startswith("imprecise")
+    flag = imprecise.map({True: " (imprecise)", False: " (unmeasurable)"})
+    out["provider_label"] = out["provider"].where(out["is_measurable"], out["provider"] + flag)
     return out
 
 
@@ -24,7 +26,8 @@ def read_rate_by_provider_chart(df: pd.DataFrame) -> go.Figure:
         title="Measured opens against estimated readers, by mailbox provider",
         x_title="Mailbox provider", y_title="Share of delivered messages without a machine open",
         reading="The gap between the two bars is the readers whose images were blocked. Providers marked "
-        "unmeasurable (Apple Mail Privacy Protection) get no estimate: their opens are machine prefetches.",
+        "unmeasurable (Apple Mail Privacy Protection) get no estimate: their opens are machine prefetches; "
+        "'imprecise' ones have too few clicking people for a blocked share of their own.",
     )
 
 

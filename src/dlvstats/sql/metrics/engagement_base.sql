@@ -15,8 +15,9 @@
 --   $attribution_days  an order is attributed to the latest delivered message to the same person
 --                      on the account sent at most this many days before it (last touch).
 -- Columns and rules:
---   age_years          floor(whole days from collection_date (see address_age.sql) to sent_at / 365.25);
---   months_since_signup floor(days from collection_date to sent_at / 30.4375);
+--   age_years          floor(elapsed whole days from collection_date (see address_age.sql) to sent_at
+--                      / 365.25);
+--   months_since_signup floor(elapsed whole days from collection_date to sent_at / 30.4375);
 --   signup_cohort      date_trunc($cohort_unit, collection_date) (a DATE; shown as YYYY-MM);
 --   engagement_status  'engaged' (a human signal before this send), 'unknown' (no human signal, but
 --                      earlier messages got machine opens: e.g. Apple MPP, whose reading is
@@ -24,7 +25,7 @@
 --                      human signals, over all loaded data on the account: a human open, a human
 --                      click (not on an unsubscribe/preference link), an order, a re-registration
 --                      (a subscribe from a campaign or with source 'gift');
---   inactivity_months  floor(days since the last human signal / 30.4375); for 'no_signal' and
+--   inactivity_months  floor(elapsed whole days since the last human signal / 30.4375); for 'no_signal' and
 --                      'unknown', days since the later of collection_date and the data start (the
 --                      account's first loaded message): a lower bound, the logs show no earlier;
 --   recency            bucket label of inactivity_months for 'engaged' ('0-2 months', '3-5 months',
@@ -98,15 +99,17 @@ with_signals AS (
 assembled AS (
     SELECT w.message_id, w.account_id, w.recipient, w.provider, w.sent_at,
            a.collection_date, a.age_basis, a.age_is_lower_bound, a.acquisition_source,
-           CAST(floor(greatest(date_diff('day', a.collection_date, w.sent_at), 0) / 365.25) AS INTEGER) AS age_years,
-           CAST(floor(greatest(date_diff('day', a.collection_date, w.sent_at), 0) / 30.4375) AS INTEGER) AS months_since_signup,
+           -- elapsed whole days (24 h periods), not calendar-day boundaries crossed
+           floor(greatest(date_diff('second', a.collection_date, w.sent_at), 0) / 86400) AS age_days,
+           CAST(floor(age_days / 365.25) AS INTEGER) AS age_years,
+           CAST(floor(age_days / 30.4375) AS INTEGER) AS months_since_signup,
            CAST(date_trunc($cohort_unit, a.collection_date) AS DATE) AS signup_cohort,
            CASE WHEN w.last_signal_at IS NOT NULL THEN 'engaged'
                 WHEN w.first_machine_open_message_at < w.sent_at THEN 'unknown'
                 ELSE 'no_signal' END AS engagement_status,
-           CAST(floor(greatest(date_diff('day',
+           CAST(floor(greatest(date_diff('second',
                 coalesce(w.last_signal_at, greatest(a.collection_date, st.data_start)), w.sent_at), 0)
-                / 30.4375) AS INTEGER) AS inactivity_months,
+                / 86400 / 30.4375) AS INTEGER) AS inactivity_months,
            w.is_delivered, w.is_hard_bounce,
            w.is_delivered AND w.has_open AS has_open,
            w.is_delivered AND w.has_human_open AS has_human_open,

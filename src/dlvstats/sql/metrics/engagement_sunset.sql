@@ -38,7 +38,7 @@ buckets AS (
            count(*) FILTER (is_hard_bounce) AS hard_bounces,
            count(*) FILTER (has_human_click) AS human_clickers,
            count(*) FILTER (has_human_open) AS human_openers,
-           sum(orders) AS orders,
+           CAST(sum(orders) AS BIGINT) AS orders,
            sum(revenue) AS revenue,
            coalesce(sum(read_weight - 1) FILTER (measurable_human_open), 0) AS est_hidden_readers,
            count(*) FILTER (has_machine_open) AS machine_opened
@@ -53,14 +53,14 @@ totals AS (
 ),
 removed AS (
     SELECT t.threshold_months,
-           coalesce(sum(b.sends), 0) AS sends_removed,
-           coalesce(sum(b.delivered), 0) AS delivered_removed,
-           coalesce(sum(b.complaints), 0) AS complaints_removed,
-           coalesce(sum(b.hard_bounces), 0) AS hard_bounces_removed,
-           coalesce(sum(b.human_clickers), 0) AS human_clickers_removed,
-           coalesce(sum(b.orders), 0) AS orders_removed,
+           CAST(coalesce(sum(b.sends), 0) AS BIGINT) AS sends_removed,
+           CAST(coalesce(sum(b.delivered), 0) AS BIGINT) AS delivered_removed,
+           CAST(coalesce(sum(b.complaints), 0) AS BIGINT) AS complaints_removed,
+           CAST(coalesce(sum(b.hard_bounces), 0) AS BIGINT) AS hard_bounces_removed,
+           CAST(coalesce(sum(b.human_clickers), 0) AS BIGINT) AS human_clickers_removed,
+           CAST(coalesce(sum(b.orders), 0) AS BIGINT) AS orders_removed,
            coalesce(sum(b.revenue), 0) AS revenue_removed,
-           coalesce(sum(b.human_openers), 0) AS human_openers_removed,
+           CAST(coalesce(sum(b.human_openers), 0) AS BIGINT) AS human_openers_removed,
            coalesce(sum(b.est_hidden_readers), 0) AS est_hidden_readers_removed,
            coalesce(sum(b.machine_opened), 0) AS machine_opened_removed
     FROM (SELECT unnest($thresholds) AS threshold_months) AS t
