@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 #: bytes per generated row, measured (used to size the file)
-BYTES_PER_ROW = 128
+BYTES_PER_ROW = 113
 #: the bound checked: peak RSS <= memory limit + this fixed overhead (interpreter, DuckDB, buffers)
-OVERHEAD_MB = 256
+OVERHEAD_MB = 400
 
 
 def parse_size(text: str) -> int:
@@ -75,7 +75,7 @@ def run_ingest(drop: Path, db: Path, memory_limit: str, extra: list[str] | None 
     env.pop("DLVSTATS_TEST_PAUSE_AT", None)
     cmd = [sys.executable, "-m", "dlvstats.cli", "-q", "ingest", str(drop), "--db", str(db), *(extra or [])]
     started = time.monotonic()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall = time.monotonic() - started
     if done.returncode != 0:
         raise RuntimeError(f"ingest failed ({done.returncode}): {done.stderr[-2000:]}")

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.helpers import write_drop
 
 from dlvstats.ingest import ingest_paths
-from tests.helpers import write_drop
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,7 @@ def test_ingest_waits_for_a_reader_then_succeeds(db, tmp_path):
     reader = hold_reader(db, 4)
     started = time.monotonic()
     done = subprocess.run(ingest_cmd(db, drop(tmp_path / "new", 2000, 500)), env=env(DLVSTATS_LOCK_TIMEOUT=60),
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     waited = time.monotonic() - started
     reader.wait()
     RUNS.append("ingest vs reader holding 4 s")
@@ -101,7 +101,7 @@ def test_ingest_gives_up_after_the_timeout_naming_file_and_holder(db, tmp_path):
     try:
         started = time.monotonic()
         done = subprocess.run(ingest_cmd(db, drop(tmp_path / "new", 2000, 500)), env=env(DLVSTATS_LOCK_TIMEOUT=2),
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         elapsed = time.monotonic() - started
     finally:
         reader.kill()
@@ -121,7 +121,7 @@ def test_two_ingests_at_once_both_land(db, tmp_path):
     for line in first.stderr:
         if line.startswith("DLVSTATS-PAUSED-AT merged"):
             break
-    second = subprocess.run(ingest_cmd(db, drop(tmp_path / "b", 3000, 1000)), env=env(), capture_output=True, text=True)
+    second = subprocess.run(ingest_cmd(db, drop(tmp_path / "b", 3000, 1000)), env=env(), capture_output=True, text=True, check=False)
     first.stderr.read()
     assert first.wait() == 0
     RUNS.append("two ingests at once")
@@ -161,7 +161,7 @@ READER_LOOP = textwrap.dedent("""
 """)
 
 
-def test_metrics_in_a_loop_while_ingests_run(db, tmp_path):
+def test_metrics_in_a_loop_while_ingests_run(db, tmp_path, capsys):
     import json
 
     stop = tmp_path / "stop"
@@ -175,20 +175,21 @@ def test_metrics_in_a_loop_while_ingests_run(db, tmp_path):
         done = subprocess.run(ingest_cmd(db, path),
                               env=env(DLVSTATS_TEST_PAUSE_AT="merged", DLVSTATS_TEST_PAUSE_SECONDS=1.5,
                                       DLVSTATS_LOCK_TIMEOUT=60),
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         total += 1000
         expected.add(total)
         RUNS.append(f"ingest {k + 1} while metrics loop")
         time.sleep(0.5)
     stop.touch()
-    out, err = reader.communicate(timeout=120)
+    out, _err = reader.communicate(timeout=120)
     result = json.loads(out.strip().splitlines()[-1])
     assert result["errors"] == [], result["errors"][0]
     assert set(result["seen"]) <= expected  # every read saw a whole ingest or none of it
     assert len(set(result["seen"])) >= 2  # the reads did interleave with the ingests
-    sys.__stdout__.write(
+    with capsys.disabled():
+        print(
         f"\n[concurrency] metrics loop: {len(result['seen'])} reads, {result['metric_calls']} metric calls "
         f"({', '.join(result['usable']) or 'no metric usable on this data'}), counts seen {sorted(set(result['seen']))}; "
-        f"concurrent runs so far: {len(RUNS)}\n"
-    )
+        f"concurrent runs so far: {len(RUNS)}"
+        )

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from tests.helpers import write_drop
 
 from dlvstats import db as dbmod
 from dlvstats import privacy
 from dlvstats.ingest import DropError, ReadOptions, ingest_paths
-from tests.helpers import write_drop
 
 EVIL = [
     "'; DROP TABLE sends; --",

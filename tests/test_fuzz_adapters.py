@@ -16,8 +16,16 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tests.test_fuzz_ingest import FUZZ, check_one, examples, fresh_drop, jsonl_mutation, make_base_db, mutation, report
+from tests.test_fuzz_ingest import (
+    FUZZ,
+    check_one,
+    examples,
+    fresh_drop,
+    jsonl_mutation,
+    make_base_db,
+    mutation,
+    report,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -64,12 +72,12 @@ def retype_json(data: bytes, seed: int) -> bytes:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_fuzz_adapter(tmp_path, fmt):
+def test_fuzz_adapter(tmp_path, fmt, capsys):
     db = make_base_db(tmp_path)
     seeds = sorted(p for p in (SEEDS / fmt).iterdir() if p.is_file())
     outcomes = {"loaded": 0, "refused": 0}
 
-    @settings(FUZZ, max_examples=examples(15))
+    @settings(FUZZ, max_examples=examples(8))
     @given(
         seed=st.sampled_from(seeds),
         retype=st.integers(0, 3),
@@ -87,5 +95,5 @@ def test_fuzz_adapter(tmp_path, fmt):
         outcomes[check_one(db, drop, on_error, input_format=fmt)] += 1
 
     run()
-    report(f"adapter {fmt}", outcomes)
+    report(f"adapter {fmt}", outcomes, capsys)
     assert outcomes["loaded"] + outcomes["refused"] >= 1

@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -244,9 +243,16 @@ def fresh_drop(root: Path) -> Path:
     return drop
 
 
-def report(name: str, outcomes: dict) -> None:
+def report(name: str, outcomes: dict, capsys=None) -> None:
+    """Say how many cases ran (shown in pytest's output; also appended to $DLVSTATS_FUZZ_LOG if set)."""
     RAN[name] = sum(outcomes.values())
-    sys.__stdout__.write(f"\n[fuzz] {name}: {RAN[name]} cases ({outcomes})\n")
+    line = f"[fuzz] {name}: {RAN[name]} cases ({outcomes})"
+    if capsys is not None:
+        with capsys.disabled():
+            print(f"\n{line}")
+    if os.environ.get("DLVSTATS_FUZZ_LOG"):
+        with open(os.environ["DLVSTATS_FUZZ_LOG"], "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 FUZZ = settings(
@@ -257,7 +263,7 @@ FUZZ = settings(
 # ---------------------------------------------------------------------------------------------
 
 
-def test_fuzz_canonical_csv(tmp_path):
+def test_fuzz_canonical_csv(tmp_path, capsys):
     db = make_base_db(tmp_path)
     outcomes = {"loaded": 0, "refused": 0}
 
@@ -281,11 +287,11 @@ def test_fuzz_canonical_csv(tmp_path):
         outcomes[check_one(db, drop, on_error)] += 1
 
     run()
-    report("canonical csv", outcomes)
+    report("canonical csv", outcomes, capsys)
     assert outcomes["loaded"] and outcomes["refused"]  # the generator reaches both outcomes
 
 
-def test_fuzz_canonical_jsonl(tmp_path):
+def test_fuzz_canonical_jsonl(tmp_path, capsys):
     db = make_base_db(tmp_path)
     outcomes = {"loaded": 0, "refused": 0}
 
@@ -309,11 +315,11 @@ def test_fuzz_canonical_jsonl(tmp_path):
         outcomes[check_one(db, drop, on_error)] += 1
 
     run()
-    report("canonical jsonl", outcomes)
+    report("canonical jsonl", outcomes, capsys)
     assert outcomes["loaded"] and outcomes["refused"]
 
 
-def test_fuzz_binary_containers(tmp_path):
+def test_fuzz_binary_containers(tmp_path, capsys):
     """Parquet and gzip containers: truncated, bit-flipped, or random bytes under the right name."""
     db = make_base_db(tmp_path)
     outcomes = {"loaded": 0, "refused": 0}
@@ -356,7 +362,7 @@ def test_fuzz_binary_containers(tmp_path):
         outcomes[check_one(db, drop, "refuse")] += 1
 
     run()
-    report("parquet/gzip containers", outcomes)
+    report("parquet/gzip containers", outcomes, capsys)
     assert outcomes["loaded"] and outcomes["refused"]
 
 

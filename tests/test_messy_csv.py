@@ -143,7 +143,7 @@ def test_file_mixing_utf8_and_latin1_is_refused(tmp_path):
     path.parent.mkdir(parents=True)
     path.write_bytes(
         ";".join(ORDERS_HEADER).encode() + b"\n"
-        + "2026-11-27T10:00:00;a;x@free.fr;o1;1,00;café\n".encode("utf-8")
+        + "2026-11-27T10:00:00;a;x@free.fr;o1;1,00;café\n".encode()
         + "2026-11-27T10:00:00;a;y@free.fr;o2;1,00;thé\n".encode("latin-1")
     )
     db = tmp_path / "db.duckdb"
@@ -182,7 +182,7 @@ def test_decimal_forms_in_a_semicolon_file(tmp_path):
     ingest_paths(db, [tmp_path / "drop"])
     got = dict(query(db, "SELECT order_id, amount FROM orders"))
     assert got == {"a": Decimal("12.5"), "b": Decimal("12.5"), "c": Decimal("1234.5"), "d": Decimal("1234.5"),
-                   "e": Decimal("1234"), "f": Decimal("-0.01"), "g": Decimal("7")}
+                   "e": Decimal(1234), "f": Decimal("-0.01"), "g": Decimal(7)}
 
 
 def test_month_first_dates_are_detected_too(tmp_path):
@@ -254,13 +254,22 @@ def test_cli_flags_delimiter_encoding_date_format(tmp_path):
     write(tmp_path / "drop" / "orders.csv", ORDERS_HEADER, rows, sep="|", encoding="cp1252")
     db = tmp_path / "db.duckdb"
     base = [sys.executable, "-m", "dlvstats.cli", "-q", "ingest", str(tmp_path / "drop"), "--db", str(db)]
-    refused = subprocess.run(base, capture_output=True, text=True)
+    refused = subprocess.run(base, capture_output=True, text=True, check=False)
     assert refused.returncode == 3 and "--date-format" in refused.stderr
     done = subprocess.run(
         base + ["--delimiter", "|", "--encoding", "cp1252", "--date-format", "%d/%m/%Y %H:%M"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert query(db, "SELECT recipient, amount, campaign_id, strftime(ts, '%m-%d') FROM orders") == [
         ("émile@free.fr", Decimal("2.5"), "Noël", "02-01")
     ]
+
+
+def test_explicit_latin1_on_a_windows_1252_file_names_cp1252(tmp_path):
+    """Latin-1 would turn '€' (0x80) into a control character: refused, naming --encoding cp1252."""
+    write(tmp_path / "drop" / "orders.csv", ORDERS_HEADER, FRENCH_ORDERS, encoding="cp1252")
+    db = tmp_path / "db.duckdb"
+    with pytest.raises(DropError, match=r"bytes 0x80-0x9F.*Pass `--encoding cp1252`"):
+        ingest_paths(db, [tmp_path / "drop"], read_options=ReadOptions(encoding="latin-1"))
+    assert query(db, "SELECT count(*) FROM orders") == [(0,)]

@@ -403,7 +403,7 @@ def test_summary_has_headlines_changes_and_alerts(tiny):
     assert any(t.startswith("Hard-bounce spike for account globex") for t in alerts)
     assert any(t.startswith("Blocklist: ip 192.0.2.10 listed on spamhaus_sbl on 2026-10-20") for t in alerts)
     assert not any("account acme" in t for t in alerts if t.startswith("Complaint"))
-    assert "Month-over-month changes compare" in page and "immature" in page
+    assert "Month-over-month changes compare" in page and "Immature campaigns" in page
     # The hostile account name is in an alert, escaped.
     assert any(HOSTILE_ACCOUNT in t for t in alerts)
     assert HOSTILE_ACCOUNT not in page and "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -193,6 +193,30 @@ def find_notebooks(directory: Path) -> list[Path]:
 # Notebook parameters
 
 
+def read_notebook(path: Path) -> dict:
+    """A notebook as plain JSON. (nbformat would do, but importing it costs seconds here: its schema
+    validator pulls in a grammar compiled at import time; the main process needs only the JSON.)"""
+    with open(path, encoding="utf-8") as handle:
+        nb = json.load(handle)
+    if nb.get("nbformat") != 4:
+        raise ReportError(f"{path}: notebook format {nb.get('nbformat')} is not supported (version 4 is)")
+    return nb
+
+
+def write_notebook(nb: dict, path: Path) -> None:
+    """Write a notebook the way nbformat does (one-space indent, UTF-8, trailing newline)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(nb, handle, indent=1, ensure_ascii=False, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def _joined(value) -> str:
+    """Notebook text fields are a string or a list of lines."""
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
 def declared_parameters(path: Path) -> list[str]:
     """Names assigned in the notebook's ``parameters`` cell.
 
@@ -200,16 +224,14 @@ def declared_parameters(path: Path) -> list[str]:
     a comment holding an ``=``); ``papermill.inspect_notebook`` answers when the cell is not plain
     Python (magics).
     """
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     names: list[str] = []
     parsed = False
-    for cell in nb.cells:
-        if cell.cell_type != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code" or "parameters" not in cell.get("metadata", {}).get("tags", []):
             continue
         try:
-            tree = ast.parse(cell.source)
+            tree = ast.parse(_joined(cell.get("source")))
         except SyntaxError:
             continue
         parsed = True
@@ -288,21 +310,47 @@ def execute_notebook(source: str, output: str, parameters: dict, cwd: str, timeo
 def run_notebooks(runs: list[NotebookRun], jobs: int, env: dict[str, str],
                   while_running: Callable[[], object] | None = None,
                   stderr_path: Path | None = None) -> object:
-    """Run the notebooks ``jobs`` at a time in worker processes; call ``while_running`` meanwhile.
+    """Run the notebooks ``jobs`` at a time in worker processes; run ``while_running`` meanwhile, in a
+    thread of this process (DuckDB releases the GIL while it computes).
 
-    The first failure cancels the notebooks not started yet. Returns what ``while_running`` returned
-    (its exception is re-raised once the notebooks are done, so no kernel is left behind).
+    The first failure cancels the notebooks not started yet. Returns what ``while_running`` returned;
+    its exception is re-raised once the notebooks are done, so no kernel is left behind.
     """
+    import threading
+
+    outcome_of_side: dict = {}
+
+    def side() -> None:
+        try:
+            outcome_of_side["result"] = while_running()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            outcome_of_side["error"] = exc
+
+    thread = threading.Thread(target=side, name="report-summary", daemon=True) if while_running else None
+    if thread is not None:
+        thread.start()
+    todo = [r for r in runs if not r.skipped]
+    try:
+        if todo:
+            _run_pool(todo, jobs, env, stderr_path)
+    finally:
+        if thread is not None:
+            thread.join()
+    if "error" in outcome_of_side:
+        raise outcome_of_side["error"]
+    return outcome_of_side.get("result")
+
+
+def _run_pool(todo: list[NotebookRun], jobs: int, env: dict[str, str], stderr_path: Path | None) -> None:
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    todo = [r for r in runs if not r.skipped]
-    result: object = None
-    if not todo:
-        return while_running() if while_running else None
-    ctx = multiprocessing.get_context("spawn")  # no fork of a process holding DuckDB threads
-    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), mp_context=ctx,
-                               initializer=_worker_init, initargs=(env, str(stderr_path) if stderr_path else None))
+    # Not a plain fork of this process, which holds DuckDB threads: a fork server started fresh, that
+    # imports papermill once (seconds: nbformat's schema validator) and forks the workers from there.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["papermill", "dlvstats.report"])
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), mp_context=ctx, initializer=_worker_init,
+                      initargs=(env, str(stderr_path) if stderr_path else None))
     pending = {}
     try:
         for run in todo:
@@ -310,37 +358,26 @@ def run_notebooks(runs: list[NotebookRun], jobs: int, env: dict[str, str],
             future = pool.submit(execute_notebook, run.source, run.output, run.parameters,
                                  str(Path(run.source).parent), CELL_TIMEOUT_SECONDS)
             pending[future] = run
-        side_error: BaseException | None = None
-        if while_running is not None:
-            try:
-                result = while_running()
-            except BaseException as exc:  # noqa: BLE001 - re-raised below, after the kernels stop
-                side_error = exc
-                for future in pending:
-                    future.cancel()
         failed = False
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 run = pending.pop(future)
                 if future.cancelled():
-                    run.skipped = run.skipped or "not run: an earlier failure stopped the report"
+                    run.skipped = "not run: an earlier notebook failed"
                     continue
                 outcome = future.result()
                 run.ok, run.seconds, run.error = outcome["ok"], outcome["seconds"], outcome["error"]
                 if run.ok:
                     log.info("notebook %s done in %.1f s", run.name, run.seconds)
-                else:
-                    log.error("notebook %s failed after %.1f s: %s", run.name, run.seconds, run.error)
-                    if not failed:
-                        failed = True
-                        for other in pending:
-                            other.cancel()
-        if side_error is not None:
-            raise side_error
+                    continue
+                log.error("notebook %s failed after %.1f s: %s", run.name, run.seconds, run.error)
+                if not failed:
+                    failed = True
+                    for other in pending:
+                        other.cancel()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    return result
 
 
 # --------------------------------------------------------------------------------------------------
@@ -380,18 +417,16 @@ class AddressScrubber:
 
 def scrub_notebook_outputs(path: Path, scrubber: AddressScrubber) -> None:
     """Remove addresses from an executed notebook's outputs (the record stays, minus personal data)."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     before = scrubber.count
-    for cell in nb.cells:
-        if cell.cell_type != "code":
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
             continue
         for output in cell.get("outputs", []):
             if "text" in output:
                 output["text"] = scrubber.deep(output["text"])
             if "data" in output:
-                output["data"] = nbformat.from_dict(scrubber.deep(dict(output["data"])))
+                output["data"] = scrubber.deep(output["data"])
             if "evalue" in output:
                 output["evalue"] = scrubber.text(output["evalue"])
             if "traceback" in output:
@@ -399,8 +434,8 @@ def scrub_notebook_outputs(path: Path, scrubber: AddressScrubber) -> None:
     if scrubber.count != before:
         log.warning("%s: %d e-mail address(es) in the outputs were replaced by a pseudonym",
                     path.name, scrubber.count - before)
-        nb.metadata.setdefault("dlvstats", {})["addresses_hidden"] = scrubber.count - before
-        nbformat.write(nb, path)
+        nb.setdefault("metadata", {}).setdefault("dlvstats", {})["addresses_hidden"] = scrubber.count - before
+        write_notebook(nb, path)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -476,7 +511,12 @@ def polish_dataframe_html(fragment: str) -> str:
             return match.group(0)
         header = [c[2] for c in _CELL.findall(head_rows[0])]
         rows = [_CELL.findall(r) for r in _ROW.findall(sections["tbody"])]
-        if not rows or any(len(r) != len(header) for r in rows):
+        if not rows:  # an empty table says so, rather than showing a bare header
+            shown = header[1:] if header and not header[0].strip() else header
+            return (opening + "<thead><tr>" + "".join(f"<th>{h}</th>" for h in shown) + "</tr></thead><tbody>"
+                    f'<tr><td class="empty" colspan="{max(len(shown), 1)}">None in this period.</td></tr>'
+                    "</tbody>" + closing)
+        if any(len(r) != len(header) for r in rows):
             return match.group(0)
         drop_index = header[0].strip() == "" and all(
             r[0][0] == "th" and r[0][2].strip() == str(i) for i, r in enumerate(rows))
@@ -637,18 +677,16 @@ def _output_html(output: dict, scrubber: AddressScrubber) -> str | None:
 def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
                      figures: list[Figure], seconds: float = 0.0) -> Section:
     """Turn an executed notebook into a section: markdown, tables, text and charts; never code."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     title = re.sub(r"^\d+_", "", path.stem).replace("_", " ").capitalize()
     blocks: list[dict] = []
     first_heading_done = False
-    for cell in nb.cells:
+    for cell in nb.get("cells", []):
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & _HIDE_CELL:
             continue
-        if cell.cell_type == "markdown":
-            source = cell.source
+        if cell.get("cell_type") == "markdown":
+            source = _joined(cell.get("source"))
             match = re.match(r"\s*#\s+(.+)", source)
             if match and not first_heading_done:
                 # The notebook's own title names the section: "# 02 · Gift campaigns" -> "Gift campaigns"
@@ -658,7 +696,7 @@ def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
             if source.strip():
                 blocks.append({"html": _demote(markdown_to_html(scrubber.text(source)))})
             continue
-        if cell.cell_type != "code" or tags & _HIDE_OUTPUT:
+        if cell.get("cell_type") != "code" or tags & _HIDE_OUTPUT:
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
@@ -1329,6 +1367,11 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         scrub_notebook_outputs(output, scrubber)
         sections.append(notebook_section(output, i + 1, scrubber, figures, run.seconds))
 
+    kernels_log = build / "kernels.log"
+    if kernels_log.exists():  # what the kernels printed on stderr could quote data, too
+        kernels_log.write_text(scrubber.text(kernels_log.read_text(encoding="utf-8", errors="replace")),
+                               encoding="utf-8")
+
     from dlvstats import export
 
     csv_files = []
@@ -1395,7 +1438,8 @@ def _send(options: ReportOptions, month: str, result: ReportResult, settings, sa
     from dlvstats import mail
 
     summary = result.summary
-    rows = [{"label": h.label, "value": h.value, "change": h.change, "tone": h.tone} for h in summary.headlines]
+    rows = [{"label": h.label, "value": h.value, "change": h.change, "tone": h.tone, "note": h.note}
+            for h in summary.headlines]
     alerts = [(a.level, a.text) for a in summary.alerts]
     notes = list(summary.notes)
     if not result.complete_data:

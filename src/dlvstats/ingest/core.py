@@ -95,8 +95,13 @@ class IngestRefused(ValueError):
 # SQL generation from the schema (identifiers from the fixed schema only)
 
 
-#: Free-text columns that may quote a recipient's address (pseudonymised mode redacts them).
-_FREE_TEXT_COLUMNS = {"sends": ["bounce_reason"], "clicks": ["url"]}
+#: Columns that may quote a recipient's address, which pseudonymised mode redacts: free text, and
+#: message ids, which ESP adapters derive as `<provider id>:<recipient>` for multi-recipient
+#: messages (redaction is deterministic, so the ids still join across kinds and drops).
+_FREE_TEXT_COLUMNS = {
+    "sends": ["bounce_reason", "message_id"], "clicks": ["url", "message_id"],
+    "opens": ["message_id"], "complaints": ["message_id"],
+}
 
 #: A decimal written with a comma: '12,50', '-3,5', '1 234,50' (space/NBSP groups), '1.234,50'.
 #: A value with only a dot ('12.50', '1.234') keeps the dot as the decimal mark.

@@ -13,82 +13,89 @@
 --   unsubscribe_rate     num = delivered messages followed by an unsubscribe by the person (link,
 --                        user or none; not 'moved'), den = delivered
 --   hard_bounce_rate     num = hard bounces, den = sends
---   reregistered         distinct recipients who subscribed naming one of these campaigns
---   attributed_revenue   amount of orders naming one of these campaigns (orders.campaign_id)
+--   reregistered         distinct recipients who subscribed naming one of these campaigns, which
+--                        they received in the period
+--   attributed_revenue   amount of orders naming one of these campaigns (orders.campaign_id),
+--                        placed by a recipient of that campaign in the period
 --   revenue_per_delivered            mean: num = attributed_revenue, den = delivered
 --   click_revenue_7d     amount of orders credited by last human click within 7 days (an order
 --                        goes to the latest message of the account its buyer clicked before it,
---                        if that click is at most 7 days older)
+--                        if that click is at most 7 days older; the message in the period)
 --   click_revenue_per_delivered_7d   mean: num = click_revenue_7d, den = delivered
 -- Rates and means come as cluster sums R__num ... R__k over recipients.
-WITH scope AS (
-    SELECT f.message_id, f.account_id, f.campaign_id, f.recipient, f.is_delivered, f.is_hard_bounce,
-           f.has_human_open, f.has_human_click, f.has_complaint, f.has_unsubscribe, f.first_human_click_at,
-           coalesce(c.kind, 'unknown') AS kind
+WITH kinds AS (
+    SELECT campaign_id, kind FROM campaigns
+),
+scope AS NOT MATERIALIZED (
+    SELECT f.account_id, f.campaign_id, f.recipient, hash(f.recipient) AS person, f.sent_at, f.is_delivered,
+           f.is_hard_bounce, f.has_human_open, f.has_human_click, f.has_complaint, f.has_unsubscribe,
+           coalesce(k.kind, 'unknown') AS kind
     FROM message_facts AS f
-    LEFT JOIN campaigns AS c USING (campaign_id)
+    LEFT JOIN kinds AS k USING (campaign_id)
     WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
       AND ($account_id IS NULL OR f.account_id = $account_id)
 ),
 clicked AS (
-    SELECT account_id, recipient, message_id, first_human_click_at
+    SELECT account_id, recipient, campaign_id, sent_at, first_human_click_at
     FROM message_facts
     WHERE has_human_click AND ($account_id IS NULL OR account_id = $account_id)
 ),
 click_credit AS (
-    SELECT k.message_id, sum(o.amount) AS click_revenue_7d
+    -- each order to the latest human-clicked message of its buyer before it, if at most 7 days older;
+    -- kept when that message is in scope (sent in the period)
+    SELECT k.account_id, coalesce(c.kind, 'unknown') AS kind, hash(k.recipient) AS person,
+           sum(o.amount) AS revenue
     FROM orders AS o
     ASOF JOIN clicked AS k
       ON k.account_id = o.account_id AND k.recipient = o.recipient AND o.ts >= k.first_human_click_at
+    LEFT JOIN kinds AS c ON c.campaign_id = k.campaign_id
     WHERE o.ts < k.first_human_click_at + INTERVAL 7 DAY
+      AND k.sent_at >= $date_from AND k.sent_at < $date_to
       AND ($account_id IS NULL OR o.account_id = $account_id)
     GROUP BY ALL
 ),
 attributed AS (
-    SELECT account_id, campaign_id, recipient, sum(amount) AS revenue
-    FROM orders
-    WHERE campaign_id IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id)
+    -- orders naming a campaign the buyer received in the period (the small orders table is the
+    -- build side of the join; the messages only probe it)
+    SELECT account_id, kind, hash(recipient) AS person, sum(amount) AS revenue
+    FROM (SELECT DISTINCT o.account_id, o.order_id, o.recipient, o.amount, s.kind
+          FROM orders AS o
+          JOIN scope AS s
+            ON s.account_id = o.account_id AND s.campaign_id = o.campaign_id AND s.recipient = o.recipient
+          WHERE o.campaign_id IS NOT NULL AND ($account_id IS NULL OR o.account_id = $account_id))
     GROUP BY ALL
 ),
 rereg AS (
-    SELECT DISTINCT s.account_id, s.campaign_id, s.recipient
-    FROM subscriptions AS s
-    WHERE s.action = 'subscribe' AND s.campaign_id IS NOT NULL
-      AND ($account_id IS NULL OR s.account_id = $account_id)
+    -- recipients who subscribed naming a campaign they received in the period
+    SELECT DISTINCT u.account_id, s.kind, hash(u.recipient) AS person
+    FROM subscriptions AS u
+    JOIN scope AS s
+      ON s.account_id = u.account_id AND s.campaign_id = u.campaign_id AND s.recipient = u.recipient
+    WHERE u.action = 'subscribe' AND u.campaign_id IS NOT NULL
+      AND ($account_id IS NULL OR u.account_id = $account_id)
 ),
 message_people AS (
-    SELECT account_id, kind, campaign_id, recipient,
+    SELECT account_id, kind, person,
            count(*) AS n_sends,
            count(*) FILTER (is_delivered) AS n_delivered,
            count(*) FILTER (is_delivered AND has_human_open) AS y_open,
            count(*) FILTER (is_delivered AND has_human_click) AS y_click,
            count(*) FILTER (is_delivered AND has_complaint) AS y_complaint,
            count(*) FILTER (is_delivered AND has_unsubscribe) AS y_unsub,
-           count(*) FILTER (is_hard_bounce) AS y_hard,
-           coalesce(sum(cc.click_revenue_7d), 0) AS y_click_revenue
+           count(*) FILTER (is_hard_bounce) AS y_hard
     FROM scope
-    LEFT JOIN click_credit AS cc USING (message_id)
     GROUP BY ALL
 ),
-campaign_people AS (
-    -- one row per (campaign, recipient) with the orders naming the campaign and re-registrations
-    SELECT p.*, coalesce(a.revenue, 0) AS y_revenue, r.recipient IS NOT NULL AS is_rereg
-    FROM message_people AS p
-    LEFT JOIN attributed AS a USING (account_id, campaign_id, recipient)
-    LEFT JOIN rereg AS r USING (account_id, campaign_id, recipient)
-),
 per_person AS (
-    SELECT account_id, kind, recipient,
-           sum(n_sends) AS n_sends, sum(n_delivered) AS n_delivered, sum(y_open) AS y_open,
-           sum(y_click) AS y_click, sum(y_complaint) AS y_complaint, sum(y_unsub) AS y_unsub,
-           sum(y_hard) AS y_hard, CAST(sum(y_revenue) AS DOUBLE) AS y_revenue,
-           CAST(sum(y_click_revenue) AS DOUBLE) AS y_click_revenue,
-           bool_or(is_rereg) AS is_rereg
-    FROM campaign_people GROUP BY ALL
+    SELECT p.*,
+           CAST(coalesce(a.revenue, 0) AS DOUBLE) AS y_revenue,
+           CAST(coalesce(cc.revenue, 0) AS DOUBLE) AS y_click_revenue
+    FROM message_people AS p
+    LEFT JOIN attributed AS a USING (account_id, kind, person)
+    LEFT JOIN click_credit AS cc USING (account_id, kind, person)
 ),
 long AS (
-    UNPIVOT (SELECT account_id, kind, recipient, n_sends, n_delivered, y_open, y_click, y_complaint,
-                    y_unsub, y_hard, y_revenue, y_click_revenue FROM per_person)
+    UNPIVOT per_person
     ON (y_open, n_delivered) AS human_open_rate,
        (y_click, n_delivered) AS human_click_rate,
        (y_complaint, n_delivered) AS complaint_rate,
@@ -113,16 +120,25 @@ rates AS (
 ),
 counts AS (
     SELECT account_id, kind,
-           count(DISTINCT campaign_id) AS campaigns,
            CAST(sum(n_sends) AS BIGINT) AS sends,
            CAST(sum(n_delivered) AS BIGINT) AS delivered,
-           count(DISTINCT recipient) AS recipients,
-           count(DISTINCT recipient) FILTER (is_rereg) AS reregistered,
+           count(*) AS recipients,
            sum(y_revenue) AS attributed_revenue,
            sum(y_click_revenue) AS click_revenue_7d
-    FROM campaign_people GROUP BY ALL
+    FROM per_person GROUP BY ALL
+),
+campaign_counts AS (
+    SELECT account_id, kind, count(*) AS campaigns
+    FROM (SELECT account_id, kind, campaign_id FROM scope GROUP BY ALL) GROUP BY ALL
+),
+rereg_counts AS (
+    SELECT account_id, kind, count(*) AS reregistered FROM rereg GROUP BY ALL
 )
-SELECT c.*, r.* EXCLUDE (account_id, kind)
+SELECT c.account_id, c.kind, n.campaigns, c.sends, c.delivered, c.recipients,
+       coalesce(g.reregistered, 0) AS reregistered, c.attributed_revenue, c.click_revenue_7d,
+       r.* EXCLUDE (account_id, kind)
 FROM counts AS c
+JOIN campaign_counts AS n USING (account_id, kind)
+LEFT JOIN rereg_counts AS g USING (account_id, kind)
 LEFT JOIN rates AS r USING (account_id, kind)
-ORDER BY account_id, CASE kind WHEN 'gift' THEN 0 WHEN 'regular' THEN 1 ELSE 2 END, kind;
+ORDER BY c.account_id, CASE c.kind WHEN 'gift' THEN 0 WHEN 'regular' THEN 1 ELSE 2 END, c.kind;

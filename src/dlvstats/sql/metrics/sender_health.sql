@@ -70,6 +70,7 @@ bucketed AS NOT MATERIALIZED (
     CROSS JOIN (SELECT unnest($dimensions) AS dimension) AS d
 ),
 per_person AS (
+    -- per recipient and cell: the counts, and for each rate (y, n) = (events, messages)
     SELECT dimension, dimension_value, period_start, person,
            count(*) AS n_sends,
            count(*) FILTER (is_delivered) AS n_delivered,
@@ -77,21 +78,21 @@ per_person AS (
            count(*) FILTER (is_delivered_gmail) AS n_delivered_gmail,
            count(*) FILTER (is_complaint) AS y_complaints,
            count(*) FILTER (is_complaint AND is_delivered_fbl) AS y_complaints_fbl,
-           count(*) FILTER (is_bounce) AS y_bounces,
            count(*) FILTER (is_hard_bounce) AS y_hard,
            count(*) FILTER (is_soft_bounce) AS y_soft,
+           count(*) FILTER (category IS NOT NULL) AS y_bounces,
            count(*) FILTER (is_hard_bounce AND category IN ('invalid_mailbox', 'bad_domain')) AS y_invalid,
-           count(*) FILTER (is_bounce AND category = 'policy_block') AS y_block,
-           count(*) FILTER (is_bounce AND category = 'invalid_mailbox') AS b_invalid_mailbox,
-           count(*) FILTER (is_bounce AND category = 'bad_domain') AS b_bad_domain,
-           count(*) FILTER (is_bounce AND category = 'mailbox_full') AS b_mailbox_full,
-           count(*) FILTER (is_bounce AND category = 'content') AS b_content,
-           count(*) FILTER (is_bounce AND coalesce(category, 'other') = 'other') AS b_other
+           count(*) FILTER (category = 'policy_block') AS y_block,
+           count(*) FILTER (category = 'invalid_mailbox') AS b_invalid_mailbox,
+           count(*) FILTER (category = 'bad_domain') AS b_bad_domain,
+           count(*) FILTER (category = 'mailbox_full') AS b_mailbox_full,
+           count(*) FILTER (category = 'content') AS b_content,
+           count(*) FILTER (category = 'other') AS b_other
     FROM bucketed
     GROUP BY ALL
 ),
 cells AS (
-    -- counts, and for each rate (y, n) = (events, messages) per person: Σy, Σn, Σy², Σyn, Σn², k
+    -- counts, and per rate Σy, Σn, Σy², Σyn, Σn², k
     SELECT dimension, dimension_value, period_start,
            CASE $grain
                WHEN 'day' THEN least(date_trunc('day', period_start) + INTERVAL 1 DAY, $date_to)
@@ -99,13 +100,19 @@ cells AS (
                WHEN 'month' THEN least(date_trunc('month', period_start) + INTERVAL 1 MONTH, $date_to)
                ELSE CAST($date_to AS TIMESTAMP)
            END AS period_end,
-           sum(n_sends) AS sends, sum(n_delivered) AS delivered, count(*) AS recipients,
-           sum(y_complaints) AS complaints, sum(n_delivered_fbl) AS delivered_fbl,
-           sum(y_complaints_fbl) AS complaints_fbl, sum(n_delivered_gmail) AS gmail_delivered,
-           sum(y_bounces) AS bounces, sum(y_hard) AS hard_bounces, sum(y_soft) AS soft_bounces,
-           sum(b_invalid_mailbox) AS bounces_invalid_mailbox, sum(b_bad_domain) AS bounces_bad_domain,
-           sum(b_mailbox_full) AS bounces_mailbox_full, sum(y_block) AS bounces_policy_block,
-           sum(b_content) AS bounces_content, sum(b_other) AS bounces_other,
+           count(*) AS recipients,
+           CAST(sum(n_sends) AS BIGINT) AS sends, CAST(sum(n_delivered) AS BIGINT) AS delivered,
+           CAST(sum(y_complaints) AS BIGINT) AS complaints, CAST(sum(n_delivered_fbl) AS BIGINT) AS delivered_fbl,
+           CAST(sum(y_complaints_fbl) AS BIGINT) AS complaints_fbl,
+           CAST(sum(n_delivered_gmail) AS BIGINT) AS gmail_delivered,
+           CAST(sum(y_bounces) AS BIGINT) AS bounces, CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
+           CAST(sum(y_soft) AS BIGINT) AS soft_bounces,
+           CAST(sum(b_invalid_mailbox) AS BIGINT) AS bounces_invalid_mailbox,
+           CAST(sum(b_bad_domain) AS BIGINT) AS bounces_bad_domain,
+           CAST(sum(b_mailbox_full) AS BIGINT) AS bounces_mailbox_full,
+           CAST(sum(y_block) AS BIGINT) AS bounces_policy_block,
+           CAST(sum(b_content) AS BIGINT) AS bounces_content,
+           CAST(sum(b_other) AS BIGINT) AS bounces_other,
            sum(y_complaints) AS complaint_rate__num, sum(n_delivered) AS complaint_rate__den,
            sum(y_complaints * y_complaints) AS complaint_rate__y2, sum(y_complaints * n_delivered) AS complaint_rate__yn,
            sum(n_delivered * n_delivered) AS complaint_rate__n2, count(*) FILTER (n_delivered > 0) AS complaint_rate__k,
@@ -126,46 +133,61 @@ cells AS (
     FROM per_person
     GROUP BY dimension, dimension_value, period_start
 ),
+routes AS (
+    -- which IPs and domains each cell sent from: one cheap pass over the messages (few groups)
+    SELECT account_id, provider, sending_ip, sending_domain, date_trunc('day', sent_at) AS day
+    FROM msg GROUP BY ALL
+),
 targets AS (
-    SELECT DISTINCT dimension, dimension_value, period_start, sending_ip AS target FROM bucketed
-    UNION
-    SELECT DISTINCT dimension, dimension_value, period_start, sending_domain FROM bucketed
+    SELECT DISTINCT d.dimension,
+           CASE d.dimension
+               WHEN 'account' THEN r.account_id
+               WHEN 'provider' THEN coalesce(r.provider, 'other')
+               WHEN 'sending_ip' THEN r.sending_ip
+               WHEN 'sending_domain' THEN r.sending_domain
+               ELSE 'all'
+           END AS dimension_value,
+           CASE $grain
+               WHEN 'day' THEN greatest(r.day, $date_from)
+               WHEN 'week' THEN greatest(date_trunc('week', r.day), $date_from)
+               WHEN 'month' THEN greatest(date_trunc('month', r.day), $date_from)
+               ELSE CAST($date_from AS TIMESTAMP)
+           END AS period_start,
+           unnest([r.sending_ip, r.sending_domain]) AS target
+    FROM routes AS r
+    CROSS JOIN (SELECT unnest($dimensions) AS dimension) AS d
 ),
 listings AS (
     SELECT t.dimension, t.dimension_value, t.period_start,
            count(DISTINCT (p.target, p.blocklist, p.listed_at))
-               FILTER (p.listed_at >= t.period_start AND p.listed_at < t.period_end) AS blocklist_listings,
+               FILTER (p.listed_at >= c.period_start AND p.listed_at < c.period_end) AS blocklist_listings,
            count(DISTINCT p.target) AS listed_targets
-    FROM (SELECT *,
-                 CASE $grain
-                     WHEN 'day' THEN least(date_trunc('day', period_start) + INTERVAL 1 DAY, $date_to)
-                     WHEN 'week' THEN least(date_trunc('week', period_start) + INTERVAL 7 DAY, $date_to)
-                     WHEN 'month' THEN least(date_trunc('month', period_start) + INTERVAL 1 MONTH, $date_to)
-                     ELSE CAST($date_to AS TIMESTAMP)
-                 END AS period_end
-          FROM targets) AS t
+    FROM targets AS t
+    JOIN cells AS c USING (dimension, dimension_value, period_start)
     JOIN __blocklist_periods AS p
       ON (p.target = t.target OR ends_with(t.target, '.' || p.target))
-     AND p.listed_at < t.period_end
-     AND (p.delisted_at IS NULL OR p.delisted_at > t.period_start)
+     AND p.listed_at < c.period_end
+     AND (p.delisted_at IS NULL OR p.delisted_at > c.period_start)
     GROUP BY ALL
 )
-SELECT c.* EXCLUDE (sends, delivered, complaints, delivered_fbl, complaints_fbl, gmail_delivered, bounces,
-                    hard_bounces, soft_bounces, bounces_invalid_mailbox, bounces_bad_domain,
-                    bounces_mailbox_full, bounces_policy_block, bounces_content, bounces_other),
-       CAST(c.sends AS BIGINT) AS sends, CAST(c.delivered AS BIGINT) AS delivered,
-       CAST(c.complaints AS BIGINT) AS complaints, CAST(c.delivered_fbl AS BIGINT) AS delivered_fbl,
-       CAST(c.complaints_fbl AS BIGINT) AS complaints_fbl, CAST(c.gmail_delivered AS BIGINT) AS gmail_delivered,
-       CAST(c.bounces AS BIGINT) AS bounces, CAST(c.hard_bounces AS BIGINT) AS hard_bounces,
-       CAST(c.soft_bounces AS BIGINT) AS soft_bounces,
-       CAST(c.bounces_invalid_mailbox AS BIGINT) AS bounces_invalid_mailbox,
-       CAST(c.bounces_bad_domain AS BIGINT) AS bounces_bad_domain,
-       CAST(c.bounces_mailbox_full AS BIGINT) AS bounces_mailbox_full,
-       CAST(c.bounces_policy_block AS BIGINT) AS bounces_policy_block,
-       CAST(c.bounces_content AS BIGINT) AS bounces_content,
-       CAST(c.bounces_other AS BIGINT) AS bounces_other,
+SELECT c.* EXCLUDE (complaint_rate__num, complaint_rate__den, complaint_rate__y2, complaint_rate__yn,
+                    complaint_rate__n2, complaint_rate__k, complaint_rate_fbl__num, complaint_rate_fbl__den,
+                    complaint_rate_fbl__y2, complaint_rate_fbl__yn, complaint_rate_fbl__n2, complaint_rate_fbl__k,
+                    hard_bounce_rate__num, hard_bounce_rate__den, hard_bounce_rate__y2, hard_bounce_rate__yn,
+                    hard_bounce_rate__n2, hard_bounce_rate__k, invalid_address_rate__num,
+                    invalid_address_rate__den, invalid_address_rate__y2, invalid_address_rate__yn,
+                    invalid_address_rate__n2, invalid_address_rate__k, block_rate__num, block_rate__den,
+                    block_rate__y2, block_rate__yn, block_rate__n2, block_rate__k),
        coalesce(l.blocklist_listings, 0) AS blocklist_listings,
-       coalesce(l.listed_targets, 0) AS listed_targets
+       coalesce(l.listed_targets, 0) AS listed_targets,
+       c.complaint_rate__num, c.complaint_rate__den, c.complaint_rate__y2, c.complaint_rate__yn,
+       c.complaint_rate__n2, c.complaint_rate__k, c.complaint_rate_fbl__num, c.complaint_rate_fbl__den,
+       c.complaint_rate_fbl__y2, c.complaint_rate_fbl__yn, c.complaint_rate_fbl__n2, c.complaint_rate_fbl__k,
+       c.hard_bounce_rate__num, c.hard_bounce_rate__den, c.hard_bounce_rate__y2, c.hard_bounce_rate__yn,
+       c.hard_bounce_rate__n2, c.hard_bounce_rate__k, c.invalid_address_rate__num, c.invalid_address_rate__den,
+       c.invalid_address_rate__y2, c.invalid_address_rate__yn, c.invalid_address_rate__n2,
+       c.invalid_address_rate__k, c.block_rate__num, c.block_rate__den, c.block_rate__y2, c.block_rate__yn,
+       c.block_rate__n2, c.block_rate__k
 FROM cells AS c
 LEFT JOIN listings AS l USING (dimension, dimension_value, period_start)
 ORDER BY c.dimension, c.period_start, c.dimension_value;
