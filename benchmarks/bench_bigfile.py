@@ -69,18 +69,41 @@ def write_big_csv(path: Path, size_bytes: int, encoding: str = "utf-8") -> int:
     return rows
 
 
-def run_ingest(drop: Path, db: Path, memory_limit: str, extra: list[str] | None = None) -> dict:
-    """Run `dlvstats ingest` as this process's child; wall seconds and the child's peak RSS."""
+def _dir_size(path: Path) -> int:
+    try:
+        return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    except OSError:
+        return 0
+
+
+def run_ingest(drop: Path, db: Path, memory_limit: str, extra: list[str] | None = None,
+               max_spill_bytes: int | None = None) -> dict:
+    """Run `dlvstats ingest` as this process's child: wall seconds, the child's peak RSS, and the
+    peak size of DuckDB's spill directory (`<db>.tmp`, polled every second). With
+    ``max_spill_bytes`` the ingest is stopped when the spill grows past it (to protect the disk)."""
     env = dict(os.environ, DLVSTATS_MEMORY_LIMIT=memory_limit)
     env.pop("DLVSTATS_TEST_PAUSE_AT", None)
     cmd = [sys.executable, "-m", "dlvstats.cli", "-q", "ingest", str(drop), "--db", str(db), *(extra or [])]
+    spill_dir = Path(str(db) + ".tmp")
     started = time.monotonic()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"ingest failed ({done.returncode}): {done.stderr[-2000:]}")
+    peak_spill = 0
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        while proc.poll() is None:
+            peak_spill = max(peak_spill, _dir_size(spill_dir))
+            if max_spill_bytes and peak_spill > max_spill_bytes:
+                proc.kill()
+                proc.wait()
+                raise RuntimeError(f"stopped: the spill directory passed {max_spill_bytes / 1e9:.0f} GB")
+            time.sleep(1)
+        wall = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if proc.returncode != 0:
+        raise RuntimeError(f"ingest failed ({proc.returncode}): {stderr[-2000:]}")
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-    return {"seconds": wall, "peak_rss_bytes": peak_kb * 1024, "stdout": done.stdout}
+    return {"seconds": wall, "peak_rss_bytes": peak_kb * 1024, "peak_spill_bytes": peak_spill, "stdout": stdout}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="encoding of the generated file (cp1252 measures the streaming transcoder)")
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the file and the database")
+    parser.add_argument("--max-spill-gb", type=float, default=None,
+                        help="stop the ingest if DuckDB's spill directory grows past this (protects the disk)")
     args = parser.parse_args(argv)
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="dlvstats-bench-bigfile-"))
@@ -102,10 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         size = csv_path.stat().st_size
         print(f"generated {csv_path} ({size / 1e9:.2f} GB, {rows:,} rows, {args.encoding}) in {time.monotonic() - t0:.0f} s")
         extra = ["--encoding", "cp1252"] if args.encoding != "utf-8" else []
-        result = run_ingest(drop, work / "big.duckdb", args.memory_limit, extra)
+        max_spill = int(args.max_spill_gb * 1e9) if args.max_spill_gb else None
+        result = run_ingest(drop, work / "big.duckdb", args.memory_limit, extra, max_spill)
         bound = parse_size(args.memory_limit) + OVERHEAD_MB * (1 << 20)
         peak = result["peak_rss_bytes"]
-        print(f"ingest: {result['seconds']:.1f} s, {rows / result['seconds']:,.0f} rows/s")
+        print(f"ingest: {result['seconds']:.1f} s, {rows / result['seconds']:,.0f} rows/s; peak spill to disk "
+              f"{result['peak_spill_bytes'] / 1e9:.1f} GB")
         print(f"peak RSS of the ingest: {peak / (1 << 20):,.0f} MiB (file {size / (1 << 20):,.0f} MiB; "
               f"DLVSTATS_MEMORY_LIMIT={args.memory_limit}; bound {bound / (1 << 20):,.0f} MiB: "
               f"{'within' if peak <= bound else 'OVER'})")

@@ -51,13 +51,15 @@ class TimedConnection:
         started, cpu0 = time.perf_counter(), _cpu()
         result = getattr(self._con, method)(sql, *args, **kwargs)
         if profile:
-            result = result.fetchall() if flat.upper().startswith(("SELECT", "WITH", "UPDATE", "DELETE")) else None
+            columns = [d[0] for d in (result.description or [])]
+            result = (_Rows(result.fetchall(), columns)
+                      if flat.upper().startswith(("SELECT", "WITH", "UPDATE", "DELETE")) else None)
         TIMINGS.append((time.perf_counter() - started, _cpu() - cpu0, flat))
         if profile:
             self._con.execute("SET enable_profiling = 'no_output'")
             self._con.execute("SET profiling_output = ''")
             (self._plans / f"{n:03d}.txt").write_text(str(sql).strip() + "\n\n" + render_profile(target))
-            return _Rows(result) if result is not None else self._con
+            return result if result is not None else self._con
         return result
 
     def execute(self, sql, *args, **kwargs):
@@ -73,14 +75,21 @@ class TimedConnection:
 class _Rows:
     """The fetched rows of a profiled query, for callers that fetch after execute()."""
 
-    def __init__(self, rows):
-        self.rows = rows
+    def __init__(self, rows, columns):
+        self.rows, self.columns = rows, columns
 
     def fetchone(self):
         return self.rows[0] if self.rows else None
 
     def fetchall(self):
         return self.rows
+
+    def df(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=self.columns).infer_objects()
+
+    fetchdf = df
 
 
 def render_profile(path: Path) -> str:

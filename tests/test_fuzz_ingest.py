@@ -203,7 +203,7 @@ def check_one(db: Path, drop: Path, on_error: str, input_format: str = "canonica
     """Run one ingest and assert the property; returns 'loaded' or 'refused'."""
     before = _LAST.get(db) or snapshot(db)
     started = time.monotonic()
-    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True)
+    faulthandler.dump_traceback_later(HANG_SECONDS, exit=True, file=sys.__stderr__)
     try:
         summary = ingest_paths(db, [drop], on_error=on_error, input_format=input_format)
     except (IngestRefused, DropError) as exc:

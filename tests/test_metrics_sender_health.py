@@ -209,6 +209,50 @@ def test_bounce_categories_by_hand(health_db):
     assert_no_address(frame.reset_index())
 
 
+REPLIES = [
+    # (smtp_code, enhanced_status, bounce_reason, expected category): real-world wordings
+    (550, "5.1.1", "550 5.1.1 <someone@example.fr>: Recipient address rejected: User unknown", "invalid_mailbox"),
+    (550, "5.1.10", "RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "invalid_mailbox"),
+    (554, None, "554 delivery error: dd This user doesn't have a yahoo.com account", "invalid_mailbox"),
+    (550, "5.1.1", "550 5.1.1 Service unavailable; Client host [192.0.2.1] blocked using Spamhaus", "policy_block"),
+    (550, "5.7.1", "550 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using Trend Micro RBL+",
+     "policy_block"),
+    (550, "5.7.1", "550-5.7.1 Our system has detected that this message is likely unsolicited mail", "policy_block"),
+    (550, "5.7.515", "550 5.7.515 Access denied, sending domain does not meet the required authentication level",
+     "policy_block"),
+    (554, "5.7.1", "554 5.7.1 Message rejected: content policy violation (URL reputation)", "content"),
+    (552, "5.2.2", "552 5.2.2 Boite du destinataire pleine. Recipient overquota", "mailbox_full"),
+    (452, None, "Mailbox full", "mailbox_full"),
+    (None, "5.1.2", "Host or domain name not found. Name service error: no MX or A record", "bad_domain"),
+    (550, None, "Host or domain name not found", "bad_domain"),
+    (None, "4.4.7", "Message expired: delivery attempts abandoned after 72 hours", "other"),
+    (None, None, None, "other"),
+]
+
+
+def test_bounce_categories_of_real_replies():
+    """Each reply is categorised as a deliverability engineer would: blocklist wording wins over a
+    5.1.1 code; a content block with a 5.7.1 code is content; no code and no text is 'other'."""
+    import duckdb
+
+    from dlvstats import db
+    from dlvstats.metrics.common import Period
+    from dlvstats.metrics.sender_health import BOUNCE_RULES_CSV
+
+    con = duckdb.connect()
+    db.migrate(con)
+    for i, (code, status, reason, _) in enumerate(REPLIES):
+        con.execute("INSERT INTO sends (message_id, sent_at, account_id, list_id, campaign_id, recipient, status, "
+                    "bounce_class, smtp_code, enhanced_status, bounce_reason) VALUES "
+                    "($id, TIMESTAMP '2026-01-05 10:00:00', 'a', 'l', 'c', 'x@example.fr', 'bounced', 'hard', "
+                    "$code, $status, $reason)", {"id": f"m{i}", "code": code, "status": status, "reason": reason})
+    db.run(con, "relations/bounce_category", rules_path=str(BOUNCE_RULES_CSV), account_id=None,
+           **Period.parse("2026-01-01", "2026-02-01").params())
+    got = dict(con.execute("SELECT message_id, category FROM __bounce_category").fetchall())
+    for i, (_, _, reason, expected) in enumerate(REPLIES):
+        assert got[f"m{i}"] == expected, reason
+
+
 def test_bounce_rules_are_data(health_db, tmp_path):
     """A user rule file that calls every 5.7.1 'content' re-categorises m8 without re-ingesting."""
     from dlvstats.metrics.sender_health import BOUNCE_RULES_CSV, bounce_categories

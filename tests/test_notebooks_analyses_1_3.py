@@ -83,3 +83,22 @@ def test_notebook_runs_on_sim(sim, tmp_path, name):
                     f"{name}: unlabelled axes in {layout['title']['text']!r}"
                 assert layout.get("meta", {}).get("reading"), "every chart says what to look at"
     assert figures >= 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_notebook_runs_on_an_empty_period(tmp_path, name):
+    """A month with no message for the account (a client's report in a quiet month) must not stop the
+    monthly report: every table is empty, the decay is 'not fitted', the charts are still drawn."""
+    import papermill
+
+    from dlvstats.ingest import ingest_paths
+    from test_metrics_hidden_images import build_tiny_drop
+
+    db_path = tmp_path / "tiny.duckdb"
+    ingest_paths(db_path, [build_tiny_drop(tmp_path / "drop")])
+    papermill.execute_notebook(
+        str(NOTEBOOKS / name), str(tmp_path / name),
+        parameters={"db_path": str(db_path), "date_from": "2026-03-01", "date_to": "2026-04-01"},
+        kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False,
+    )

@@ -324,6 +324,22 @@ def test_sanitize_html_keeps_tables_and_neutralises_the_rest():
     assert "&lt;img src=x onerror=alert(1)&gt;" in clean
 
 
+def test_pandas_tables_are_made_readable():
+    import pandas as pd
+
+    frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "click_rate": [0.026255, 0.000049],
+                          "name": [HOSTILE_ACCOUNT, None], "loaded_at": ["2026-11-27 21:36:12.192523", "x"]})
+    out = report.sanitize_html(report.polish_dataframe_html(frame._repr_html_()))
+    cells = re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)
+    assert cells[:5] == ["age_years", "sends", "click_rate", "name", "loaded_at"]  # no 0..n-1 index column
+    assert cells[5:10] == ["0", "20,407", "2.63%", "&lt;img src=x onerror=alert(1)&gt;", "2026-11-27 21:36:12"]
+    assert cells[10:13] == ["1", "1,199,175", "0.005%"] and cells[13] == "–"
+    empty = report.polish_dataframe_html(pd.DataFrame(columns=["a", "b"])._repr_html_())
+    assert 'colspan="2">None.</td>' in empty
+    indexed = frame.set_index("name")._repr_html_()  # a real index stays
+    assert "<th>name</th>" in report.polish_dataframe_html(indexed).replace(" ", "")
+
+
 def test_markdown_raw_html_shows_as_text():
     out = report.markdown_to_html("**b** <img src=x onerror=alert(1)> [l](javascript:alert(1))")
     assert "<strong>b</strong>" in out and "<img" not in out and "javascript:" not in out

@@ -482,13 +482,15 @@ def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
     stripped = text.strip()
     if stripped in _MISSING:
         return "–"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+", stripped):
+        return stripped.split(".")[0]  # a timestamp to the second is enough for a reader
     if not re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", stripped):
         return text
     value = float(stripped)
     if rate:
         pct = value * 100
         return f"{pct:.2f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:.3f}%"
-    if re.fullmatch(r"-?\d+\.0", stripped):
+    if re.fullmatch(r"-?\d+\.0", stripped) or (re.fullmatch(r"-?\d{5,}", stripped) and not plain):
         return f"{int(value)}" if plain else f"{int(value):,}"
     if "e" in stripped.lower() or ("." in stripped and len(stripped.split(".")[1]) > 4):
         return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
@@ -514,7 +516,7 @@ def polish_dataframe_html(fragment: str) -> str:
         if not rows:  # an empty table says so, rather than showing a bare header
             shown = header[1:] if header and not header[0].strip() else header
             return (opening + "<thead><tr>" + "".join(f"<th>{h}</th>" for h in shown) + "</tr></thead><tbody>"
-                    f'<tr><td class="empty" colspan="{max(len(shown), 1)}">None in this period.</td></tr>'
+                    f'<tr><td class="empty" colspan="{max(len(shown), 1)}">None.</td></tr>'
                     "</tbody>" + closing)
         if any(len(r) != len(header) for r in rows):
             return match.group(0)
@@ -1103,6 +1105,11 @@ def compute_summary(db_path: Path, month: str, account_id: str | None, last: dat
     alerts = compute_alerts(run, month)
     tables = metric_tables(run, month)
     notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"))
+    if not now.get("sends"):
+        who = f"by account {account_id}" if account_id else "at all"
+        log.warning("no message was sent in %s %s", month, who)
+        notes.insert(0, f"No message was sent in {month_label(month)} {who}: check the month"
+                        + (" and the account id." if account_id else " and that its drop was loaded."))
     return Summary(headlines=headlines(now, before), alerts=alerts, notes=notes, tables=tables)
 
 

@@ -196,7 +196,12 @@ def _conversion_sql(kind: str, staged_table: str, fmt_param: str | None = None, 
     spec = KINDS[kind]
     cols = ", ".join(f'{_converted(c, fmt_param, decimal_comma)} AS "{c.name}"' for c in spec.columns)
     reason = f"NULLIF(concat_ws('; ', {', '.join(_reason_parts(kind, fmt_param, decimal_comma))}), '')"
-    return f"SELECT {cols}, __file, __line, __raw, {reason} AS __reason FROM {staged_table}"
+    # The raw text is kept for bad rows only (rejects, refusal messages): for a big file it would
+    # otherwise be copied, row by row, into every intermediate table of the load (and spilled).
+    return (
+        f"SELECT * REPLACE (CASE WHEN __reason IS NULL THEN NULL ELSE __raw END AS __raw) FROM "
+        f"(SELECT {cols}, __file, __line, __raw, {reason} AS __reason FROM {staged_table})"
+    )
 
 
 def _event_key_sql(kind: str) -> str:

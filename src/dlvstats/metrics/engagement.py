@@ -259,8 +259,13 @@ def fit_decay(table: pd.DataFrame, rate: str = "est_read_rate", x: str = "age_ye
     ``cells`` used, and ``curve`` (a DataFrame t, fitted, fitted_low, fitted_high for charts).
     """
     cells = table[(table["delivered"] >= min_delivered) & table[rate].notna()].copy()
-    if len(cells) < 3:
-        raise ValueError(f"need at least 3 cells with {min_delivered}+ delivered to fit a decay curve")
+    if len(cells) < 3:  # nothing to fit: say so rather than stop a notebook or a report
+        nan = float("nan")
+        return {"rate": rate, "model": "not fitted: fewer than 3 age cells with "
+                f"{min_delivered:,}+ delivered", "half_life": nan, "half_life_low": nan, "half_life_high": nan,
+                "halving_age": nan, "halving_age_low": nan, "halving_age_high": nan, "plateau": nan,
+                "initial": nan, "cells": len(cells),
+                "curve": pd.DataFrame(columns=["t", "fitted", "fitted_low", "fitted_high"], dtype=float)}
     t = cells[x].to_numpy(float) + 0.5
     y = cells[rate].to_numpy(float)
     se = ((cells[f"{rate}_high"] - cells[f"{rate}_low"]) / (2 * Z95)).to_numpy(float)
@@ -344,6 +349,8 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
 def sunset_in_plain_words(table: pd.DataFrame) -> str:
     """One or two sentences on the sunset recommendation."""
     rec = table[table["recommended"]]
+    if table.empty or table["sends_removed"].sum() == 0:
+        return "No message of this period was sent to anyone past the shortest threshold: nothing to suppress."
     if rec.empty:
         return ("At these weights no inactivity threshold removes more harm than value: the mail sent to "
                 "inactive people brought more clicks and orders than it cost in complaints and bounces.")

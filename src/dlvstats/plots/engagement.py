@@ -57,10 +57,11 @@ def by_dimension_chart(df: pd.DataFrame, x: str, *, x_title: str, title: str, re
 
 
 def _hover(df: pd.DataFrame, value: str) -> pd.Series:
-    return (df[value].mul(100).round(2).astype(str) + "% [" + df[f"{value}_low"].mul(100).round(2).astype(str)
-            + "–" + df[f"{value}_high"].mul(100).round(2).astype(str) + "%], "
-            + df["delivered"].astype(int).map("{:,}".format) + " delivered"
-            + df["small_cell"].map({True: " (small cell)", False: ""}))
+    """'12.34% [11.00%–13.70%], 5,432 delivered (small cell)' per row (small table)."""
+    text = [f"{v:.2%} [{lo:.2%}–{hi:.2%}], {int(n):,} delivered" + (" (small cell)" if small else "")
+            for v, lo, hi, n, small in zip(df[value], df[f"{value}_low"], df[f"{value}_high"], df["delivered"],
+                                           df["small_cell"])]
+    return pd.Series(text, index=df.index, dtype=object)
 
 
 def surface_chart(df: pd.DataFrame, value: str = "est_read_rate") -> go.Figure:
@@ -110,10 +111,14 @@ def decay_chart(table: pd.DataFrame, fit: dict, rate: str = "est_read_rate") -> 
         marker={"color": PALETTE[1], "symbol": ["circle-open" if s else "circle" for s in cells["small_cell"]]},
         error_y={"type": "data", "array": (cells[f"{rate}_high"] - cells[rate]) * 100,
                  "arrayminus": (cells[rate] - cells[f"{rate}_low"]) * 100}))
+    label = ENGAGEMENT_LABELS.get(rate, rate)
+    if curve.empty:
+        return _finish(fig, f"Decay of {label} with address age: not fitted", "Address age (years)",
+                       f"{label.capitalize()} (%)", f"No curve: {fit['model']}. The points are the age cells.")
     half = f"{fit['half_life']:.1f} years [{fit['half_life_low']:.1f}–{fit['half_life_high']:.1f}]"
     return _finish(
-        fig, f"Decay of {ENGAGEMENT_LABELS.get(rate, rate)} with address age: half-life {half}",
-        "Address age (years)", f"{ENGAGEMENT_LABELS.get(rate, rate).capitalize()} (%)",
+        fig, f"Decay of {label} with address age: half-life {half}",
+        "Address age (years)", f"{label.capitalize()} (%)",
         f"The excess over the plateau ({fit['plateau']:.1%}) halves every {fit['half_life']:.1f} years; "
         "the band is the 95% bootstrap interval of the curve.",
     )

@@ -22,7 +22,8 @@
 --   complaints_fbl       complaints among delivered_fbl
 --   complaint_rate_fbl   num = complaints_fbl, den = delivered_fbl: the rate to hold against the
 --                        0.1% / 0.3% lines (Gmail's own rate is only in Postmaster Tools)
---   gmail_delivered      delivered to Gmail: outside both rates' per-message feedback
+--   gmail_delivered      delivered to Gmail: in complaint_rate's denominator, never in
+--                        complaint_rate_fbl's (Gmail reports no complaint per message)
 --   bounces, hard_bounces, soft_bounces   status = bounced (by bounce_class)
 --   hard_bounce_rate     num = hard_bounces, den = sends
 --   bounces_<category>   bounced messages (hard or soft) per category: invalid_mailbox,
@@ -36,6 +37,7 @@
 -- Rates come as cluster sums R__num, R__den, R__y2, R__yn, R__n2, R__k (clusters = recipients;
 -- see dlvstats/metrics/common.py), which the Python side turns into R, R_low, R_high.
 WITH msg AS (
+    -- person: a 64-bit hash of the address, a cheaper grouping key (collisions are negligible)
     SELECT hash(f.recipient) AS person, f.sent_at, f.account_id, f.provider,
            coalesce(f.sending_ip, '(unknown)') AS sending_ip,
            coalesce(f.sending_domain, '(unknown)') AS sending_domain,

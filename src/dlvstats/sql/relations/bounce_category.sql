@@ -9,8 +9,9 @@
 --          reason | enhanced_status | smtp_code | none), enhanced_status.
 -- Rules: a rule applies when its RE2 pattern matches its field (bounce_reason; enhanced_status,
 --   trimmed; smtp_code as text); the applicable rule with the lowest priority wins. The default
---   rules read blocklist/reputation and content wording first ("550 5.1.1 blocked using Spamhaus"
---   is a policy_block), then the enhanced status code (RFC 3463: 5.1.1 invalid mailbox, 5.1.2 bad
+--   rules read the wording first: content ("554 5.7.1 content policy violation (URL reputation)" is
+--   content), then blocklist/reputation ("550 5.1.1 blocked using Spamhaus" is a policy_block),
+--   then authentication/policy; then the enhanced status code (RFC 3463: 5.1.1 invalid mailbox, 5.1.2 bad
 --   domain, x.2.2 mailbox full, x.7.x policy, x.6.x content), then the remaining wording, then
 --   the basic code. No rule: 'other'. Categories: invalid_mailbox, bad_domain, mailbox_full,
 --   policy_block, content, other.
