@@ -30,6 +30,8 @@ alternates run by run), and the table shows the median wall seconds, the median 
 (user + sys of the process and its children, from os.wait4 / resource.getrusage), the ratios to the
 baseline's medians, rows per second and peak RSS: the largest single process (ru_maxrss), and the
 largest sum over the process tree sampled every 0.2 s (the report runs notebooks side by side).
+(ru_maxrss also counts the launching process's own size at fork time, about 20 MB here: the
+parent imports nothing heavy, so only the smallest processes are affected.)
 Results also go to WORKDIR/results.json. Not part of `make test`: these machines are noisy, so
 goals are ratios measured in the same run; CPU seconds are the steadier figure under load.
 """
@@ -80,6 +82,24 @@ def parse_size(text: str) -> int:
     return int(float(text.rstrip("KMG")) * factor)
 
 
+def source_fingerprint() -> str:
+    """The code measured: git HEAD and a hash of src/dlvstats as it is on disk (others edit it meanwhile)."""
+    import hashlib
+
+    root = HERE.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                              text=True).stdout.strip() or "?"
+    except OSError:
+        head = "?"
+    digest = hashlib.sha256()
+    for path in sorted((root / "src" / "dlvstats").rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".sql", ".ipynb", ".j2", ".csv"):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return f"git {head}, src/dlvstats sha256 {digest.hexdigest()[:12]}"
+
+
 def dlvstats_cmd() -> list[str]:
     script = Path(sys.executable).parent / "dlvstats"
     return [str(script)] if script.exists() else [sys.executable, "-m", "dlvstats.cli"]
@@ -100,8 +120,12 @@ def _worker(op: str, args: list[str]) -> dict:
     extra: dict = {}
     rows = None
     # imports first, outside the timed part (both sides of every comparison pay their own)
-    if op in ("bare_load", "reference_pass"):
+    if op in ("bare_load", "reference_pass", "count_month"):
         import duckdb
+
+        # the same DuckDB memory limit as dlvstats when one is set (run.py --db-memory-limit)
+        limit = os.environ.get("DLVSTATS_MEMORY_LIMIT")
+        config = {"memory_limit": limit} if limit else {}
     elif op == "simulate":
         from dlvstats.simulate import simulate
     elif op == "ingest":
@@ -134,7 +158,7 @@ def _worker(op: str, args: list[str]) -> dict:
         extra["phase_classify_commit"] = time.perf_counter() - started - marks.get("merge", 0.0)
     elif op == "bare_load":
         db_path, fmt, *drops = args
-        con = duckdb.connect(db_path)
+        con = duckdb.connect(db_path, config=config)
         con.execute("SET preserve_insertion_order = false")
         rows = 0
         files: dict[str, list[str]] = {}
@@ -149,13 +173,18 @@ def _worker(op: str, args: list[str]) -> dict:
         con.close()
     elif op == "reference_pass":
         db_path, date_from, date_to = args
-        con = duckdb.connect(db_path, read_only=True)
+        con = duckdb.connect(db_path, read_only=True, config=config)
         q0 = time.perf_counter()
         result = con.execute(REFERENCE_SQL, {"date_from": date_from, "date_to": date_to}).fetchall()
         extra["query_seconds"] = time.perf_counter() - q0
         extra["groups"] = len(result)
         rows = con.execute("SELECT count(*) FROM sends WHERE sent_at >= $f AND sent_at < $t",
                            {"f": date_from, "t": date_to}).fetchone()[0]
+        con.close()
+    elif op == "count_month":
+        db_path, month = args
+        con = duckdb.connect(db_path, read_only=True)
+        rows = con.execute("SELECT count(*) FROM sends WHERE strftime(sent_at, '%Y-%m') = $m", {"m": month}).fetchone()[0]
         con.close()
     elif op in ("pandas_hidden_images", "pandas_engagement_by_age"):
         db_path, date_from, date_to = args
@@ -491,13 +520,8 @@ class Bench:
     def report(self, size: str, db: Path | None = None, month: str = REPORT_MONTH, env: dict | None = None,
                label: str = "", repeat: int | None = None, rows: int | None = None) -> None:
         db = db or self.year_db(size)
-        if rows is None:
-            import duckdb
-
-            con = duckdb.connect(str(db), read_only=True)
-            rows = con.execute("SELECT count(*) FROM sends WHERE strftime(sent_at, '%Y-%m') = $m",
-                               {"m": month}).fetchone()[0]
-            con.close()
+        if rows is None:  # (in a worker: the parent stays small, see run_process)
+            rows = measure("count_month", db, month)["rows"]
         runs = []
         for i in range(repeat or self.args.repeat):
             out = self.work / f"reports-{i}"
@@ -553,6 +577,9 @@ def main() -> None:
     parser.add_argument("--memory-sends", default="50M", help="memory step: total sends (default 50M)")
     parser.add_argument("--memory-months", type=int, default=5, help="memory step: months (default 5: 10M a month)")
     parser.add_argument("--memory-limit", default="2GB", help="memory step: DLVSTATS_MEMORY_LIMIT (default 2GB)")
+    parser.add_argument("--db-memory-limit", default=None,
+                        help="DuckDB memory_limit for every step but `memory` (DLVSTATS_MEMORY_LIMIT for dlvstats, "
+                             "the same setting for the bare DuckDB baselines), e.g. 6GB on a shared machine")
     parser.add_argument("--workdir", type=Path, default=None, help="where to write data (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated data")
     parser.add_argument("--reuse", action="store_true",
@@ -574,8 +601,12 @@ def main() -> None:
     args.workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="dlvstats-bench-"))).resolve()
     args.workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DLVSTATS_LOCK_TIMEOUT", "5")
+    if args.db_memory_limit:
+        os.environ["DLVSTATS_MEMORY_LIMIT"] = args.db_memory_limit
     print(f"# dlvstats benchmarks: steps {', '.join(steps)}; sizes {args.sends}; {args.repeat} runs each; "
-          f"workdir {args.workdir}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+          f"workdir {args.workdir}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"DuckDB memory limit {os.environ.get('DLVSTATS_MEMORY_LIMIT', 'default')}; {source_fingerprint()}",
+          flush=True)
     table = Table(args.workdir / "results.json")
     bench = Bench(args, table)
     bench.steps = steps

@@ -80,6 +80,8 @@ def connect(
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB's own progress bar would write into notebooks, logs and CSV on stdout
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

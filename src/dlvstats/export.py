@@ -43,7 +43,8 @@ def _format_cell(value, column: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        if column.endswith(("_rate", "_share", "_low", "_high")) or "_rate_" in column or "share" in column:
+        base = column.removesuffix("_low").removesuffix("_high")  # an interval is shown like its rate
+        if base.endswith(("_rate", "_share")) or "_rate_" in base or "share" in base:
             return f"{value * 100:.2f}%"
         return f"{value:,.2f}"
     if isinstance(value, int) and not isinstance(value, bool):
