@@ -1,6 +1,7 @@
 """Alternatives to the slow statements of the ingest and of message_facts, measured side by side.
 
     python benchmarks/ingest_variants.py staging  SIM_DIR [--kind sends] [--repeat 3]
+    python benchmarks/ingest_variants.py convert  SIM_DIR [--kind sends] [--repeat 3]
     python benchmarks/ingest_variants.py dedupe   SIM_DIR [--repeat 3]
     python benchmarks/ingest_variants.py facts    YEAR_DB [--month 2026-10] [--repeat 3]
 
@@ -13,6 +14,9 @@ gain of each proposal is a measured ratio, not a guess. Nothing here is used by 
 staging   one kind's CSV files of the 12 monthly drops of SIM_DIR (as `run.py` writes them):
           current per-file staging (reject store, row_number() OVER () for __line, json_object for
           __raw) against the same without __raw, without the window, and one read_csv over all files.
+convert   the per-row validation and conversion of one kind (core._conversion_sql, over a UNION ALL
+          of the per-file staged tables as today) against one staged table and against converting
+          each value once (trim once, cast once, reasons derived from the converted values).
 dedupe    the within-drop deduplication of sends (QUALIFY row_number() OVER (PARTITION BY
           message_id ...) = 1) against DISTINCT ON and against windowing only duplicated ids.
 facts     message_facts: the full rebuild (relations/message_facts.sql) against rebuilding only the
@@ -69,8 +73,10 @@ def kind_files(sim: Path, kind: str) -> list[Path]:
 
 
 def header_of(path: Path) -> list[str]:
-    with open(path, encoding="utf-8") as handle:
-        return handle.readline().strip().split(",")
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [h.strip().lower() for h in next(csv.reader(handle))]
 
 
 def staging(args) -> None:
@@ -112,6 +118,7 @@ def staging(args) -> None:
 
     # the reject tables exist after a first read
     con.execute(f"CREATE TEMP TABLE __warm AS SELECT * FROM {reader.replace('{src}', str(files[0]))} LIMIT 1")
+    assert all(c in header for c in cols if KINDS[args.kind].column(c).required), header
     print(f"staging {args.kind}: {len(files)} files, "
           f"{sum(f.stat().st_size for f in files) / 1e6:.0f} MB")
     compare(con, {
@@ -161,6 +168,60 @@ def dedupe(args) -> None:
         print(con.execute("SELECT count(*), sum(hash(message_id, status, __file, __line)) FROM __new_sends").fetchone())
 
 
+def convert(args) -> None:
+    """The per-row validation and conversion (core._conversion_sql) against converting each value once."""
+    from dlvstats.ingest import core
+    from dlvstats.ingest.schema import KINDS
+
+    files = kind_files(args.path, args.kind)
+    spec = KINDS[args.kind]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    src = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    header = header_of(files[0])
+    columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
+    select = ", ".join(f'"{c}"' if c in header else f'NULL::VARCHAR AS "{c}"' for c in spec.column_names)
+    con.execute(f"CREATE TEMP TABLE __stage_all AS SELECT {select}, filename AS __file, "
+                f"(row_number() OVER (PARTITION BY filename) + 1)::BIGINT AS __line, NULL::VARCHAR AS __raw, "
+                f"NULL::VARCHAR AS __error FROM read_csv({src}, columns={columns}, header=true, auto_detect=false, "
+                f"filename=true)")
+    for i, f in enumerate(files):  # the per-file layout the loader converts today (a UNION ALL of files)
+        con.execute(f"CREATE TEMP TABLE __stage_{i} AS SELECT * FROM __stage_all WHERE __file = '{f}'")
+    n = con.execute("SELECT count(*) FROM __stage_all").fetchone()[0]
+    print(f"convert {args.kind}: {n:,} rows in {len(files)} files")
+    current_union = ("CREATE OR REPLACE TEMP TABLE __conv AS "
+                     + " UNION ALL ".join(core._conversion_sql(args.kind, f"__stage_{i}") for i in range(len(files))))
+    current_one = "CREATE OR REPLACE TEMP TABLE __conv AS " + core._conversion_sql(args.kind, "__stage_all")
+
+    # convert once: trim once (t_*), convert once from the trimmed value, derive each reason from the
+    # converted value (NULL where the text was not NULL) instead of converting a second time
+    trimmed = ", ".join(f"NULLIF(trim(\"{c}\"), '') AS \"t_{c}\"" for c in spec.column_names)
+    converted = []
+    for c in spec.columns:
+        expr = core._converted(c).replace(f"NULLIF(trim(\"{c.name}\"), '')", f'"t_{c.name}"')
+        converted.append(f'{expr} AS "{c.name}"')
+    reason_parts = ["__error"]
+    for c in spec.columns:
+        if c.required:
+            reason_parts.append(f"CASE WHEN \"t_{c.name}\" IS NULL THEN 'missing required value for {c.name}' END")
+        if c.type != "varchar" or c.enum:
+            reason_parts.append(f"CASE WHEN \"t_{c.name}\" IS NOT NULL AND \"{c.name}\" IS NULL THEN "
+                                f"'{c.name}: ' || to_json(left(\"t_{c.name}\", 60))::VARCHAR || ' is not valid' END")
+    lean = ("CREATE OR REPLACE TEMP TABLE __conv AS SELECT " + ", ".join(f'"{c}"' for c in spec.column_names)
+            + f", __file, __line, NULLIF(concat_ws('; ', {', '.join(reason_parts)}), '') AS __reason FROM ("
+            f"SELECT *, {', '.join(converted)} FROM (SELECT {trimmed}, __file, __line, __error FROM __stage_all))")
+    compare(con, {
+        f"current: _conversion_sql, UNION ALL of {len(files)} staged files": lambda: timed(con, [current_union]),
+        "current _conversion_sql over one staged table": lambda: timed(con, [current_one]),
+        "trim once, convert once, reasons from the converted values": lambda: timed(con, [lean]),
+    }, args.repeat)
+    con.execute(current_one)
+    a = con.execute("SELECT count(*), count(__reason), any_value(__reason) FROM __conv").fetchone()
+    con.execute(lean)
+    b = con.execute("SELECT count(*), count(__reason), any_value(__reason) FROM __conv").fetchone()
+    print(f"rows, bad rows: current {a}, convert-once {b}")
+
+
 def facts(args) -> None:
     from dlvstats import db
 
@@ -194,13 +255,13 @@ def facts(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["staging", "dedupe", "facts"])
+    parser.add_argument("what", choices=["staging", "dedupe", "convert", "facts"])
     parser.add_argument("path", type=Path)
     parser.add_argument("--kind", default="sends")
     parser.add_argument("--month", default="2026-10")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    {"staging": staging, "dedupe": dedupe, "facts": facts}[args.what](args)
+    {"staging": staging, "dedupe": dedupe, "convert": convert, "facts": facts}[args.what](args)
 
 
 if __name__ == "__main__":
