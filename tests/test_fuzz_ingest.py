@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
