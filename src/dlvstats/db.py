@@ -81,7 +81,10 @@ def connect(
             delay = min(delay * 2, 2.0)
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB's own progress bar would write into notebooks, logs and CSV on stdout
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.InvalidInputException:  # a Jupyter kernel without ipywidgets: DuckDB draws no bar there anyway
+        pass
     return con
 
 
