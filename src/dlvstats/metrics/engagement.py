@@ -62,7 +62,7 @@ def _build_base(con, period: Period, account_id, *, cohort_unit: str = "quarter"
     """Create temp tables __address_age and __eng_msg on ``con``; return the read-weight variances."""
     quiet(con)
     weights, variances, _ = read_weights(con, period, account_id, max_machine_open_share, max_blocked_share_halfwidth)
-    db.run(con, "relations/address_age", account_id=account_id)
+    db.run(con, "relations/address_age", account_id=account_id, **period.params())
     db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
            weight_providers=list(weights), weight_values=[weights[p] for p in weights],
            cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)

@@ -49,37 +49,47 @@ account_start AS (
     WHERE $account_id IS NULL OR account_id = $account_id
     GROUP BY account_id
 ),
--- human signals of every loaded message/order/subscription (not only the period's): a person is
--- keyed by hash(account_id, recipient), a 64-bit hash, so the as-of join sorts one integer
+-- the people mailed in the period: the history look-ups below are restricted to them
+people AS (SELECT DISTINCT person FROM period),
+-- human signals of every loaded message/order/subscription before the period's end (not only the
+-- period's): a person is keyed by hash(account_id, recipient), a 64-bit hash, so the as-of join
+-- sorts one integer
 signals AS (
     SELECT hash(account_id, recipient) AS person, first_human_open_at AS ts FROM message_facts
     WHERE first_human_open_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)
     UNION ALL
     SELECT hash(account_id, recipient), first_human_click_at FROM message_facts
     WHERE first_human_click_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)
     UNION ALL
     SELECT hash(account_id, recipient), ts FROM orders
     WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)
     UNION ALL
     SELECT hash(account_id, recipient), ts FROM subscriptions
     WHERE action = 'subscribe' AND (source = 'gift' OR campaign_id IS NOT NULL)
       AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)
 ),
 first_machine AS (
     SELECT hash(account_id, recipient) AS person, min(sent_at) AS first_machine_open_message_at
     FROM message_facts
     WHERE has_machine_open AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)
     GROUP BY ALL
 ),
 buyers_messages AS (
     SELECT hash(account_id, recipient) AS person, message_id, sent_at FROM message_facts
     WHERE is_delivered AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)
       AND (account_id, recipient) IN (SELECT (account_id, recipient) FROM orders)
 ),
 order_attribution AS (
     SELECT d.message_id, count(*) AS orders, sum(o.amount) AS revenue
     FROM (SELECT hash(account_id, recipient) AS person, ts, amount FROM orders
-          WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency) AS o
+          WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency
+      AND hash(account_id, recipient) IN (SELECT person FROM people)) AS o
     ASOF JOIN buyers_messages AS d ON d.person = o.person AND o.ts >= d.sent_at
     WHERE o.ts <= d.sent_at + to_days(CAST($attribution_days AS INTEGER))
     GROUP BY d.message_id
