@@ -51,45 +51,56 @@ account_start AS (
 ),
 -- the people mailed in the period: the history look-ups below are restricted to them
 people AS (SELECT DISTINCT person FROM period),
--- human signals of every loaded message/order/subscription before the period's end (not only the
--- period's): a person is keyed by hash(account_id, recipient), a 64-bit hash, so the as-of join
--- sorts one integer
+-- every loaded message of those people with a human signal or a machine open (not only the
+-- period's), keyed by person, read once:
+-- a person is hash(account_id, recipient), a 64-bit key, so the joins and the as-of join below
+-- sort and hash one integer
+history_messages AS MATERIALIZED (
+    SELECT m.person, m.message_id, m.sent_at, m.first_human_open_at, m.first_human_click_at,
+           m.has_machine_open
+    FROM (SELECT hash(account_id, recipient) AS person, message_id, sent_at,
+                 first_human_open_at, first_human_click_at, has_machine_open
+          FROM message_facts
+          WHERE $with_recency AND ($account_id IS NULL OR account_id = $account_id)
+            AND (first_human_open_at IS NOT NULL OR first_human_click_at IS NOT NULL OR has_machine_open)) AS m
+    SEMI JOIN people USING (person)
+),
+account_orders AS (
+    SELECT o.person, o.ts, o.amount
+    FROM (SELECT hash(account_id, recipient) AS person, ts, amount FROM orders
+          WHERE $with_recency AND ($account_id IS NULL OR account_id = $account_id)) AS o
+    SEMI JOIN people USING (person)
+),
+-- human signals: a human open, a human content click, an order, a re-registration
 signals AS (
-    SELECT hash(account_id, recipient) AS person, first_human_open_at AS ts FROM message_facts
-    WHERE first_human_open_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)
+    SELECT person, first_human_open_at AS ts FROM history_messages WHERE first_human_open_at IS NOT NULL
     UNION ALL
-    SELECT hash(account_id, recipient), first_human_click_at FROM message_facts
-    WHERE first_human_click_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)
+    SELECT person, first_human_click_at FROM history_messages WHERE first_human_click_at IS NOT NULL
     UNION ALL
-    SELECT hash(account_id, recipient), ts FROM orders
-    WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)
+    SELECT person, ts FROM account_orders
     UNION ALL
-    SELECT hash(account_id, recipient), ts FROM subscriptions
-    WHERE action = 'subscribe' AND (source = 'gift' OR campaign_id IS NOT NULL)
-      AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)
+    SELECT r.person, r.ts
+    FROM (SELECT hash(account_id, recipient) AS person, ts FROM subscriptions
+          WHERE $with_recency AND action = 'subscribe' AND (source = 'gift' OR campaign_id IS NOT NULL)
+            AND ($account_id IS NULL OR account_id = $account_id)) AS r
+    SEMI JOIN people USING (person)
 ),
 first_machine AS (
-    SELECT hash(account_id, recipient) AS person, min(sent_at) AS first_machine_open_message_at
-    FROM message_facts
-    WHERE has_machine_open AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)
-    GROUP BY ALL
+    SELECT person, min(sent_at) AS first_machine_open_message_at
+    FROM history_messages WHERE has_machine_open
+    GROUP BY person
 ),
 buyers_messages AS (
-    SELECT hash(account_id, recipient) AS person, message_id, sent_at FROM message_facts
-    WHERE is_delivered AND ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)
-      AND (account_id, recipient) IN (SELECT (account_id, recipient) FROM orders)
+    -- delivered messages of the people who ordered (few): found by recipient first, then keyed
+    SELECT b.person, b.message_id, b.sent_at
+    FROM (SELECT hash(account_id, recipient) AS person, message_id, sent_at FROM message_facts
+          WHERE $with_recency AND is_delivered AND ($account_id IS NULL OR account_id = $account_id)
+            AND recipient IN (SELECT recipient FROM orders)) AS b
+    SEMI JOIN (SELECT DISTINCT person FROM account_orders) AS o USING (person)
 ),
 order_attribution AS (
     SELECT d.message_id, count(*) AS orders, sum(o.amount) AS revenue
-    FROM (SELECT hash(account_id, recipient) AS person, ts, amount FROM orders
-          WHERE ($account_id IS NULL OR account_id = $account_id) AND $with_recency
-      AND hash(account_id, recipient) IN (SELECT person FROM people)) AS o
+    FROM account_orders AS o
     ASOF JOIN buyers_messages AS d ON d.person = o.person AND o.ts >= d.sent_at
     WHERE o.ts <= d.sent_at + to_days(CAST($attribution_days AS INTEGER))
     GROUP BY d.message_id
