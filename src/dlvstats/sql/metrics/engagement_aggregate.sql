@@ -51,18 +51,17 @@ keyed AS (
            b.band AS age_band,
            CASE WHEN $by_lower_bound THEN age_is_lower_bound END AS age_is_lower_bound,
            CASE WHEN $by_source THEN acquisition_source END AS acquisition_source,
-           CASE WHEN $by_recency THEN recency END AS recency,
            CASE WHEN $by_recency THEN recency_order END AS recency_order,
            CASE WHEN $by_cohort THEN signup_cohort END AS signup_cohort,
            CASE WHEN $by_cohort THEN months_since_signup END AS months_since_signup,
-           provider, recipient, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
+           provider, person, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
            has_human_open, has_human_click, has_complaint, has_unsubscribe, is_measurable,
            measurable_human_open, measurable_human_click, measurable_click_without_open, read_weight
     FROM __eng_msg AS m
     LEFT JOIN bands AS b ON b.age_years = m.age_years
 ),
 per_person AS (
-    SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider, recipient,
+    SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency_order, signup_cohort, months_since_signup, provider, person,
            count(*) AS n_sent,
            count(*) FILTER (is_delivered) AS n_delivered,
            count(*) FILTER (is_measurable) AS n_measurable,
@@ -81,7 +80,7 @@ per_person AS (
     GROUP BY ALL
 ),
 per_provider AS (
-    SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency, recency_order, signup_cohort, months_since_signup, provider,
+    SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency_order, signup_cohort, months_since_signup, provider,
            sum(n_sent) AS n_sent, sum(n_delivered) AS n_delivered, sum(n_measurable) AS n_measurable,
            sum(n_lower_bound) AS n_lower_bound,
            sum(n_sent * n_sent) AS n_sent_sq, sum(n_delivered * n_delivered) AS n_delivered_sq,
@@ -107,10 +106,14 @@ per_provider AS (
                * coalesce(map($weight_providers, $weight_variances)[provider],
                          map($weight_providers, $weight_variances)['*']) AS wvar_term
     FROM per_person
-    GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency,
+    GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source,
              recency_order, signup_cohort, months_since_signup, provider
 )
-SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency, recency_order, strftime(signup_cohort, '%Y-%m') AS signup_cohort, months_since_signup,
+SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source,
+       CASE recency_order WHEN 1 THEN '0-2 months' WHEN 2 THEN '3-5 months' WHEN 3 THEN '6-11 months'
+            WHEN 4 THEN '12-23 months' WHEN 5 THEN '24+ months' WHEN 6 THEN 'no signal yet'
+            WHEN 7 THEN 'unknown (machine opens only)' END AS recency,
+       recency_order, strftime(signup_cohort, '%Y-%m') AS signup_cohort, months_since_signup,
        CAST(sum(n_sent) AS BIGINT) AS sends,
        CAST(sum(n_delivered) AS BIGINT) AS delivered,
        CAST(sum(hard_bounce_rate__num) AS BIGINT) AS hard_bounces,
@@ -147,5 +150,5 @@ SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_sour
        sum(n_clickers_sq) AS image_blocked_share__n2, sum(k_n_clickers) AS image_blocked_share__k,
        sum(wvar_term) AS est_read_rate_wvar_term
 FROM per_provider
-GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency,
+GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source,
          recency_order, per_provider.signup_cohort, months_since_signup;

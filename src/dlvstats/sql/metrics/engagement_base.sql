@@ -19,18 +19,19 @@
 --                      / 365.25);
 --   months_since_signup floor(elapsed whole days from collection_date to sent_at / 30.4375);
 --   signup_cohort      date_trunc($cohort_unit, collection_date) (a DATE; shown as YYYY-MM);
---   engagement_status  'engaged' (a human signal before this send), 'unknown' (no human signal, but
---                      earlier messages got machine opens: e.g. Apple MPP, whose reading is
---                      invisible), 'no_signal' (neither);
---                      human signals, over all loaded data on the account: a human open, a human
+--   recency_order      1-5 'engaged' (a human signal before this send; 1 = 0-2 months since it, 2 =
+--                      3-5, 3 = 6-11, 4 = 12-23, 5 = 24+), 6 'no signal yet' (none), 7 'unknown
+--                      (machine opens only)' (none, but earlier messages got machine opens: e.g.
+--                      Apple MPP, whose reading is invisible); the labels are added by the aggregates.
+--                      Human signals, over all loaded data on the account: a human open, a human
 --                      click (not on an unsubscribe/preference link), an order, a re-registration
 --                      (a subscribe from a campaign or with source 'gift');
---   inactivity_months  floor(elapsed whole days since the last human signal / 30.4375); for 'no_signal' and
---                      'unknown', days since the later of collection_date and the data start (the
---                      account's first loaded message): a lower bound, the logs show no earlier;
---   recency            bucket label of inactivity_months for 'engaged' ('0-2 months', '3-5 months',
---                      '6-11 months', '12-23 months', '24+ months'), else 'no signal yet' or
---                      'unknown (machine opens only)'; recency_order sorts them;
+--   inactivity_months  floor(elapsed whole days since the last human signal / 30.4375); without
+--                      one, since the later of collection_date and the data start (the account's
+--                      first loaded message): a lower bound, the logs show no earlier;
+--   person             hash(account_id, recipient): the recipient key of the interval sums (a
+--                      person is mailed by one account; the same address on two accounts counts as
+--                      two clusters);
 --   is_measurable      delivered and no machine open (a machine open hides human opens);
 --   read_weight        the weight of the message's provider (the '*' entry when absent);
 --   orders, revenue    orders attributed to this message (see $attribution_days).
@@ -118,19 +119,21 @@ with_signals AS (
     LEFT JOIN first_machine AS fm ON fm.person = p.person
 ),
 assembled AS (
-    SELECT w.message_id, w.account_id, w.recipient, w.provider, w.sent_at,
-           a.collection_date, a.age_basis, a.age_is_lower_bound, a.acquisition_source,
+    SELECT w.person, w.provider, w.sent_at,
+           a.age_is_lower_bound, a.acquisition_source,
            -- elapsed whole days (24 h periods), not calendar-day boundaries crossed
            floor(greatest(date_diff('second', a.collection_date, w.sent_at), 0) / 86400) AS age_days,
            CAST(floor(age_days / 365.25) AS INTEGER) AS age_years,
            CAST(floor(age_days / 30.4375) AS INTEGER) AS months_since_signup,
            CAST(date_trunc($cohort_unit, a.collection_date) AS DATE) AS signup_cohort,
-           CASE WHEN w.last_signal_at IS NOT NULL THEN 'engaged'
-                WHEN w.first_machine_open_message_at < w.sent_at THEN 'unknown'
-                ELSE 'no_signal' END AS engagement_status,
            CAST(floor(greatest(date_diff('second',
                 coalesce(w.last_signal_at, greatest(a.collection_date, st.data_start)), w.sent_at), 0)
                 / 86400 / 30.4375) AS INTEGER) AS inactivity_months,
+           CASE WHEN w.last_signal_at IS NOT NULL THEN
+                     CASE WHEN inactivity_months < 3 THEN 1 WHEN inactivity_months < 6 THEN 2
+                          WHEN inactivity_months < 12 THEN 3 WHEN inactivity_months < 24 THEN 4 ELSE 5 END
+                WHEN w.first_machine_open_message_at < w.sent_at THEN 7
+                ELSE 6 END AS recency_order,
            w.is_delivered, w.is_hard_bounce,
            w.is_delivered AND w.has_open AS has_open,
            w.is_delivered AND w.has_human_open AS has_human_open,
@@ -153,18 +156,4 @@ assembled AS (
     LEFT JOIN account_start AS st ON st.account_id = w.account_id
     LEFT JOIN order_attribution AS oa ON oa.message_id = w.message_id
 )
-SELECT *,
-       CASE engagement_status
-         WHEN 'engaged' THEN CASE WHEN inactivity_months < 3 THEN '0-2 months'
-                                  WHEN inactivity_months < 6 THEN '3-5 months'
-                                  WHEN inactivity_months < 12 THEN '6-11 months'
-                                  WHEN inactivity_months < 24 THEN '12-23 months'
-                                  ELSE '24+ months' END
-         WHEN 'no_signal' THEN 'no signal yet'
-         ELSE 'unknown (machine opens only)' END AS recency,
-       CASE engagement_status
-         WHEN 'engaged' THEN CASE WHEN inactivity_months < 3 THEN 1 WHEN inactivity_months < 6 THEN 2
-                                  WHEN inactivity_months < 12 THEN 3 WHEN inactivity_months < 24 THEN 4
-                                  ELSE 5 END
-         WHEN 'no_signal' THEN 6 ELSE 7 END AS recency_order
-FROM assembled;
+SELECT * EXCLUDE (age_days, sent_at) FROM assembled;

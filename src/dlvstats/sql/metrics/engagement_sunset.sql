@@ -9,8 +9,8 @@
 --   $w_click, $w_order, $w_hidden_reader   value of one human clicker (message with a human content
 --                      click), one attributed order, one estimated hidden reader;
 --   $w_complaint, $w_hard_bounce           cost of one complaint, one hard bounce.
--- Rules: a message is "past T" when its engagement_status is 'engaged' or 'no_signal' (or
--- 'unknown' with $include_unknown) and inactivity_months >= T (see engagement_base.sql: months since
+-- Rules: a message is "past T" when its person is engaged or has no signal yet (recency_order 1-6;
+-- 'unknown', 7, only with $include_unknown) and inactivity_months >= T (see engagement_base.sql: months since
 -- the last human signal, else since the later of collection and data start, a lower bound).
 -- Columns (all counts of messages in the period that suppression at T would not have sent):
 --   sends_removed, delivered_removed, complaints_removed, hard_bounces_removed,
@@ -26,8 +26,7 @@
 --               negative means the removed mail did more harm than good.
 WITH eligible AS (
     SELECT *,
-           engagement_status IN ('engaged', 'no_signal') OR ($include_unknown AND engagement_status = 'unknown')
-               AS can_suppress
+           recency_order <= 6 OR ($include_unknown AND recency_order = 7) AS can_suppress
     FROM __eng_msg
 ),
 buckets AS (
