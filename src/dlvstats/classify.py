@@ -76,13 +76,27 @@ def _label(con, rules: RuleSet, scope_drop_id: int | None, apply: bool,
 
 
 def classify(con, rules: RuleSet = DEFAULT_RULES, only_drop_id: int | None = None) -> None:
-    """Label opens and clicks (all, or those of messages touched by one drop) and rebuild facts."""
+    """Label opens and clicks (all, or those of messages touched by one drop) and update facts.
+
+    With ``only_drop_id``, ``message_facts`` is refreshed for the messages that drop can have
+    changed (relations/message_facts_refresh.sql) so an ingest costs what its data costs; otherwise
+    (a rules change, the first ingest) it is rebuilt whole.
+    """
     _label(con, rules, only_drop_id, apply=True)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('classification_rules', $r)",
         {"r": json.dumps({"name": rules.name, **rules.params()})},
     )
-    db.run(con, "relations/message_facts")
+    if only_drop_id is not None and _has_message_facts(con):
+        db.run(con, "relations/message_facts_refresh", drop_id=only_drop_id)
+    else:
+        db.run(con, "relations/message_facts")
+
+
+def _has_message_facts(con) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'message_facts' AND NOT temporary"
+    ).fetchone()[0])
 
 
 def classify_preview(con, rules: RuleSet, date_from=None, date_to=None) -> None:

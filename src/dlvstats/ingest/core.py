@@ -110,11 +110,16 @@ _DECIMAL_COMMA = (
 )
 
 
+def _trimmed_name(col) -> str:
+    return f'"__v_{col.name}"'
+
+
 def _converted(col, fmt_param: str | None = None, decimal_comma: bool = False) -> str:
-    """The SQL converting a staged VARCHAR column. ``fmt_param`` names a prepared parameter holding
-    strptime patterns (VARCHAR[]) for timestamps that are not ISO 8601; ``decimal_comma`` accepts
-    '12,50' in decimal columns. Identifiers come from the fixed schema only."""
-    v = f'NULLIF(trim("{col.name}"), \'\')'
+    """The SQL converting a staged VARCHAR column, from its trimmed value (``__v_<name>``, NULL when
+    empty). ``fmt_param`` names a prepared parameter holding strptime patterns (VARCHAR[]) for
+    timestamps that are not ISO 8601; ``decimal_comma`` accepts '12,50' in decimal columns.
+    Identifiers come from the fixed schema only."""
+    v = _trimmed_name(col)
     if col.type == "timestamp":
         # A timestamp with Z or an offset keeps it; a naive one is read in the session TimeZone
         # (the drop's --timezone). Pure numbers (epoch seconds) are refused by the spec. With a
@@ -167,10 +172,12 @@ def _type_words(col, fmt_param, decimal_comma) -> str | None:
 
 
 def _reason_parts(kind: str, fmt_param: str | None = None, decimal_comma: bool = False) -> list[str]:
+    """Why a row is bad, from its trimmed values (``__v_<name>``) and converted values (``<name>``):
+    each value is trimmed once and converted once per row."""
     spec = KINDS[kind]
     parts = ["__error"]
     for col in spec.columns:
-        v = f'NULLIF(trim("{col.name}"), \'\')'
+        v = _trimmed_name(col)
         if col.required:
             parts.append(f"CASE WHEN {v} IS NULL THEN 'missing required value for {col.name}' END")
         expected = (
@@ -178,15 +185,15 @@ def _reason_parts(kind: str, fmt_param: str | None = None, decimal_comma: bool =
         )
         if expected:
             parts.append(
-                f"CASE WHEN {v} IS NOT NULL AND ({_converted(col, fmt_param, decimal_comma)}) IS NULL THEN "
+                f'CASE WHEN {v} IS NOT NULL AND "{col.name}" IS NULL THEN '
                 f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is not {expected}' END"
             )
     if spec.one_of:
-        present = " OR ".join(f'NULLIF(trim("{c}"), \'\') IS NOT NULL' for c in spec.one_of)
+        present = " OR ".join(f'"__v_{c}" IS NOT NULL' for c in spec.one_of)
         parts.append(f"CASE WHEN NOT ({present}) THEN 'needs at least one of {', '.join(spec.one_of)}' END")
     if kind == "sends":
         parts.append(
-            "CASE WHEN lower(trim(status)) = 'bounced' AND NULLIF(trim(bounce_class), '') IS NULL "
+            "CASE WHEN lower(\"__v_status\") = 'bounced' AND \"__v_bounce_class\" IS NULL "
             "THEN 'bounce_class is required when status is bounced' END"
         )
     return parts
@@ -194,13 +201,18 @@ def _reason_parts(kind: str, fmt_param: str | None = None, decimal_comma: bool =
 
 def _conversion_sql(kind: str, staged_table: str, fmt_param: str | None = None, decimal_comma: bool = False) -> str:
     spec = KINDS[kind]
-    cols = ", ".join(f'{_converted(c, fmt_param, decimal_comma)} AS "{c.name}"' for c in spec.columns)
+    names = ", ".join(f'"{c.name}"' for c in spec.columns)
+    trimmed = ", ".join(f'NULLIF(trim("{c.name}"), \'\') AS {_trimmed_name(c)}' for c in spec.columns)
+    converted = ", ".join(f'{_converted(c, fmt_param, decimal_comma)} AS "{c.name}"' for c in spec.columns)
+    trimmed_names = ", ".join(_trimmed_name(c) for c in spec.columns)
     reason = f"NULLIF(concat_ws('; ', {', '.join(_reason_parts(kind, fmt_param, decimal_comma))}), '')"
     # The raw text is kept for bad rows only (rejects, refusal messages): for a big file it would
     # otherwise be copied, row by row, into every intermediate table of the load (and spilled).
     return (
-        f"SELECT * REPLACE (CASE WHEN __reason IS NULL THEN NULL ELSE __raw END AS __raw) FROM "
-        f"(SELECT {cols}, __file, __line, __raw, {reason} AS __reason FROM {staged_table})"
+        f"SELECT {names}, __file, __line, CASE WHEN __reason IS NULL THEN NULL ELSE __raw END AS __raw, __reason "
+        f"FROM (SELECT *, {reason} AS __reason FROM "
+        f"(SELECT {converted}, {trimmed_names}, __file, __line, __raw, __error FROM "
+        f"(SELECT {trimmed}, __file, __line, __raw, __error FROM {staged_table})))"
     )
 
 
