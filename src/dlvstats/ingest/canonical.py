@@ -91,6 +91,11 @@ class Staged:
     read_options: ReadOptions | None = None
     #: what was detected or assumed while reading this file, for the ingest summary.
     notes: list[str] = field(default_factory=list)
+    #: When set, the staged table's ``__raw`` is NULL and this SQL expression (over the staged
+    #: table aliased ``s``, with ``raw_params``) rebuilds a record's raw text: the loader fills it
+    #: in for bad rows only, since building it for every row of a big file costs a third of staging.
+    raw_sql: str | None = None
+    raw_params: dict = field(default_factory=dict)
 
 
 #: bytes read to detect a file's encoding and delimiter
@@ -480,8 +485,17 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
         f"c{position[c]} AS {_ident(c)}" if c in usable else f"NULL::VARCHAR AS {_ident(c)}"
         for c in KINDS[kind].column_names
     )
-    raw_args = ", ".join(f"$k{i}, c{i}" for i in range(len(header)))
-    params: dict = {f"k{i}": name for i, name in enumerate(header)}
+    # Header columns not staged under a canonical name (ignored or repeated ones) are kept as
+    # __c<i>, so a bad row's raw record can be rebuilt whole, with every column, on the error path.
+    staged_as = {
+        i: _ident(name) if name in usable and position[name] == i else f'"__c{i}"'
+        for i, name in enumerate(header)
+    }
+    extra_cols = "".join(f", c{i} AS {ref}" for i, ref in staged_as.items() if ref.startswith('"__c'))
+    raw_params = {f"{table}_k{i}": name for i, name in enumerate(header)}
+    raw_sql = "json_object(" + ", ".join(f"${table}_k{i}, s.{ref}" for i, ref in staged_as.items()) + ")::VARCHAR"
+    text_sql = "concat_ws(chr(31), " + ", ".join(ref for ref in staged_as.values()) + ")"
+    params: dict = {}
     transcoded: Path | None = None
     source = path
     if dialect.duckdb_encoding is None:
@@ -503,9 +517,9 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
         try:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS "
-                f"SELECT {select_cols}, $file AS __file, "
+                f"SELECT {select_cols}{extra_cols}, $file AS __file, "
                 f"(row_number() OVER () + 1)::BIGINT AS __line, "
-                f"json_object({raw_args})::VARCHAR AS __raw, NULL::VARCHAR AS __error FROM {reader}",
+                f"NULL::VARCHAR AS __raw, NULL::VARCHAR AS __error FROM {reader}",
                 params,
             )
         except duckdb.Error as exc:
@@ -539,20 +553,21 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
         for line, etype, message, raw in errors
     ]
     if dialect.codec in ("iso8859-1", "cp1252"):
-        _refuse_mojibake(con, table, path, dialect.codec)
+        _refuse_mojibake(con, table, path, dialect.codec, text_sql)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     resolved, more = _resolve_dates(con, kind, table, path, resolved, options)
     staged = Staged(
         kind, str(path), table, rows + len(structural), ignored, lines_are_records=True,
-        read_options=resolved, notes=notes + more,
+        read_options=resolved, notes=notes + more, raw_sql=raw_sql, raw_params=raw_params,
     )
     return staged, structural
 
 
-def _refuse_mojibake(con, table: str, path: Path, codec: str) -> None:
-    """UTF-8 text read as a one-byte encoding leaves tell-tale pairs ('Ã©'): refuse, never store them."""
+def _refuse_mojibake(con, table: str, path: Path, codec: str, text_sql: str = "__raw") -> None:
+    """UTF-8 text read as a one-byte encoding leaves tell-tale pairs ('Ã©'): refuse, never store them.
+    ``text_sql``: the record's text (every column), an expression over the staged table."""
     found = con.execute(
-        f"SELECT __line, regexp_extract(__raw, $p) FROM {table} WHERE regexp_matches(__raw, $p) "
+        f"SELECT __line, regexp_extract({text_sql}, $p) FROM {table} WHERE regexp_matches({text_sql}, $p) "
         "ORDER BY __line LIMIT 1",
         {"p": _MOJIBAKE_SQL},
     ).fetchone()
