@@ -115,10 +115,6 @@ class StageResult(tuple):
         return self[1]
 
 
-def sql_string(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def json_key_path(*keys: str) -> str:
     """A JSONPath like ``$."user-variables"."account_id"`` (keys validated by AdapterOptions.tag)."""
     return "$" + "".join(f'."{k}"' for k in keys)
@@ -169,10 +165,11 @@ def create_macros(con) -> None:
 # Reading files
 
 
-def _reader(path: str) -> str:
-    """DuckDB's CSV reader used as a line reader (gzip-aware, streaming, exact line numbers)."""
+def _reader() -> str:
+    """DuckDB's CSV reader used as a line reader (gzip-aware, streaming, exact line numbers); the
+    file is the parameter ``$path``."""
     return (
-        f"read_csv({sql_string(path)}, columns={{'raw': 'VARCHAR'}}, header=false, auto_detect=false, "
+        f"read_csv($path, columns={{'raw': 'VARCHAR'}}, header=false, auto_detect=false, "
         f"delim=E'\\x1f', quote='', escape='', compression='auto', strict_mode=false, "
         f"max_line_size=134217728)"
     )
@@ -196,9 +193,10 @@ def read_lines(con, files: list[Path], table: str = "__adp_lines") -> None:
     for path in files:
         try:
             con.execute(
-                f"INSERT INTO {table} SELECT {sql_string(str(path))}, row_number() OVER ()::BIGINT, "
+                f"INSERT INTO {table} SELECT $path, row_number() OVER ()::BIGINT, "
                 f"CASE WHEN starts_with(raw, chr(65279)) THEN substr(raw, 2) ELSE raw END "
-                f"FROM {_reader(str(path))}"
+                f"FROM {_reader()}",
+                {"path": str(path)},
             )
         except Exception as exc:  # any reader failure is the file's problem
             raise DropError(_reader_error(path, exc)) from exc
@@ -408,10 +406,10 @@ def finish(con, fmt: str, path: Path, files: list[Path], start_index: int, optio
             table = f"__stage_{counter}"
             counter += 1
             columns = ", ".join(f'"{c}"' for c in KINDS[kind].column_names)
-            where = f"__file = {sql_string(group[0])}" if len(group) == 1 else "true"
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {columns}, __file, __line::BIGINT AS __line, "
-                f"__raw, __error FROM __adp_k WHERE {where}"
+                f"__raw, __error FROM __adp_k WHERE $file IS NULL OR __file = $file",
+                {"file": group[0] if len(group) == 1 else None},
             )
             rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             name = group[0] if len(group) == 1 else str(path)

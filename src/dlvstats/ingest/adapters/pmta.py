@@ -64,17 +64,29 @@ def stage(con, path: Path, files: list[Path], start_index: int, options: common.
     wanted = dict(FIELDS)
     for field, default in TAG_DEFAULTS.items():
         wanted[f"tag_{field}"] = options.tag(field, default).lower()
-    selects = []
+    # Columns are read by position (c0, c1, ...) and every value (file path, header names, rejected
+    # text) is a parameter: nothing from the file enters the SQL text. One table per file, then a
+    # UNION ALL with the names the adapter SQL expects.
+    names = list(wanted)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE __adp_pmta (__file VARCHAR, __line BIGINT, __raw VARCHAR, __perr VARCHAR, "
+        + ", ".join(f'"{name}" VARCHAR' for name in names) + ")"
+    )
     for i, file in enumerate(files):
         header = _header(file)
-        columns = "{" + ", ".join(f"{common.sql_string(h or f'column{k}')}: 'VARCHAR'" for k, h in enumerate(header)) + "}"
         table = f"__adp_pmta_{i}"
+        params = {
+            "file": str(file),
+            "columns": {f"c{k}": "VARCHAR" for k in range(len(header))},
+            **{f"k{k}": h for k, h in enumerate(header) if h},
+        }
         try:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, (row_number() OVER () + 1)::BIGINT AS __line "
-                f"FROM read_csv({common.sql_string(str(file))}, columns={columns}, header=true, auto_detect=false, "
+                f"FROM read_csv($file, columns=$columns, header=true, auto_detect=false, "
                 f"delim=',', quote='\"', escape='\"', strict_mode=true, compression='auto', "
-                f"store_rejects=true, ignore_errors=true, rejects_scan='__adp_pmta_scan', rejects_table='__adp_pmta_rej')"
+                f"store_rejects=true, ignore_errors=true, rejects_scan='__adp_pmta_scan', rejects_table='__adp_pmta_rej')",
+                {"file": params["file"], "columns": params["columns"]},
             )
         except Exception as exc:
             raise DropError(f"{file}: cannot read as CSV: {str(exc).splitlines()[0]}") from exc
@@ -84,22 +96,20 @@ def stage(con, path: Path, files: list[Path], start_index: int, options: common.
         ).fetchall()
         con.execute("DELETE FROM __adp_pmta_rej")
         con.execute("DELETE FROM __adp_pmta_scan")
-        present = set(header)
-        cols = ", ".join(
-            (f'"{source}"' if source in present else "NULL::VARCHAR") + f' AS "{name}"'
-            for name, source in wanted.items()
+        position = {}
+        for k, h in enumerate(header):
+            position.setdefault(h, k)
+        cols = ", ".join(f"c{position[source]}" if source in position else "NULL::VARCHAR" for source in wanted.values())
+        raw = "json_object(" + ", ".join(f"$k{k}, c{k}" for k, h in enumerate(header) if h) + ")::VARCHAR"
+        used = {"file": str(file), **{f"k{k}": h for k, h in enumerate(header) if h}}
+        con.execute(
+            f"INSERT INTO __adp_pmta SELECT $file, __line, {raw}, NULL::VARCHAR, {cols} FROM {table}", used
         )
-        raw = "to_json({" + ", ".join(f"{common.sql_string(h)}: \"{h}\"" for h in header if h) + "})::VARCHAR"
-        selects.append(
-            f"SELECT {common.sql_string(str(file))} AS __file, __line, {raw} AS __raw, NULL::VARCHAR AS __perr, {cols} FROM {table}"
-        )
-        for line, etype, text in bad:
-            nulls = ", ".join(f'NULL::VARCHAR AS "{name}"' for name in wanted)
-            selects.append(
-                f"SELECT {common.sql_string(str(file))}, {int(line)}::BIGINT, {common.sql_string(text or '')}, "
-                f"{common.sql_string('broken CSV record: ' + str(etype).lower())}, {nulls}"
+        if bad:
+            con.executemany(
+                "INSERT INTO __adp_pmta (__file, __line, __raw, __perr) VALUES (?, ?, ?, ?)",
+                [(str(file), int(line), text or "", "broken CSV record: " + str(etype).lower()) for line, etype, text in bad],
             )
-    con.execute("CREATE OR REPLACE TEMP TABLE __adp_pmta AS " + " UNION ALL ".join(selects))
     for i in range(len(files)):
         con.execute(f"DROP TABLE IF EXISTS __adp_pmta_{i}")
     db.run(con, "adapters/pmta")
