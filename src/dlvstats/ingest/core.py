@@ -543,7 +543,7 @@ def _merge_kind(con, kind: str, drop_id: int, count: KindCount) -> None:
             + _first_per_key(f"SELECT {key_expr} AS event_key, * FROM {good}", "event_key", "__file, __line")
         )
         lo, hi = con.execute(f"SELECT min(ts), max(ts) FROM __new_{kind}").fetchone()
-        db.run(con, f"ingest/merge_{kind}", drop_id=drop_id, lo=lo, hi=hi)
+        inserted = db.run(con, f"ingest/merge_{kind}", drop_id=drop_id, lo=lo, hi=hi).fetchone()[0]
     elif kind == "sends":
         rank = f"CASE WHEN status IN {tuple(SETTLED_STATUSES)} THEN 2 ELSE 1 END"
         con.execute(
@@ -554,25 +554,23 @@ def _merge_kind(con, kind: str, drop_id: int, count: KindCount) -> None:
             )
         )
         updated = db.run(con, "ingest/update_sends_status", drop_id=drop_id).fetchone()[0]
-        db.run(con, "ingest/merge_sends", drop_id=drop_id)
+        inserted = db.run(con, "ingest/merge_sends", drop_id=drop_id).fetchone()[0]
         count.updated += updated
     elif kind == "campaigns":
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE __new_{kind} AS "
             + _first_per_key(f"SELECT * FROM {good}", "campaign_id", "__file, __line")
         )
-        db.run(con, "ingest/merge_campaigns", drop_id=drop_id)
+        inserted = db.run(con, "ingest/merge_campaigns", drop_id=drop_id).fetchone()[0]
     elif kind == "orders":
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE __new_{kind} AS "
             + _first_per_key(f"SELECT * FROM {good}", "account_id, order_id", "__file, __line")
         )
-        db.run(con, "ingest/merge_orders", drop_id=drop_id)
+        inserted = db.run(con, "ingest/merge_orders", drop_id=drop_id).fetchone()[0]
     else:  # pragma: no cover - every kind is handled above
         raise AssertionError(kind)
-    inserted = con.execute("SELECT count(*) FROM __inserted").fetchone()[0]
     count.loaded += inserted
     good_rows = con.execute(f"SELECT count(*) FROM __conv_{kind} WHERE __reason IS NULL").fetchone()[0]
     count.duplicates += good_rows - inserted - (count.updated if kind == "sends" else 0)
     con.execute(f"DROP TABLE IF EXISTS __new_{kind}")
-    con.execute("DROP TABLE IF EXISTS __inserted")

@@ -12,11 +12,15 @@ The decay fit (``fit_decay``) and the sunset choice are small computations on th
 
 from __future__ import annotations
 
+import warnings
+
+import duckdb
 import numpy as np
 import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
 from dlvstats.metrics.hidden_images import (
     MAX_BLOCKED_SHARE_HALFWIDTH,
@@ -153,11 +157,15 @@ def engagement_tables(db_path, date_from, date_to, account_id: str | None = None
                                 max_machine_open_share=max_machine_open_share,
                                 max_blocked_share_halfwidth=max_blocked_share_halfwidth, with_recency=needs_recency)
         raw = {name: _aggregate(con, TABLES[name][0], variances, age_band_edges) for name in tables}
+        if needs_recency:  # the notebook's sunset table needs the same base: keep its (small) buckets
+            memo_put(_sunset_key(db_path, period, account_id, attribution_days, max_machine_open_share,
+                                 max_blocked_share_halfwidth), _sunset_buckets(con))
     return {name: _shape(name, _finish(frame, cohort_min_delivered if name == "cohorts" else min_delivered),
                          period, cohorts_since)
             for name, frame in raw.items()}
 
 
+@shared
 def engagement_by_age(db_path, date_from, date_to, account_id: str | None = None, *,
                       split_lower_bound: bool = False, min_delivered: int = MIN_CELL_DELIVERED,
                       max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
@@ -313,6 +321,19 @@ def decay_summary(fit: dict) -> pd.DataFrame:
 DEFAULT_THRESHOLDS = (1, 2, 3, 4, 6, 9, 12, 18, 24)
 
 
+def _sunset_key(db_path, period: Period, account_id, attribution_days, max_machine_open_share,
+                max_blocked_share_halfwidth) -> tuple:
+    return ("engagement_sunset_buckets", db_identity(db_path), period.start, period.end, account_id,
+            int(attribution_days), float(max_machine_open_share), float(max_blocked_share_halfwidth))
+
+
+def _sunset_buckets(con):
+    """The sunset buckets of __eng_msg (an Arrow table: its DECIMAL revenue stays exact)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DuckDB notes the extra copy of a few hundred rows
+        return db.run(con, "metrics/engagement_sunset_buckets").to_arrow_table()
+
+
 def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = None, *,
                           thresholds=DEFAULT_THRESHOLDS, weight_click: float = 1.0, weight_order: float = 5.0,
                           weight_hidden_reader: float = 0.0, weight_complaint: float = 30.0,
@@ -333,12 +354,25 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
     ``include_unknown``.
     """
     period = Period.parse(date_from, date_to)
-    with readonly(db_path) as con:
-        _build_base(con, period, account_id, attribution_days=attribution_days, **estimator_options)
+    key = _sunset_key(db_path, period, account_id, attribution_days,
+                      estimator_options.get("max_machine_open_share", MAX_MACHINE_OPEN_SHARE),
+                      estimator_options.get("max_blocked_share_halfwidth", MAX_BLOCKED_SHARE_HALFWIDTH))
+    buckets = memo_get(key) if set(estimator_options) <= {"max_machine_open_share",
+                                                           "max_blocked_share_halfwidth"} else None
+    if buckets is None:
+        with readonly(db_path) as con:
+            _build_base(con, period, account_id, attribution_days=attribution_days, **estimator_options)
+            buckets = _sunset_buckets(con)
+        memo_put(key, buckets)
+    con = duckdb.connect()
+    try:
+        con.register("__sunset_buckets", buckets)
         df = db.query_df(con, "metrics/engagement_sunset", thresholds=[int(t) for t in thresholds],
                          include_unknown=include_unknown, w_click=float(weight_click),
                          w_order=float(weight_order), w_hidden_reader=float(weight_hidden_reader),
                          w_complaint=float(weight_complaint), w_hard_bounce=float(weight_hard_bounce))
+    finally:
+        con.close()
     best = df["net_value"].idxmin() if len(df) else None
     df["recommended"] = False
     if best is not None and df.loc[best, "net_value"] < 0:

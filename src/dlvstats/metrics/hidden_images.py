@@ -20,6 +20,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
 
 #: Above this share of opened messages carrying a machine open, a provider's opens are "mostly
@@ -109,11 +110,32 @@ def quiet(con) -> None:
         pass
 
 
+def _database_of(con):
+    """The file behind ``con`` (its identity keys the in-process memo), or None for an in-memory one."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return row[0][0] if row and row[0][0] else None
+
+
 def _provider_frame(con, period: Period, account_id, max_machine_open_share: float) -> pd.DataFrame:
-    """The full per-provider frame, interval inputs included (internal)."""
+    """The full per-provider frame, interval inputs included (internal).
+
+    A notebook needs it five times (the provider table, the measurable providers of three helpers,
+    the read weights of est_read_rate): it is computed once per process and database state.
+    """
     quiet(con)
-    return db.query_df(con, "metrics/hidden_images", **period.params(), account_id=account_id,
-                       max_machine_open_share=max_machine_open_share)
+    path = _database_of(con)
+    key = None
+    if path:
+        key = ("hidden_images_provider_frame", db_identity(path), period.start, period.end, account_id,
+               float(max_machine_open_share))
+        found = memo_get(key)
+        if found is not None:
+            return found.copy()
+    frame = db.query_df(con, "metrics/hidden_images", **period.params(), account_id=account_id,
+                        max_machine_open_share=max_machine_open_share)
+    if key is not None:
+        memo_put(key, frame.copy())
+    return frame
 
 
 def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
@@ -151,6 +173,7 @@ def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
     return df
 
 
+@shared
 def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
                   max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
                   max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH,

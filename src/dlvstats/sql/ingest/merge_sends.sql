@@ -3,13 +3,8 @@
 -- Derived: recipient_domain (after the last @) and provider (from provider_domains: an exact
 -- domain beats a pattern like 'hotmail.*'; a user's entry beats the shipped default; else 'other').
 -- Parameters: $drop_id.
-CREATE OR REPLACE TEMP TABLE __inserted AS
-SELECT n.*
-FROM __new_sends AS n
-ANTI JOIN sends AS existing ON existing.message_id = n.message_id;
-
 CREATE OR REPLACE TEMP TABLE __domains AS
-SELECT DISTINCT split_part(recipient, '@', -1) AS recipient_domain FROM __inserted;
+SELECT DISTINCT split_part(recipient, '@', -1) AS recipient_domain FROM __new_sends;
 
 CREATE OR REPLACE TEMP TABLE __domain_provider AS
 SELECT d.recipient_domain,
@@ -26,5 +21,6 @@ INSERT INTO sends
 SELECT n.message_id, n.sent_at, n.account_id, n.list_id, n.campaign_id, n.recipient,
        split_part(n.recipient, '@', -1), dp.provider, n.status, n.delivered_at, n.bounce_class,
        n.smtp_code, n.enhanced_status, n.bounce_reason, n.sending_ip, n.sending_domain, $drop_id
-FROM __inserted AS n
-JOIN __domain_provider AS dp ON dp.recipient_domain = split_part(n.recipient, '@', -1);
+FROM __new_sends AS n
+JOIN __domain_provider AS dp ON dp.recipient_domain = split_part(n.recipient, '@', -1)
+ANTI JOIN sends AS existing ON existing.message_id = n.message_id;

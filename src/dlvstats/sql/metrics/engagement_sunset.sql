@@ -1,7 +1,8 @@
 -- engagement_sunset: what suppressing people inactive for at least T months would have removed
 -- from the period, for each threshold T in $thresholds, and the net value of what was removed.
 -- Grain: one row per threshold T (months).
--- Needs: temp table __eng_msg (engagement_base.sql) for the same period and account.
+-- Needs: __sunset_buckets (engagement_sunset_buckets.sql over __eng_msg of engagement_base.sql, for
+-- the same period and account).
 -- Parameters:
 --   $thresholds        LIST of whole months, e.g. [3, 6, 9, 12, 18, 24];
 --   $include_unknown   also suppress 'unknown' people (no human signal, machine opens only), whose
@@ -24,24 +25,19 @@
 --   net_value = w_click * human_clickers + w_order * orders + w_hidden_reader * est_hidden_readers
 --               - w_complaint * complaints - w_hard_bounce * hard_bounces, over the removed messages:
 --               negative means the removed mail did more harm than good.
-WITH eligible AS (
-    SELECT *,
-           recency_order <= 6 OR ($include_unknown AND recency_order = 7) AS can_suppress
-    FROM __eng_msg
-),
-buckets AS (
-    SELECT can_suppress, inactivity_months,
-           count(*) AS sends,
-           count(*) FILTER (is_delivered) AS delivered,
-           count(*) FILTER (has_complaint) AS complaints,
-           count(*) FILTER (is_hard_bounce) AS hard_bounces,
-           count(*) FILTER (has_human_click) AS human_clickers,
-           count(*) FILTER (has_human_open) AS human_openers,
+WITH buckets AS (
+    SELECT recency_order <= 6 OR ($include_unknown AND recency_order = 7) AS can_suppress, inactivity_months,
+           CAST(sum(sends) AS BIGINT) AS sends,
+           CAST(sum(delivered) AS BIGINT) AS delivered,
+           CAST(sum(complaints) AS BIGINT) AS complaints,
+           CAST(sum(hard_bounces) AS BIGINT) AS hard_bounces,
+           CAST(sum(human_clickers) AS BIGINT) AS human_clickers,
+           CAST(sum(human_openers) AS BIGINT) AS human_openers,
            CAST(sum(orders) AS BIGINT) AS orders,
            sum(revenue) AS revenue,
-           coalesce(sum(read_weight - 1) FILTER (measurable_human_open), 0) AS est_hidden_readers,
-           count(*) FILTER (has_machine_open) AS machine_opened
-    FROM eligible
+           sum(est_hidden_readers) AS est_hidden_readers,
+           CAST(sum(machine_opened) AS BIGINT) AS machine_opened
+    FROM __sunset_buckets
     GROUP BY ALL
 ),
 totals AS (
