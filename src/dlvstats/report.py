@@ -1354,7 +1354,16 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         return compute_summary(db_path, month, options.account_id, last)
 
     say(f"running {sum(not r.skipped for r in runs)} notebook(s) for {month}, {options.jobs} at a time")
-    summary = run_notebooks(runs, options.jobs, dict(os.environ), side_work, build / "kernels.log")
+    # The summary and the notebooks call the same metric functions with the same arguments: each table
+    # is computed once per run and shared through a private scratch directory (metrics/cache.py).
+    from dlvstats.metrics.cache import CACHE_ENV
+
+    scratch = tempfile.mkdtemp(prefix="dlvstats-metrics-")
+    try:
+        with _environment({CACHE_ENV: scratch}):
+            summary = run_notebooks(runs, options.jobs, dict(os.environ), side_work, build / "kernels.log")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
     failed = [r for r in runs if not r.skipped and not r.ok]
     if failed:

@@ -332,6 +332,9 @@ def _load_in_transaction(
             selects.append(_conversion_sql(kind, s.table, fmt_param, bool(options.decimal_comma)))
         con.execute(f"CREATE OR REPLACE TEMP TABLE __conv_{kind} AS " + " UNION ALL ".join(selects), params or None)
         _fill_raw_of_bad_rows(con, kind, [s for s in staged if s.kind == kind])
+        for s in staged:  # free memory as early as possible: a big drop's staged text is large
+            if s.kind == kind:
+                con.execute(f"DROP TABLE IF EXISTS {s.table}")
     con.execute("SET TimeZone = 'UTC'")
     if pseudonymizer is not None:
         for kind in kinds:
@@ -574,3 +577,4 @@ def _merge_kind(con, kind: str, drop_id: int, count: KindCount) -> None:
     good_rows = con.execute(f"SELECT count(*) FROM __conv_{kind} WHERE __reason IS NULL").fetchone()[0]
     count.duplicates += good_rows - inserted - (count.updated if kind == "sends" else 0)
     con.execute(f"DROP TABLE IF EXISTS __new_{kind}")
+    con.execute(f"DROP TABLE IF EXISTS __conv_{kind}")

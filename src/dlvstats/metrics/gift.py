@@ -19,6 +19,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics.cache import shared
 from dlvstats.metrics.common import Z95, Period, finish_rates, readonly, wilson
 
 KINDS = ("gift", "reengagement")
@@ -80,6 +81,7 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
+@shared
 def gift_campaigns(
     db_path: str | Path,
     date_from,
@@ -150,6 +152,7 @@ def reengagement_campaigns(db_path: str | Path, date_from, date_to, account_id: 
     return gift_campaigns(db_path, date_from, date_to, account_id, kind="reengagement", **options)
 
 
+@shared
 def campaign_kinds(
     db_path: str | Path,
     date_from,
@@ -168,6 +171,7 @@ def campaign_kinds(
     return finish_rates(frame, KIND_RATES, min_delivered=min_delivered)
 
 
+@shared
 def gift_migration(
     db_path: str | Path,
     date_from,
@@ -188,6 +192,7 @@ def gift_migration(
                         volume_column="cohort_size")
 
 
+@shared
 def grey_list(
     db_path: str | Path,
     date_from,

@@ -31,6 +31,7 @@ from dlvstats.config import (
     MIN_CELL_DELIVERED,
     PACKAGE_DATA_DIR,
 )
+from dlvstats.metrics.cache import shared
 from dlvstats.metrics.common import Period, finish_rates, readonly
 
 #: The dimensions a sender-health table can be cut by (the SQL knows exactly these).
@@ -114,6 +115,7 @@ def _build_relations(con, period: Period, account_id, bounce_rules) -> None:
     db.run(con, "relations/blocklist_periods")
 
 
+@shared
 def sender_health(
     db_path: str | Path,
     date_from,
@@ -162,6 +164,7 @@ def sender_health(
     return frame.reset_index(drop=True)
 
 
+@shared
 def bounce_categories(
     db_path: str | Path,
     date_from,
@@ -189,6 +192,7 @@ def bounce_categories(
     return finish_rates(frame, ["bounce_rate"], min_delivered=min_delivered, volume_column="sends")
 
 
+@shared
 def blocklist_events(db_path: str | Path, date_from, date_to, account_id: str | None = None) -> pd.DataFrame:
     """Blocklist listings of the sending IPs and domains that overlap the period (for timelines).
 
@@ -202,6 +206,7 @@ def blocklist_events(db_path: str | Path, date_from, date_to, account_id: str | 
         return db.query_df(con, "metrics/sender_health_blocklists", account_id=account_id, **period.params())
 
 
+@shared
 def compliance(
     db_path: str | Path,
     date_from,
@@ -231,6 +236,7 @@ def compliance(
     return finish_rates(frame, COMPLIANCE_RATES, min_delivered=min_delivered, volume_column="sends")
 
 
+@shared
 def account_risk(
     db_path: str | Path,
     date_from,
