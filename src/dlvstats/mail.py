@@ -290,13 +290,14 @@ class _Row:
     change: str = ""
     note: str = ""
     tone: str = "neutral"
+    interval: str = ""
 
 
 def _headline_rows(rows: Sequence[Mapping[str, object] | Sequence[object]]) -> list[_Row]:
     """Accept dicts (``label``/``metric``, ``value``, ``change``, ``note``, ``tone``) or tuples
     ``(label, value[, change[, note]])`` of already-formatted values."""
     out: list[_Row] = []
-    allowed = {"label", "metric", "value", "change", "note", "tone"}
+    allowed = {"label", "metric", "value", "change", "note", "tone", "interval"}
     for i, row in enumerate(rows):
         if isinstance(row, Mapping):
             unknown = set(row) - allowed
@@ -315,6 +316,7 @@ def _headline_rows(rows: Sequence[Mapping[str, object] | Sequence[object]]) -> l
                     change=_s(row.get("change")),
                     note=_s(row.get("note")),
                     tone=tone,
+                    interval=_s(row.get("interval")),
                 )
             )
         elif isinstance(row, Sequence) and not isinstance(row, str | bytes) and 2 <= len(row) <= 4:
@@ -362,7 +364,7 @@ def render_summary_html(
     """The e-mail's HTML body: a complete document made of tables with inline styles only.
 
     Every value is escaped, so attacker-controlled text (campaign or account names) shows as text.
-    ``headline_rows``: dicts with ``label``, ``value`` and optional ``change``, ``note``, ``tone``
+    ``headline_rows``: dicts with ``label``, ``value`` and optional ``change``, ``note``, ``interval``, ``tone``
     (``good``/``bad``/``neutral``) or tuples ``(label, value[, change[, note]])``; ``alerts``: strings or
     ``(level, text)`` with level ``critical``/``warning``/``info``; ``notes``: strings.
     """
@@ -446,7 +448,10 @@ def render_summary_html(
                 "<tr>"
                 f'<td align="left" valign="top" style="{cell}color:#1a1a1a;">{label_html}</td>'
                 f'<td align="right" valign="top" style="{cell}color:#1a1a1a;font-weight:bold;'
-                f'white-space:nowrap;">{_esc(r.value)}</td>'
+                f'white-space:nowrap;">{_esc(r.value)}'
+                + (f'<br><span style="font-size:12px;line-height:16px;color:#666666;font-weight:normal;">'
+                   f'{_esc(r.interval)}</span>' if r.interval else "")
+                + "</td>"
                 + (
                     f'<td align="right" valign="top" style="{cell}color:{_TONES[r.tone]};'
                     f'white-space:nowrap;">{_esc(r.change)}</td>'
@@ -513,6 +518,8 @@ def render_summary_text(
             if has_change and r.change:
                 line += f"  ({r.change} vs previous month)"
             lines.append(line.rstrip())
+            if r.interval:
+                lines.append(f"  {'':{lw}}  {r.interval}")
             if r.note:
                 lines.append(f"  {'':{lw}}  {r.note}")
         lines.append("")

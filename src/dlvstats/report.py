@@ -760,6 +760,7 @@ class Headline:
     change: str = ""
     tone: str = "neutral"  # good | bad | neutral (for the change)
     note: str = ""
+    interval: str = ""  # the rate's 95 % interval, formatted ("" for counts)
 
 
 @dataclass
@@ -876,8 +877,24 @@ def _totals(run: MetricRun, month: str) -> dict:
                            "delivered_fbl", "hard_bounces", "hard_bounce_rate", "blocklist_listings"):
                 if column in frame.columns:
                     totals[column] = _num(row[column])
+                for bound in ("low", "high"):
+                    if f"{column}_{bound}" in frame.columns:
+                        totals[f"{column}_{bound}"] = _num(row[f"{column}_{bound}"])
             if totals.get("sends"):
-                totals["delivery_rate"] = (totals.get("delivered") or 0) / totals["sends"]
+                from dlvstats.metrics.common import wilson
+
+                # a message is delivered or not whoever it goes to: a plain Wilson interval
+                rate, low, high = wilson(totals.get("delivered") or 0, totals["sends"])
+                totals["delivery_rate"] = float(rate)
+                totals["delivery_rate_low"], totals["delivery_rate_high"] = float(low), float(high)
+    from dlvstats.metrics.headlines import headline_rates
+
+    pooled_rates = run.table(headline_rates, month)
+    if len(pooled_rates):
+        row = pooled_rates.iloc[0]
+        for rate in ("human_open_rate", "click_rate", "unsubscribe_rate"):
+            for column in (rate, f"{rate}_low", f"{rate}_high"):
+                totals[column] = _num(row[column])
     engagement = run.registered("engagement-by-age")
     if engagement is not None:
         frame = run.table(engagement, month)
@@ -890,7 +907,7 @@ def _totals(run: MetricRun, month: str) -> dict:
             "est_read_rate": ("est_readers", "measurable_delivered"),
         }
         for rate, (num, den) in pooled.items():
-            if num in frame.columns and den in frame.columns:
+            if rate not in totals and num in frame.columns and den in frame.columns:
                 total = _num(frame[den].sum())
                 if total:
                     totals[rate] = _num(frame[num].sum()) / total
@@ -908,7 +925,8 @@ HEADLINE_SPECS = [
      "the rate to hold against the 0.1% and 0.3% lines; Gmail's own rate is only in Postmaster Tools"),
     ("complaint_rate", "Complaint rate (all delivered)", "rate", "bad", 3, ""),
     ("human_open_rate", "Human open rate", "rate", "good", 2, "machine opens (Apple MPP, scanners) excluded"),
-    ("est_read_rate", "Estimated read rate", "rate", "good", 2, "readers whose images were blocked included"),
+    ("est_read_rate", "Estimated read rate", "rate", "good", 2,
+     "readers whose images were blocked included; its intervals are by provider and by age, below"),
     ("click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
     ("unsubscribe_rate", "Unsubscribe rate", "rate", "bad", 3, "people leaving the list by themselves"),
     ("blocklist_listings", "Blocklist listings", "count", "bad", 0, "of the sending IPs and domains"),
@@ -925,9 +943,11 @@ def headlines(now: dict, before: dict) -> list[Headline]:
             return _pct(value, digits) if kind == "rate" else _int(value)
 
         change, tone = _change(kind, now.get(key), before.get(key), higher_is, digits)
+        low, high = now.get(f"{key}_low"), now.get(f"{key}_high")
+        interval = f"95% CI {_pct(low, digits)} – {_pct(high, digits)}" if low is not None and high is not None else ""
         rows.append(Headline(label=label, value=fmt(now.get(key)),
                              previous=fmt(before.get(key)) if key in before else "",
-                             change=change, tone=tone, note=note))
+                             change=change, tone=tone, note=note, interval=interval))
     return rows
 
 
@@ -1454,8 +1474,8 @@ def _send(options: ReportOptions, month: str, result: ReportResult, settings, sa
     from dlvstats import mail
 
     summary = result.summary
-    rows = [{"label": h.label, "value": h.value, "change": h.change, "tone": h.tone, "note": h.note}
-            for h in summary.headlines]
+    rows = [{"label": h.label, "value": h.value, "change": h.change, "tone": h.tone, "note": h.note,
+             "interval": h.interval} for h in summary.headlines]
     alerts = [(a.level, a.text) for a in summary.alerts]
     notes = list(summary.notes)
     if not result.complete_data:
