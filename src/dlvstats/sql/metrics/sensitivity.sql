@@ -1,7 +1,7 @@
 -- sensitivity: the headline engagement rates under the labels of one rule set, previewed by
 -- classify.classify_preview into temp tables __open_actor and __click_actor (nothing stored changes).
 -- Runs in the scratch database of sensitivity_base.sql (tables people, sends, opens, clicks of the
--- period and account).
+-- period and account, and their integer keys people_keys, msg_keys, open_keys, click_keys).
 -- Grain: one row (the period, all or one account) for the rule set just previewed.
 -- Public columns (numerator / denominator), counted in messages unless said otherwise:
 --   human_open_rate     delivered messages with a human open (image proxies included) / delivered;
@@ -14,24 +14,24 @@
 --   machine_opens, human_opens, machine_clicks, human_clicks: event counts.
 -- Intervals: R__num/den/y2/yn/n2/k sums per recipient for metrics.common.finish_rates.
 WITH open_labels AS (
-    SELECT o.message_id,
+    SELECT o.msg,
            count(*) AS opens,
            count(*) FILTER (a.actor_rule NOT IN ('human', 'image_proxy')) AS machine_opens,
            count(*) FILTER (a.actor_rule IN ('human', 'image_proxy')) AS human_opens
-    FROM __open_actor AS a JOIN opens AS o USING (event_key)
-    GROUP BY o.message_id
+    FROM __open_actor AS a JOIN open_keys AS o USING (event_key)
+    GROUP BY o.msg
 ),
 click_labels AS (
-    SELECT k.message_id,
+    SELECT k.msg,
            count(*) AS clicks,
            count(*) FILTER (a.actor_rule <> 'human') AS machine_clicks,
            count(*) FILTER (a.actor_rule = 'human') AS human_clicks,
            count(*) FILTER (a.actor_rule = 'human' AND NOT a.is_unsubscribe_link) AS human_content_clicks
-    FROM __click_actor AS a JOIN clicks AS k USING (event_key)
-    GROUP BY k.message_id
+    FROM __click_actor AS a JOIN click_keys AS k USING (event_key)
+    GROUP BY k.msg
 ),
 per_message AS (
-    SELECT s.recipient,
+    SELECT s.pid,
            coalesce(o.opens, 0) > 0 AS has_open,
            coalesce(o.machine_opens, 0) > 0 AS has_machine_open,
            coalesce(o.human_opens, 0) > 0 AS has_human_open,
@@ -39,12 +39,12 @@ per_message AS (
            coalesce(o.machine_opens, 0) AS machine_opens, coalesce(o.human_opens, 0) AS human_opens,
            coalesce(k.clicks, 0) AS clicks, coalesce(k.machine_clicks, 0) AS machine_clicks,
            coalesce(k.human_clicks, 0) AS human_clicks
-    FROM sends AS s
-    LEFT JOIN open_labels AS o USING (message_id)
-    LEFT JOIN click_labels AS k USING (message_id)
+    FROM msg_keys AS s
+    LEFT JOIN open_labels AS o USING (msg)
+    LEFT JOIN click_labels AS k USING (msg)
 ),
 per_person_events AS (
-    SELECT recipient,
+    SELECT pid,
            count(*) FILTER (has_open) AS n_opened,
            count(*) FILTER (has_human_open) AS y_human_open,
            count(*) FILTER (has_human_click) AS y_human_click,
@@ -54,7 +54,7 @@ per_person_events AS (
            sum(machine_opens) AS machine_opens, sum(human_opens) AS human_opens,
            sum(human_clicks) AS human_clicks
     FROM per_message
-    GROUP BY recipient
+    GROUP BY pid
 ),
 per_person AS (
     SELECT p.n_delivered,
@@ -65,7 +65,8 @@ per_person AS (
            coalesce(e.y_machine_clicks, 0) AS y_machine_clicks, coalesce(e.machine_opens, 0) AS machine_opens,
            coalesce(e.human_opens, 0) AS human_opens, coalesce(e.human_clicks, 0) AS human_clicks
     FROM people AS p
-    LEFT JOIN per_person_events AS e USING (recipient)
+    JOIN people_keys AS pk USING (recipient)
+    LEFT JOIN per_person_events AS e ON e.pid = pk.pid
 )
 SELECT sum(n_delivered) AS delivered,
        sum(machine_opens) AS machine_opens, sum(human_opens) AS human_opens,

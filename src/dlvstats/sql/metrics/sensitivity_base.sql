@@ -5,7 +5,9 @@
 --           (UTC, sent_at), of $account_id when given;
 --   sends   the delivered messages of the period that have at least one open or click (the columns
 --           the classifier reads);
---   opens, clicks  every event of those messages (all columns).
+--   opens, clicks  every event of those messages (all columns);
+--   people_keys, msg_keys, open_keys, click_keys  integer keys of recipients and messages (pid, msg)
+--           and the msg of every open and click, for sensitivity.sql.
 -- Parameters: $date_from, $date_to, $account_id (NULL = all accounts).
 -- Rules: the stored database is only read (it is attached read-only); the classifier's SQL
 -- (sql/classify) then runs unchanged against the scratch tables. A campaign's link count (used by
@@ -30,4 +32,15 @@ CREATE OR REPLACE TABLE sens_scratch.opens AS
 SELECT o.* FROM opens AS o SEMI JOIN sens_scratch.sends AS s USING (message_id);
 CREATE OR REPLACE TABLE sens_scratch.clicks AS
 SELECT k.* FROM clicks AS k SEMI JOIN sens_scratch.sends AS s USING (message_id);
+-- integer keys, built once for every rule set: pid per recipient, msg per scratch message, and the
+-- message of every open and click event (sensitivity.sql groups and joins on these, not on strings)
+CREATE OR REPLACE TABLE sens_scratch.people_keys AS
+SELECT recipient, CAST(row_number() OVER () AS INTEGER) AS pid FROM sens_scratch.people;
+CREATE OR REPLACE TABLE sens_scratch.msg_keys AS
+SELECT s.message_id, CAST(row_number() OVER () AS INTEGER) AS msg, p.pid
+FROM sens_scratch.sends AS s JOIN sens_scratch.people_keys AS p USING (recipient);
+CREATE OR REPLACE TABLE sens_scratch.open_keys AS
+SELECT o.event_key, m.msg FROM sens_scratch.opens AS o JOIN sens_scratch.msg_keys AS m USING (message_id);
+CREATE OR REPLACE TABLE sens_scratch.click_keys AS
+SELECT k.event_key, m.msg FROM sens_scratch.clicks AS k JOIN sens_scratch.msg_keys AS m USING (message_id);
 USE sens_scratch;

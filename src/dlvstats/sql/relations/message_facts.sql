@@ -37,12 +37,13 @@ complaint_by_id AS (
 ),
 complaint_by_recipient AS (
     SELECT s.message_id, min(c.ts) AS complained_at, arg_min(c.source, c.ts) AS complaint_source
-    FROM complaints AS c
-    ASOF JOIN sends AS s
+    FROM (SELECT * FROM complaints WHERE message_id IS NULL AND recipient IS NOT NULL) AS c
+    -- only the sends of recipients with such complaints: the ASOF join sorts what it is given
+    ASOF JOIN (SELECT message_id, recipient, account_id, sent_at FROM sends
+               WHERE recipient IN (SELECT recipient FROM complaints WHERE message_id IS NULL)) AS s
       ON s.recipient = c.recipient
      AND (c.account_id IS NULL OR s.account_id = c.account_id)
      AND c.ts >= s.sent_at
-    WHERE c.message_id IS NULL AND c.recipient IS NOT NULL
     GROUP BY s.message_id
 ),
 unsubscribe_facts AS (

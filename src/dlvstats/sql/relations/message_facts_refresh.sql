@@ -12,26 +12,33 @@
 --   send can become that latest earlier message);
 --   the messages of the account, campaign and recipient of the drop's campaign unsubscribes.
 -- Parameters: $drop_id.
-CREATE OR REPLACE TEMP TABLE __facts_scope AS
+-- (one scan of `sends` for the whole scope: the small sets of ids, recipients and unsubscribes are
+-- gathered first, so the cost of the history is one filtered pass, not one per rule)
+CREATE OR REPLACE TEMP TABLE __facts_ids AS
 SELECT message_id FROM __scope
 UNION
-SELECT message_id FROM complaints WHERE drop_id = $drop_id AND message_id IS NOT NULL
+SELECT message_id FROM complaints WHERE drop_id = $drop_id AND message_id IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE __facts_recipients AS
+SELECT recipient FROM complaints
+WHERE drop_id = $drop_id AND message_id IS NULL AND recipient IS NOT NULL
 UNION
-SELECT s.message_id FROM sends AS s
-WHERE s.recipient IN (SELECT recipient FROM complaints
-                      WHERE drop_id = $drop_id AND message_id IS NULL AND recipient IS NOT NULL)
-UNION
-SELECT s.message_id FROM sends AS s
-WHERE s.recipient IN (SELECT recipient FROM complaints WHERE message_id IS NULL AND recipient IS NOT NULL)
-  AND s.recipient IN (SELECT recipient FROM sends WHERE drop_id = $drop_id)
-UNION
-SELECT s.message_id FROM sends AS s
-SEMI JOIN (SELECT account_id, campaign_id, recipient FROM subscriptions
-           WHERE drop_id = $drop_id AND action = 'unsubscribe' AND campaign_id IS NOT NULL) AS u
-       ON u.account_id = s.account_id AND u.campaign_id = s.campaign_id AND u.recipient = s.recipient;
+SELECT recipient FROM complaints
+WHERE message_id IS NULL AND recipient IS NOT NULL
+  AND recipient IN (SELECT recipient FROM sends WHERE drop_id = $drop_id);
+
+CREATE OR REPLACE TEMP TABLE __facts_unsubscribes AS
+SELECT DISTINCT account_id, campaign_id, recipient FROM subscriptions
+WHERE drop_id = $drop_id AND action = 'unsubscribe' AND campaign_id IS NOT NULL;
 
 CREATE OR REPLACE TEMP TABLE __facts_sends AS
-SELECT * FROM sends WHERE message_id IN (SELECT message_id FROM __facts_scope);
+SELECT * FROM sends AS s
+WHERE s.message_id IN (SELECT message_id FROM __facts_ids)
+   OR s.recipient IN (SELECT recipient FROM __facts_recipients)
+   OR EXISTS (SELECT 1 FROM __facts_unsubscribes AS u
+              WHERE u.account_id = s.account_id AND u.campaign_id = s.campaign_id AND u.recipient = s.recipient);
+
+CREATE OR REPLACE TEMP TABLE __facts_scope AS SELECT message_id FROM __facts_sends;
 
 DELETE FROM message_facts WHERE message_id IN (SELECT message_id FROM __facts_scope);
 
@@ -62,13 +69,15 @@ complaint_by_id AS (
 ),
 complaint_by_recipient AS (
     SELECT s.message_id, min(c.ts) AS complained_at, arg_min(c.source, c.ts) AS complaint_source
-    FROM complaints AS c
-    ASOF JOIN sends AS s
+    FROM (SELECT * FROM complaints
+          WHERE message_id IS NULL AND recipient IS NOT NULL
+            AND recipient IN (SELECT recipient FROM __facts_sends)) AS c
+    ASOF JOIN (SELECT message_id, recipient, account_id, sent_at FROM sends
+               WHERE recipient IN (SELECT recipient FROM complaints
+                                   WHERE message_id IS NULL AND recipient IN (SELECT recipient FROM __facts_sends))) AS s
       ON s.recipient = c.recipient
      AND (c.account_id IS NULL OR s.account_id = c.account_id)
      AND c.ts >= s.sent_at
-    WHERE c.message_id IS NULL AND c.recipient IS NOT NULL
-      AND c.recipient IN (SELECT recipient FROM __facts_sends)
     GROUP BY s.message_id
 ),
 unsubscribe_facts AS (
@@ -115,3 +124,9 @@ LEFT JOIN unsubscribe_facts AS u
 DROP TABLE __facts_sends;
 
 DROP TABLE __facts_scope;
+
+DROP TABLE __facts_ids;
+
+DROP TABLE __facts_recipients;
+
+DROP TABLE __facts_unsubscribes;
