@@ -72,3 +72,30 @@ def test_cli_help_is_fast_and_teaches():
     )
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
     assert elapsed < 5
+
+
+def test_memory_limit_option_reaches_duckdb(tmp_path, monkeypatch, capsys):
+    import pytest as _pytest
+
+    from dlvstats import cli
+    from dlvstats import db as dbmod
+
+    monkeypatch.delenv("DLVSTATS_MEMORY_LIMIT", raising=False)
+    path = tmp_path / "m.duckdb"
+    con = dbmod.connect(path)
+    dbmod.migrate(con)
+    con.close()
+    assert cli.main(["info", "--db", str(path), "--memory-limit", "123MB"]) == 0
+    import os
+
+    assert os.environ["DLVSTATS_MEMORY_LIMIT"] == "123MB"
+    con = dbmod.connect(path, read_only=True)
+    try:
+        setting = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    finally:
+        con.close()
+    assert setting.startswith("117") and "MiB" in setting  # 123 MB = 117.3 MiB
+    with _pytest.raises(SystemExit) as exit_info:
+        cli.main(["info", "--db", str(path), "--memory-limit", "lots"])
+    assert exit_info.value.code == 2
+    assert "give a size such as 2GB" in capsys.readouterr().err

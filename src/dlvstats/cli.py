@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -57,6 +59,13 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
+MEMORY_LIMIT_HELP = (
+    "cap DuckDB's memory, e.g. 2GB or 500MB (default: $DLVSTATS_MEMORY_LIMIT, else DuckDB's own "
+    "default, 80%% of RAM); past it DuckDB spills to a .tmp directory beside the database"
+)
+_MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlvstats", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -68,10 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug details")
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines")
+    # `metrics` and `report` declare their own --memory-limit (same meaning)
+    with_memory = argparse.ArgumentParser(add_help=False, parents=[common])
+    with_memory.add_argument("--memory-limit", metavar="SIZE", default=None, help=MEMORY_LIMIT_HELP)
     _orig_add_parser = sub.add_parser
 
     def add_parser(name, **kwargs):
-        kwargs.setdefault("parents", [common])
+        kwargs.setdefault("parents", [common] if name in ("metrics", "report") else [with_memory])
         return _orig_add_parser(name, **kwargs)
 
     sub.add_parser = add_parser  # every sub-command also takes -v/-q after its name
@@ -400,6 +412,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "memory_limit", None) is not None:
+        if not _MEMORY_SIZE.fullmatch(args.memory_limit.strip()):
+            parser.error(f"--memory-limit {args.memory_limit!r}: give a size such as 2GB, 1.5GB or 500MB")
+        # through the environment, so the report's notebook kernels get it too
+        os.environ["DLVSTATS_MEMORY_LIMIT"] = args.memory_limit.strip()
     _configure_logging(args.verbose)
     handlers = {
         "ingest": cmd_ingest,
