@@ -717,3 +717,13 @@ def test_wheel_ships_the_notebooks(tmp_path):
         assert "dlvstats/templates/report.html.j2" in zf.namelist()
     source = {p.name: p.read_bytes() for p in (ROOT / "notebooks").glob("*.ipynb")}
     assert source and packaged == source
+
+
+def test_interval_bounds_are_shown_like_their_quantity():
+    import pandas as pd
+
+    frame = pd.DataFrame({"half_life": [2.5016], "half_life_low": [2.159412], "half_life_high": [2.721133],
+                          "click_rate": [0.02], "click_rate_low": [0.019], "image_blocked_share_high": [0.3]})
+    out = report.polish_dataframe_html(frame._repr_html_())
+    cells = re.findall(r"<td(?:\s[^>]*)?>(.*?)</td>", out)
+    assert cells == ["2.5016", "2.16", "2.72", "2.00%", "1.90%", "30.00%"]

@@ -474,8 +474,10 @@ _MISSING = {"NaN", "nan", "None", "<NA>", "&lt;NA&gt;", "NaT"}
 
 
 def _is_rate_column(name: str) -> bool:
-    # The project's naming rule (and export.to_table's): rates and shares are fractions.
-    return name.endswith(("_rate", "_share", "_low", "_high")) or "_rate_" in name or "share" in name
+    # The project's naming rule (and export.to_table's): rates and shares are fractions; an
+    # interval bound is shown like its quantity (half_life_low is in years, not a fraction).
+    base = name.removesuffix("_low").removesuffix("_high")
+    return base.endswith(("_rate", "_share")) or "_rate_" in base or "share" in base
 
 
 def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
