@@ -1,0 +1,127 @@
+"""Computing a metric table once per report run, and a costly intermediate once per process.
+
+Two caches, both keyed by the database file's identity (path, size and modification time of the
+file and its WAL), so new data never returns an old table:
+
+- ``shared``: a decorator for the registered metric functions. Only when ``DLVSTATS_METRIC_CACHE``
+  names a directory (the monthly report sets it to a private scratch directory for its own run) is
+  the returned DataFrame pickled there under a key made of the function and its arguments (defaults
+  applied, dates normalised), so that the report's summary and the notebooks, which call the same
+  functions with the same arguments in different processes, compute each table once. A file lock
+  per key makes a second caller wait for the first rather than compute the same table again.
+  Without the variable (the CLI, a notebook opened by hand) the function simply runs.
+- ``memo_get`` / ``memo_put``: a small in-process store for intermediates that several functions of
+  one notebook need (the per-provider hidden-images frame, the sunset buckets of the engagement
+  base).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import hashlib
+import inspect
+import os
+import pickle
+import tempfile
+from collections import OrderedDict
+from datetime import date, datetime
+from pathlib import Path
+
+CACHE_ENV = "DLVSTATS_METRIC_CACHE"
+
+
+def db_identity(db_path) -> tuple:
+    """What changes when the database changes: the file's and its WAL's size and mtime."""
+    path = Path(db_path).resolve()
+    parts: list = [str(path)]
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = candidate.stat()
+            parts += [st.st_size, st.st_mtime_ns]
+        except OSError:
+            parts += [None, None]
+    return tuple(parts)
+
+
+def _normal(value):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat()
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day).isoformat()
+    if isinstance(value, (list, tuple)):
+        return tuple(_normal(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _normal(v)) for k, v in value.items()))
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _dates(arguments: dict) -> dict:
+    """date_from/date_to as the Period the metric will use (a str, a date and a datetime agree)."""
+    from dlvstats.metrics.common import Period
+
+    if "date_from" in arguments and "date_to" in arguments:
+        period = Period.parse(arguments["date_from"], arguments["date_to"])
+        arguments = {**arguments, "date_from": period.start, "date_to": period.end}
+    return arguments
+
+
+def shared(func):
+    """Compute ``func``'s table once per report run (see the module docstring)."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        directory = os.environ.get(CACHE_ENV)
+        if not directory:
+            return func(*args, **kwargs)
+        try:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            extra = arguments.pop(next((n for n, p in signature.parameters.items()
+                                        if p.kind is inspect.Parameter.VAR_KEYWORD), "__none__"), {})
+            arguments = _dates({**arguments, **extra})
+            arguments["db_path"] = db_identity(arguments["db_path"])
+            key = repr((func.__module__, func.__qualname__, _normal(arguments)))
+        except Exception:  # noqa: BLE001 - an argument we cannot key: just compute
+            return func(*args, **kwargs)
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        target = Path(directory) / f"{func.__name__}-{digest}.pkl"
+        with open(target.with_suffix(".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # another process computing it: wait for its result
+            try:
+                if target.exists():
+                    with open(target, "rb") as stored:
+                        return pickle.load(stored)
+            except (OSError, pickle.PickleError, EOFError):
+                pass
+            result = func(*args, **kwargs)
+            fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, target)
+            return result
+
+    return wrapper
+
+
+_MEMO: OrderedDict = OrderedDict()
+_MEMO_SIZE = 16
+
+
+def memo_get(key):
+    """An intermediate stored by ``memo_put`` in this process under ``key`` (or None)."""
+    value = _MEMO.get(key)
+    if value is not None:
+        _MEMO.move_to_end(key)
+    return value
+
+
+def memo_put(key, value) -> None:
+    _MEMO[key] = value
+    _MEMO.move_to_end(key)
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
