@@ -80,7 +80,9 @@ def test_memory_limit_option_reaches_duckdb(tmp_path, monkeypatch, capsys):
     from dlvstats import cli
     from dlvstats import db as dbmod
 
-    monkeypatch.delenv("DLVSTATS_MEMORY_LIMIT", raising=False)
+    # the CLI sets the variable for its process (and the report's kernels): undo it after the test
+    monkeypatch.setenv("DLVSTATS_MEMORY_LIMIT", "")
+    monkeypatch.delenv("DLVSTATS_MEMORY_LIMIT")
     path = tmp_path / "m.duckdb"
     con = dbmod.connect(path)
     dbmod.migrate(con)
@@ -99,3 +101,5 @@ def test_memory_limit_option_reaches_duckdb(tmp_path, monkeypatch, capsys):
         cli.main(["info", "--db", str(path), "--memory-limit", "lots"])
     assert exit_info.value.code == 2
     assert "give a size such as 2GB" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert "DLVSTATS_MEMORY_LIMIT" not in os.environ

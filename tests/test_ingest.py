@@ -125,6 +125,19 @@ def test_every_kind_in_every_format(tmp_path, fmt):
     assert con.execute("SELECT name FROM campaigns").fetchone()[0] == "Été"  # UTF-8 intact
 
 
+@pytest.mark.parametrize("fmt", ["csv.gz", "jsonl.gz"])
+def test_every_kind_loads_under_a_small_memory_limit(tmp_path, monkeypatch, fmt):
+    """A user's --memory-limit far below DuckDB's default buffers (the JSON-lines reader once
+    reserved 2 GiB per buffer and failed under any limit below that)."""
+    monkeypatch.setenv("DLVSTATS_MEMORY_LIMIT", "120MB")
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for kind in SAMPLE:
+        _write_kind(drop, kind, fmt)
+    summary = ingest_paths(tmp_path / "db.duckdb", [drop])
+    assert {kind: summary.counts[kind].loaded for kind in EXPECTED_ROWS} == EXPECTED_ROWS
+
+
 def test_timestamps_with_z_offset_and_naive(tmp_path):
     header = SAMPLE["sends"][0][:6]
     drop = write_drop(tmp_path / "d", {"sends": (header, [

@@ -665,7 +665,7 @@ def _jsonl_read_error(path: Path, exc: Exception) -> DropError:
     if "unicode" in message.lower() or "utf-8" in message.lower():
         return DropError(f"{path}{where}: not valid UTF-8 text (JSON lines must be UTF-8)")
     if "maximum line size" in message.lower():
-        return DropError(f"{path}{where}: a line is longer than 128 MiB")
+        return DropError(f"{path}{where}: a line is longer than 32 MiB")
     return DropError(f"{path}{where}: cannot read as JSON lines: {message.splitlines()[0]}")
 
 
@@ -676,7 +676,9 @@ def stage_jsonl(con, kind: str, path: Path, table: str, options: ReadOptions) ->
     lines = (
         "read_csv($path, columns={'raw': 'VARCHAR'}, header=false, auto_detect=false, "
         "delim=E'\\x1f', quote='', escape='', compression=$compression, strict_mode=false, "
-        "max_line_size=134217728)"
+        # buffer_size = max_line_size: DuckDB would otherwise reserve 16 x the line size per
+        # buffer (2 GiB for 128 MiB lines), which a --memory-limit below that refuses outright
+        "max_line_size=33554432, buffer_size=33554432)"
     )
     spec = KINDS[kind]
     cols = ", ".join(

@@ -171,7 +171,7 @@ def _reader() -> str:
     return (
         f"read_csv($path, columns={{'raw': 'VARCHAR'}}, header=false, auto_detect=false, "
         f"delim=E'\\x1f', quote='', escape='', compression='auto', strict_mode=false, "
-        f"max_line_size=134217728)"
+        f"max_line_size=33554432, buffer_size=33554432)"  # see canonical.stage_jsonl: bounded memory
     )
 
 
