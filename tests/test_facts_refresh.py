@@ -86,6 +86,8 @@ SUBSCRIPTIONS = ["ts", "account_id", "list_id", "recipient", "action", "source",
 
 
 def test_each_scope_rule_refreshes_what_it_changes(tmp_path):
+    """Each drop holds one kind of change, so each scope rule alone decides whether the refresh is
+    right (removing any one of them from the SQL makes this test fail)."""
     db_path = tmp_path / "hand.duckdb"
     drops = [
         # 1: two messages to ann, one deferred; one to bob
@@ -94,15 +96,18 @@ def test_each_scope_rule_refreshes_what_it_changes(tmp_path):
             ["m2", "2026-10-05T08:00:00Z", "acct", "L", "c2", "ann@example.com", "deferred", None, None],
             ["m3", "2026-10-05T08:00:00Z", "acct", "L", "c2", "bob@example.com", "delivered", "2026-10-05T08:00:01Z", None],
         ])},
-        # 2: the deferral settles; an address-only complaint from ann goes to her latest earlier message
-        {"sends": (SENDS, [["m2", "2026-10-05T08:00:00Z", "acct", "L", "c2", "ann@example.com", "delivered", "2026-10-05T09:00:00Z", None]]),
-         "complaints": (COMPLAINTS, [["2026-10-07T10:00:00Z", None, "ann@example.com", "acct", "signal_spam"]])},
-        # 3: a late send to ann, between m2 and the complaint, takes the complaint from m2
+        # 2: the deferral settles
+        {"sends": (SENDS, [["m2", "2026-10-05T08:00:00Z", "acct", "L", "c2", "ann@example.com", "delivered", "2026-10-05T09:00:00Z", None]])},
+        # 3: alone in its drop, an address-only complaint from ann: it goes to her latest earlier message, m2
+        {"complaints": (COMPLAINTS, [["2026-10-07T10:00:00Z", None, "ann@example.com", "acct", "signal_spam"]])},
+        # 4: a late send to ann, between m2 and the complaint, takes the complaint from m2
         {"sends": (SENDS, [["m4", "2026-10-06T08:00:00Z", "acct", "L", "c3", "ann@example.com", "delivered", "2026-10-06T08:00:02Z", None]])},
-        # 4: an open of an old message; bob unsubscribes from c2; a complaint naming m1
-        {"opens": (OPENS, [["m1", "2026-10-08T12:00:00Z", "Mozilla/5.0 (Windows NT 10.0) Thunderbird/115", "192.0.2.1"]]),
-         "subscriptions": (SUBSCRIPTIONS, [["2026-10-08T12:00:00Z", "acct", "L", "bob@example.com", "unsubscribe", "link", "c2"]]),
-         "complaints": (COMPLAINTS, [["2026-10-09T10:00:00Z", "m1", "ann@example.com", "acct", "fbl"]])},
+        # 5: alone in its drop, a complaint naming an old message
+        {"complaints": (COMPLAINTS, [["2026-10-09T10:00:00Z", "m3", "bob@example.com", "acct", "fbl"]])},
+        # 6: alone in its drop, bob unsubscribes from c2
+        {"subscriptions": (SUBSCRIPTIONS, [["2026-10-08T12:00:00Z", "acct", "L", "bob@example.com", "unsubscribe", "link", "c2"]])},
+        # 7: an open of an old message
+        {"opens": (OPENS, [["m1", "2026-10-08T12:00:00Z", "Mozilla/5.0 (Windows NT 10.0) Thunderbird/115", "192.0.2.1"]])},
     ]
     for index, tables in enumerate(drops, start=1):
         ingest_paths(db_path, [write_drop(tmp_path / f"drop{index}", tables)])
@@ -116,8 +121,8 @@ def test_each_scope_rule_refreshes_what_it_changes(tmp_path):
     finally:
         con.close()
     assert facts == {
-        "m1": ("delivered", True, False, 1),
+        "m1": ("delivered", False, False, 1),
         "m2": ("delivered", False, False, 0),
-        "m3": ("delivered", False, True, 0),
+        "m3": ("delivered", True, True, 0),
         "m4": ("delivered", True, False, 0),
     }
