@@ -19,8 +19,8 @@ convert   the per-row validation and conversion of one kind (core._conversion_sq
           each value once (trim once, cast once, reasons derived from the converted values).
 dedupe    the within-drop deduplication of sends (QUALIFY row_number() OVER (PARTITION BY
           message_id ...) = 1) against DISTINCT ON and against windowing only duplicated ids.
-facts     message_facts: the full rebuild (relations/message_facts.sql) against rebuilding only the
-          messages of one month (what an incremental ingest touches), on a copy of YEAR_DB.
+facts     message_facts: the full rebuild against the refresh an ingest runs (the messages the
+          last drop of YEAR_DB can have changed), both as dlvstats does them, on a copy of YEAR_DB.
 """
 
 from __future__ import annotations
@@ -223,30 +223,29 @@ def convert(args) -> None:
 
 
 def facts(args) -> None:
+    """message_facts: the full rebuild against the refresh dlvstats runs after an ingest (the
+    messages the database's last drop can have changed), both through classify.update_message_facts."""
     from dlvstats import db
+    from dlvstats.classify import update_message_facts
 
     work = Path(tempfile.mkdtemp(prefix="dlvstats-facts-"))
     copy = work / "facts.duckdb"
     shutil.copyfile(args.path, copy)
     con = duckdb.connect(str(copy))
-    con.execute(f"CREATE TEMP TABLE __scope AS SELECT message_id FROM sends WHERE strftime(sent_at, '%Y-%m') = '{args.month}'")
+    drop_id = con.execute("SELECT max(drop_id) FROM drops").fetchone()[0]
+    db.run(con, "classify/scope", scope_drop_id=drop_id, scope_from=None, scope_to=None)
     total, scoped = con.execute("SELECT (SELECT count(*) FROM sends), (SELECT count(*) FROM __scope)").fetchone()
-    print(f"message_facts: {total:,} messages in the database, {scoped:,} in {args.month} (the scope)")
-    full = db.split_statements(db.sql_text("relations/message_facts"))[0]
-    # incremental: the same SELECT over the scope's messages only, replacing their rows
-    body = full.split(" AS\n", 1)[1] if " AS\n" in full else full.split("AS WITH", 1)[1]
-    body = body if body.lstrip().upper().startswith("WITH") else "WITH" + body
-    scoped_body = (body
-                   .replace("FROM opens GROUP BY message_id", "FROM opens SEMI JOIN __scope USING (message_id) GROUP BY message_id")
-                   .replace("FROM clicks GROUP BY message_id", "FROM clicks SEMI JOIN __scope USING (message_id) GROUP BY message_id")
-                   .replace("FROM sends AS s\nLEFT JOIN open_facts", "FROM sends AS s SEMI JOIN __scope USING (message_id)\nLEFT JOIN open_facts"))
-    assert scoped_body != body, "message_facts.sql changed: update the incremental variant"
-    incremental = ["DELETE FROM message_facts WHERE message_id IN (SELECT message_id FROM __scope)",
-                   f"INSERT INTO message_facts {scoped_body}"]
+    print(f"message_facts: {total:,} messages in the database, {scoped:,} touched by drop {drop_id}")
+
+    def run(drop):
+        w0, c0 = time.perf_counter(), cpu()
+        update_message_facts(con, drop)
+        return time.perf_counter() - w0, cpu() - c0
+
     con.execute("BEGIN")
     compare(con, {
-        "current: CREATE OR REPLACE TABLE message_facts (all history)": lambda: timed(con, [full]),
-        f"incremental: DELETE + INSERT the {args.month} messages only": lambda: timed(con, incremental),
+        "full rebuild (all history)": lambda: run(None),
+        f"refresh: the messages drop {drop_id} can have changed": lambda: run(drop_id),
     }, args.repeat)
     con.execute("ROLLBACK")
     con.close()

@@ -60,7 +60,9 @@ def evil_drop(root: Path) -> Path:
     return drop
 
 
-def test_values_and_names_never_enter_sql_text(tmp_path, monkeypatch):
+@pytest.fixture
+def sql_statements(monkeypatch) -> list[str]:
+    """Every SQL text sent to DuckDB through dlvstats.db.connect during the test."""
     statements: list[str] = []
     real_connect = dbmod.connect
 
@@ -80,6 +82,11 @@ def test_values_and_names_never_enter_sql_text(tmp_path, monkeypatch):
             return getattr(self._con, name)
 
     monkeypatch.setattr(dbmod, "connect", lambda *a, **k: Recorder(real_connect(*a, **k)))
+    return statements
+
+
+def test_values_and_names_never_enter_sql_text(tmp_path, sql_statements):
+    statements = sql_statements
     drop = evil_drop(tmp_path)
     db = tmp_path / "db.duckdb"
     summary = ingest_paths(db, [drop])
@@ -154,30 +161,13 @@ def test_forget_takes_the_address_as_data(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["pmta", "ses", "postfix"])
-def test_adapter_paths_and_headers_never_enter_sql_text(tmp_path, monkeypatch, fmt):
+def test_adapter_paths_and_headers_never_enter_sql_text(tmp_path, sql_statements, fmt):
     """The ESP/MTA adapters too: the file path (and PowerMTA's header names) travel as parameters."""
     import shutil
 
     from tests.test_adapters_helpers import fixture_dir
 
-    statements: list[str] = []
-    real_connect = dbmod.connect
-
-    class Recorder:
-        def __init__(self, con):
-            self._con = con
-
-        def execute(self, sql, params=None):
-            statements.append(sql)
-            return self._con.execute(sql, params) if params is not None else self._con.execute(sql)
-
-        def executemany(self, sql, params):
-            statements.append(sql)
-            return self._con.executemany(sql, params)
-
-        def __getattr__(self, name):
-            return getattr(self._con, name)
-
+    statements = sql_statements
     drop = tmp_path / EVIL_DIR
     shutil.copytree(fixture_dir(fmt), drop)
     if fmt == "pmta":  # an extra column whose name is SQL
@@ -185,7 +175,6 @@ def test_adapter_paths_and_headers_never_enter_sql_text(tmp_path, monkeypatch, f
             lines = path.read_text(encoding="utf-8").splitlines()
             lines[0] += f',"x""); DROP TABLE sends; --{MARKER}"'
             path.write_text("\n".join([lines[0]] + [line + ",extra" for line in lines[1:]]) + "\n", encoding="utf-8")
-    monkeypatch.setattr(dbmod, "connect", lambda *a, **k: Recorder(real_connect(*a, **k)))
     summary = ingest_paths(tmp_path / "db.duckdb", [drop], input_format=fmt, on_error="quarantine")
     assert summary.counts["sends"].loaded > 0
     leaked = [s for s in statements if MARKER in s]

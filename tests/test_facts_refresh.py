@@ -1,7 +1,7 @@
 """message_facts after an ingest: the refresh of the drop's messages equals a full rebuild.
 
 An ingest into a database that already has facts refreshes only the messages the drop can have
-changed (relations/message_facts_refresh.sql), so month 13 costs what month 13 costs. These tests
+changed (relations/message_facts_scope.sql), so month 13 costs what month 13 costs. These tests
 compare the refreshed table with a full rebuild of the same database, row for row, after every
 drop: on simulated monthly drops (deferred messages settled later, complaints without message_id,
 campaign unsubscribes) and on hand-built drops aimed at each scope rule.
@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from dlvstats import db
+from dlvstats.classify import update_message_facts
 from dlvstats.ingest import ingest_paths
 from helpers import write_drop
 
@@ -23,7 +24,7 @@ def _facts_differences(db_path) -> tuple[int, int, int]:
     try:
         con.execute("BEGIN TRANSACTION")
         con.execute("CREATE TEMP TABLE __refreshed AS SELECT * FROM message_facts")
-        db.run(con, "relations/message_facts")
+        update_message_facts(con)
         rows = con.execute("SELECT count(*) FROM message_facts").fetchone()[0]
         only_refreshed = con.execute(
             "SELECT count(*) FROM (SELECT * FROM __refreshed EXCEPT ALL SELECT * FROM message_facts)"
@@ -59,7 +60,7 @@ def test_monthly_ingests_refresh_to_the_full_rebuild(tmp_path, sql_files_run):
     for index, drop in enumerate(drops):
         sql_files_run.clear()
         ingest_paths(db_path, [drop])
-        refreshed = "relations/message_facts_refresh" in sql_files_run
+        refreshed = "relations/message_facts_scope" in sql_files_run
         assert refreshed == (index > 0), f"drop {drop.name}: {sql_files_run}"
         rows, only_refreshed, only_rebuilt = _facts_differences(db_path)
         assert rows > 0

@@ -79,18 +79,39 @@ def classify(con, rules: RuleSet = DEFAULT_RULES, only_drop_id: int | None = Non
     """Label opens and clicks (all, or those of messages touched by one drop) and update facts.
 
     With ``only_drop_id``, ``message_facts`` is refreshed for the messages that drop can have
-    changed (relations/message_facts_refresh.sql) so an ingest costs what its data costs; otherwise
-    (a rules change, the first ingest) it is rebuilt whole.
+    changed (``update_message_facts``) so an ingest costs what its data costs; otherwise (a rules
+    change, the first ingest) it is rebuilt whole.
     """
     _label(con, rules, only_drop_id, apply=True)
     con.execute(
         "INSERT OR REPLACE INTO meta VALUES ('classification_rules', $r)",
         {"r": json.dumps({"name": rules.name, **rules.params()})},
     )
-    if only_drop_id is not None and _has_message_facts(con):
-        db.run(con, "relations/message_facts_refresh", drop_id=only_drop_id)
+    update_message_facts(con, only_drop_id)
+
+
+def update_message_facts(con, drop_id: int | None = None) -> None:
+    """Rebuild ``message_facts`` whole, or (``drop_id``, after that drop's ingest and labelling) only
+    for the messages the drop can have changed. One definition serves both
+    (sql/relations/message_facts.sql); only the scope differs."""
+    refresh = drop_id is not None and _has_message_facts(con)
+    if refresh:
+        db.run(con, "relations/message_facts_scope", drop_id=drop_id)
     else:
-        db.run(con, "relations/message_facts")
+        db.run(con, "relations/message_facts_scope_all")
+    db.run(con, "relations/message_facts")
+    if refresh:
+        con.execute("DELETE FROM message_facts WHERE message_id IN (SELECT message_id FROM __facts_scope)")
+        con.execute("INSERT INTO message_facts SELECT * FROM __message_facts_rows")
+    else:
+        con.execute("CREATE OR REPLACE TABLE message_facts AS SELECT * FROM __message_facts_rows")
+    con.execute("DROP VIEW __message_facts_rows")
+    con.execute("DROP TABLE __facts_scope")
+    if refresh:
+        for table in ("__facts_sends", "__facts_ids", "__facts_recipients", "__facts_unsubscribes"):
+            con.execute(f"DROP TABLE {table}")
+    else:
+        con.execute("DROP VIEW __facts_sends")
 
 
 def _has_message_facts(con) -> bool:

@@ -60,8 +60,8 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 MEMORY_LIMIT_HELP = (
-    "cap DuckDB's memory, e.g. 2GB or 500MB (default: $DLVSTATS_MEMORY_LIMIT, else DuckDB's own "
-    "default, 80%% of RAM); past it DuckDB spills to a .tmp directory beside the database"
+    "cap DuckDB's memory in each process, e.g. 2GB or 500MB (default: $DLVSTATS_MEMORY_LIMIT, else "
+    "DuckDB's own default, 80%% of RAM); past it DuckDB spills to a .tmp directory beside the database"
 )
 _MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
@@ -77,13 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log debug details")
     common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress lines")
-    # `metrics` and `report` declare their own --memory-limit (same meaning)
-    with_memory = argparse.ArgumentParser(add_help=False, parents=[common])
-    with_memory.add_argument("--memory-limit", metavar="SIZE", default=None, help=MEMORY_LIMIT_HELP)
+    common.add_argument("--memory-limit", metavar="SIZE", default=None, help=MEMORY_LIMIT_HELP)
     _orig_add_parser = sub.add_parser
 
     def add_parser(name, **kwargs):
-        kwargs.setdefault("parents", [common] if name in ("metrics", "report") else [with_memory])
+        kwargs.setdefault("parents", [common])
         return _orig_add_parser(name, **kwargs)
 
     sub.add_parser = add_parser  # every sub-command also takes -v/-q after its name

@@ -41,7 +41,6 @@ def add_parser(sub) -> None:
     p.add_argument("--format", dest="output_format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="metric-specific option, e.g. --option by=provider (repeatable)")
-    p.add_argument("--memory-limit", help="DuckDB memory limit, e.g. 2GB (default: $DLVSTATS_MEMORY_LIMIT)")
     p.set_defaults(handler=run)
 
 
@@ -65,13 +64,9 @@ def _parse_options(pairs: list[str]) -> dict:
 
 
 def run(args) -> int:
-    import os
-
     from dlvstats import export, metrics
     from dlvstats.config import settings
 
-    if args.memory_limit:
-        os.environ["DLVSTATS_MEMORY_LIMIT"] = args.memory_limit
     db_path = args.db or settings().db_path
     func = metrics.get(args.name)
     frame = func(db_path, args.date_from, args.date_to, account_id=args.account_id, **_parse_options(args.option))

@@ -109,7 +109,9 @@ def run_cli(args, db_path: Path) -> int:
                 print("Store them with --apply-mx.")
         if changed:
             db.run(con, "relations/remap_providers")
-            db.run(con, "relations/message_facts")
+            from dlvstats.classify import update_message_facts
+
+            update_message_facts(con)
         rows = con.execute(
             "SELECT domain_pattern, provider, source FROM provider_domains ORDER BY provider, domain_pattern"
         ).fetchall()

@@ -54,8 +54,6 @@ def add_parser(sub) -> None:
                    help="e-mail even when the data stops before the month's end (the report says so)")
     p.add_argument("--notebooks", type=Path, metavar="DIR",
                    help="run the notebooks of DIR (your edited copies) instead of the shipped ones")
-    p.add_argument("--memory-limit", metavar="SIZE", help="DuckDB memory limit per process, e.g. 2GB "
-                   "(default: $DLVSTATS_MEMORY_LIMIT)")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="notebooks run at once (default: the number of CPUs, at most 4)")
     p.set_defaults(handler=run)

@@ -1,4 +1,7 @@
--- message_facts: the per-message facts every metric reads, rebuilt after each ingest/classify.
+-- message_facts: the per-message facts every metric reads, as the temp view __message_facts_rows
+-- over the messages in __facts_sends (their ids in __facts_scope): every send for a full rebuild
+-- (message_facts_scope_all.sql), or those an ingest's drop can have changed for a refresh
+-- (message_facts_scope.sql). dlvstats.classify.update_message_facts writes the table from it.
 -- Grain: one row per message in `sends`.
 -- Rules:
 --   is_delivered      status = 'delivered' (a 'sent' or 'deferred' message is not yet delivered);
@@ -10,7 +13,7 @@
 --   has_complaint     a complaint with this message_id, or (no message_id) the latest earlier message
 --                     to the same recipient (on the same account when the complaint names one);
 --   has_unsubscribe   an unsubscribe by the person (source link/user/none) naming this campaign.
-CREATE OR REPLACE TABLE message_facts AS
+CREATE OR REPLACE TEMP VIEW __message_facts_rows AS
 WITH open_facts AS (
     SELECT message_id,
            count(*) AS open_count,
@@ -19,7 +22,7 @@ WITH open_facts AS (
            min(ts) FILTER (actor = 'human') AS first_human_open_at,
            arg_min(user_agent, ts) FILTER (actor = 'human') AS first_human_open_user_agent,
            bool_or(actor_rule = 'apple_mpp' OR actor_rule = 'mpp_address') AS has_mpp_open
-    FROM opens GROUP BY message_id
+    FROM opens WHERE message_id IN (SELECT message_id FROM __facts_scope) GROUP BY message_id
 ),
 click_facts AS (
     SELECT message_id,
@@ -29,18 +32,20 @@ click_facts AS (
            min(ts) FILTER (actor = 'human' AND NOT is_unsubscribe_link) AS first_human_click_at,
            arg_min(user_agent, ts) FILTER (actor = 'human' AND NOT is_unsubscribe_link) AS first_human_click_user_agent,
            bool_or(is_unsubscribe_link AND actor = 'human') AS has_unsubscribe_click
-    FROM clicks GROUP BY message_id
+    FROM clicks WHERE message_id IN (SELECT message_id FROM __facts_scope) GROUP BY message_id
 ),
 complaint_by_id AS (
     SELECT message_id, min(ts) AS complained_at, arg_min(source, ts) AS complaint_source
-    FROM complaints WHERE message_id IS NOT NULL GROUP BY message_id
+    FROM complaints WHERE message_id IN (SELECT message_id FROM __facts_scope) GROUP BY message_id
 ),
 complaint_by_recipient AS (
     SELECT s.message_id, min(c.ts) AS complained_at, arg_min(c.source, c.ts) AS complaint_source
-    FROM (SELECT * FROM complaints WHERE message_id IS NULL AND recipient IS NOT NULL) AS c
-    -- only the sends of recipients with such complaints: the ASOF join sorts what it is given
+    FROM (SELECT * FROM complaints
+          WHERE message_id IS NULL AND recipient IS NOT NULL
+            AND recipient IN (SELECT recipient FROM __facts_sends)) AS c
     ASOF JOIN (SELECT message_id, recipient, account_id, sent_at FROM sends
-               WHERE recipient IN (SELECT recipient FROM complaints WHERE message_id IS NULL)) AS s
+               WHERE recipient IN (SELECT recipient FROM complaints
+                                   WHERE message_id IS NULL AND recipient IN (SELECT recipient FROM __facts_sends))) AS s
       ON s.recipient = c.recipient
      AND (c.account_id IS NULL OR s.account_id = c.account_id)
      AND c.ts >= s.sent_at
@@ -50,6 +55,7 @@ unsubscribe_facts AS (
     SELECT account_id, campaign_id, recipient, min(ts) AS unsubscribed_at
     FROM subscriptions
     WHERE action = 'unsubscribe' AND campaign_id IS NOT NULL
+      AND recipient IN (SELECT recipient FROM __facts_sends)
       AND (source IS NULL OR source IN ('link', 'user'))
     GROUP BY ALL
 )
@@ -78,7 +84,7 @@ SELECT s.message_id, s.account_id, s.list_id, s.campaign_id, s.recipient, s.reci
        coalesce(ci.complained_at, cr.complained_at) IS NOT NULL AS has_complaint,
        u.unsubscribed_at,
        u.unsubscribed_at IS NOT NULL AS has_unsubscribe
-FROM sends AS s
+FROM __facts_sends AS s
 LEFT JOIN open_facts AS o USING (message_id)
 LEFT JOIN click_facts AS k USING (message_id)
 LEFT JOIN complaint_by_id AS ci USING (message_id)
