@@ -1,0 +1,6 @@
+-- What is loaded (temp __networks): one row per (network, kind) with its prefixes, addresses,
+-- snapshot date and source. Grain: network, kind.
+SELECT network, kind, count(DISTINCT cidr) AS prefixes,
+       sum(end_int - start_int + 1)::BIGINT AS addresses,
+       min(snapshot_date) AS snapshot_date, any_value(source) AS source
+FROM __networks GROUP BY ALL ORDER BY kind, network;
