@@ -82,23 +82,41 @@ def write_snapshot(rows: list[dict], path: Path = SNAPSHOT) -> None:
         writer.writerows(rows)
 
 
-def update(path: Path = SNAPSHOT, timeout: float = 60.0) -> list[tuple[str, int]]:
-    """Download every published list, rebuild the snapshot at ``path`` (curated rows kept).
+def update(path: Path = SNAPSHOT, timeout: float = 60.0, *, azure_file: Path | None = None,
+           urls: dict[str, str] | None = None) -> list[tuple[str, int, str]]:
+    """Download every published list and rebuild the snapshot at ``path``.
 
-    Needs internet; on any failure nothing is written. Returns (network, prefixes) per list.
+    Azure's service tags have no stable URL (the file name changes weekly): pass the downloaded
+    ``ServiceTags_Public_*.json`` as ``azure_file``; without it the Azure rows of the current
+    snapshot are kept (and reported as kept, with their old date). ``urls`` overrides a list's URL
+    (the tests serve the fixtures on loopback). Needs internet; on any failure nothing is written.
+    Returns (network, prefixes, "downloaded"|"from file"|"kept from <date>") per list.
     """
     day = date.today().isoformat()
+    urls = {**{n: u for n, (_, _, u) in PUBLISHED.items()}, **(urls or {})}
+    old = list(csv.DictReader(path.open())) if path.exists() else []
     rows: list[dict] = []
     counts = []
-    for network, (kind, fmt, url) in PUBLISHED.items():
-        if fmt == "azure":
-            raise NetworksError(
-                "Azure's service tags have no stable URL (the file name changes weekly): download "
-                f"ServiceTags_Public_*.json from {url} and run `dlvstats networks update --azure FILE`.")
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - fixed https URLs
-            text = resp.read().decode()
-        part = snapshot_rows(network, kind, url, parse(fmt, text), day)
-        counts.append((network, len(part)))
+    for network, (kind, fmt, _) in PUBLISHED.items():
+        url = urls[network]
+        if fmt == "azure" and azure_file is None:
+            kept = [r for r in old if r["network"] == network]
+            rows += kept
+            counts.append((network, len(kept), f"kept from {kept[0]['snapshot_date'] if kept else '-'}"))
+            continue
+        try:
+            if fmt == "azure":
+                text, how = Path(azure_file).read_text(), "from file"
+            else:
+                with urllib.request.urlopen(url, timeout=timeout) as resp:
+                    text, how = resp.read().decode(), "downloaded"
+            cidrs = parse(fmt, text)
+        except (OSError, ValueError, KeyError) as exc:
+            where = azure_file if fmt == "azure" else url
+            raise NetworksError(f"{network}: could not read {where}: {exc}; nothing was written "
+                                "(the snapshot in use is unchanged)") from exc
+        part = snapshot_rows(network, kind, url if fmt != "azure" else PUBLISHED[network][2], cidrs, day)
+        counts.append((network, len(part), how))
         rows += part
     write_snapshot(rows, path)
     return counts
@@ -157,7 +175,7 @@ def ensure(con) -> None:
 
 
 def info(con=None) -> list[tuple]:
-    """(network, kind, prefixes, addresses, snapshot_date, source) of what is loaded."""
+    """(network, kind, prefixes, addresses, snapshot_date, age_days, source) of what is loaded."""
     import duckdb
 
     own = con is None
