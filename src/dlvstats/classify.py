@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
-from dlvstats import db
+from dlvstats import db, networks
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,24 @@ class RuleSet:
     #: Clicks on this many distinct links of a message within burst_seconds are a (re-)scan.
     burst_links: int = 3
     burst_seconds: int = 10
-    #: A scanner's image fetch: an open of a scanned message within scanner_seconds of delivery, from
-    #: the IP of one of the message's scanner clicks (any IP when False, or when an IP is missing).
-    scanner_prefetch_same_ip: bool = True
+    #: Same-network rules: a scanner's image fetch (an open of a scanned message within
+    #: scanner_seconds of delivery) must come from the network of one of its machine clicks, and a
+    #: later click from that network is the scanner's too. A network is a listed range, else the
+    #: /16 (gateways use pools of addresses). False: scanner_prefetch from any address; no
+    #: scanner_same_network rule.
+    same_network: bool = True
+    #: A click sooner than this after delivery is faster than any read (click_before_read).
+    min_read_seconds: int = 2
+    #: Events from these kinds of listed networks (data/networks) within network_seconds of
+    #: delivery are machines (scanner_network, gateway_fetch).
+    machine_network_kinds: tuple[str, ...] = ("cloud", "gateway")
+    network_seconds: int = 1800
+    #: A recipient whose every delivered message (at least prefetch_min_messages; share at least
+    #: prefetch_share) is fetched within prefetch_seconds of delivery from an image-proxy or Apple
+    #: network is a prefetching recipient: those early fetches are machine (prefetch_recipient).
+    prefetch_seconds: int = 600
+    prefetch_min_messages: int = 3
+    prefetch_share: float = 0.9
     #: Provider image proxies: human opens relayed by Gmail / Yahoo.
     proxy_pattern: str = r"GoogleImageProxy|YahooMailProxy|ggpht\.com"
     #: Unsubscribe and preference links are never engagement.
@@ -46,6 +61,7 @@ class RuleSet:
     def params(self) -> dict:
         values = asdict(self)
         values.pop("name")
+        values["machine_network_kinds"] = list(values["machine_network_kinds"])
         return values
 
 
@@ -56,7 +72,8 @@ ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
     DEFAULT_RULES,
     replace(DEFAULT_RULES, name="scanner window 30 s", scanner_seconds=30),
     replace(DEFAULT_RULES, name="scanner window 10 min", scanner_seconds=600),
-    replace(DEFAULT_RULES, name="scanner by timing alone", scanner_min_links=1, scanner_prefetch_same_ip=False),
+    replace(DEFAULT_RULES, name="scanner by timing alone", scanner_min_links=1, same_network=False),
+    replace(DEFAULT_RULES, name="no network rules", machine_network_kinds=(), prefetch_min_messages=10**9),
     replace(DEFAULT_RULES, name="no burst rule", burst_links=10_000),
     replace(DEFAULT_RULES, name="ignore vendor flags", trust_vendor_flag=False),
     replace(DEFAULT_RULES, name="MPP also by Apple IP", mpp_by_ip=True),
@@ -67,6 +84,8 @@ def _label(con, rules: RuleSet, scope_drop_id: int | None, apply: bool,
            scope_from=None, scope_to=None) -> None:
     params = rules.params()
     db.run(con, "classify/scope", scope_drop_id=scope_drop_id, scope_from=scope_from, scope_to=scope_to)
+    networks.ensure(con)
+    db.run(con, "networks/match")
     db.run(con, "classify/clicks_actor", **params)
     if apply:
         db.run(con, "classify/clicks_apply")

@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="upgrade an older database file to this version's schema")
     _add_db(p)
 
+    from dlvstats import networks_cli
+
+    networks_cli.add_parser(sub)
     try:
         from dlvstats import metrics_cli
 

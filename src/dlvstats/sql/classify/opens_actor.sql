@@ -1,41 +1,75 @@
 -- Human or machine, for every open in scope; the first rule that matches fires.
--- Grain: one row per open (event_key). Run after clicks_actor (it uses machine clicks).
--- Rules (parameters; defaults in dlvstats.classify.DEFAULT_RULES):
+-- Grain: one row per open (event_key). Run after clicks_actor (it uses machine clicks) and
+-- networks/match.sql (__event_network).
+-- Rules (parameters; defaults in dlvstats.classify.DEFAULT_RULES; evidence in docs/classification.md):
 --   vendor_flag       the ESP's machine-open flag (e.g. SendGrid sg_machine_open), when $trust_vendor_flag;
 --   apple_mpp         the user agent is exactly $mpp_user_agent ('Mozilla/5.0'): Apple Mail Privacy
 --                     Protection's proxy prefetch. No timing condition: prefetches also come hours
 --                     later, overnight. A message with one has no usable human-open signal;
---   mpp_address       (only when $mpp_by_ip) the IP is in Apple's 17.0.0.0/8;
+--   mpp_address       (only when $mpp_by_ip) the address is in a listed Apple egress network;
 --   scanner_prefetch  the message has a scanner click, this open came within $scanner_seconds of
---                     delivery and (when $scanner_prefetch_same_ip and both IPs are known) from the
---                     IP of one of those scanner clicks (gateways that also fetch images; a person
---                     opening at once reads from their own address);
+--                     delivery and (when $same_network and both addresses are known) from the same
+--                     network (listed network, else /16) as one of those clicks: a gateway's pool
+--                     fetching images; a person opening at once reads from their own network;
+--   gateway_fetch     the open came from a listed cloud or gateway network (kinds
+--                     $machine_network_kinds) within $network_seconds of delivery;
+--   prefetch_recipient  the recipient's every delivered message (at least $prefetch_min_messages,
+--                     share >= $prefetch_share) was fetched within $prefetch_seconds of delivery from
+--                     a proxy or Apple network (kinds image_proxy, apple_egress), whatever the user
+--                     agent; such an early fetch is the proxy's, and (like apple_mpp) the message's
+--                     later opens carry no signal (message_facts.has_mpp_open);
 --   image_proxy       Gmail's or Yahoo's image proxy (user agent matches $proxy_pattern): a human
 --                     open relayed by the provider;
 --   human             otherwise.
 CREATE OR REPLACE TEMP TABLE __open_actor AS
 WITH scanner_clicks AS (
-    SELECT clicks.message_id, clicks.ip FROM __click_actor JOIN clicks USING (event_key)
-    WHERE __click_actor.actor_rule IN ('scanner_timing', 'scanner_burst')
+    SELECT clicks.message_id, n.network_key
+    FROM __click_actor JOIN clicks USING (event_key)
+    LEFT JOIN __event_network AS n ON n.event_type = 'click' AND n.event_key = clicks.event_key
+    WHERE __click_actor.actor_rule NOT IN ('human', 'vendor_flag')
 ),
 scanned AS (
-    SELECT sc.message_id, list(DISTINCT sc.ip) FILTER (sc.ip IS NOT NULL) AS scanner_ips,
+    SELECT sc.message_id, list(DISTINCT sc.network_key) FILTER (sc.network_key IS NOT NULL) AS scanner_networks,
            any_value(coalesce(s.delivered_at, s.sent_at)) AS delivered_or_sent_at
     FROM scanner_clicks AS sc LEFT JOIN sends AS s USING (message_id)
     GROUP BY sc.message_id
+),
+early_fetch AS (  -- per message of the recipients in scope: fetched early from a proxy / Apple network?
+    SELECT s.recipient, s.message_id,
+           bool_or(n.network_kind IN ('image_proxy', 'apple_egress')
+                   AND o.ts <= coalesce(s.delivered_at, s.sent_at) + to_seconds($prefetch_seconds)) AS fetched
+    FROM sends AS s
+    LEFT JOIN opens AS o USING (message_id)
+    LEFT JOIN __event_network AS n ON n.event_type = 'open' AND n.event_key = o.event_key
+    WHERE s.delivered_at IS NOT NULL
+      AND s.recipient IN (SELECT recipient FROM sends SEMI JOIN __scope USING (message_id))
+    GROUP BY ALL
+),
+prefetching AS (
+    SELECT recipient FROM early_fetch GROUP BY recipient
+    HAVING count(*) >= $prefetch_min_messages
+       AND count(*) FILTER (fetched) >= $prefetch_share * count(*)
 )
 SELECT o.event_key,
        CASE
          WHEN $trust_vendor_flag AND o.is_machine THEN 'vendor_flag'
          WHEN o.user_agent = $mpp_user_agent THEN 'apple_mpp'
-         WHEN $mpp_by_ip AND o.ip LIKE '17.%' THEN 'mpp_address'
+         WHEN $mpp_by_ip AND n.network_kind = 'apple_egress' THEN 'mpp_address'
          WHEN sc.message_id IS NOT NULL
               AND o.ts <= sc.delivered_or_sent_at + to_seconds($scanner_seconds)
-              AND (NOT $scanner_prefetch_same_ip OR o.ip IS NULL OR len(sc.scanner_ips) = 0
-                   OR list_contains(sc.scanner_ips, o.ip)) THEN 'scanner_prefetch'
+              AND (NOT $same_network OR n.network_key IS NULL OR len(sc.scanner_networks) = 0
+                   OR list_contains(sc.scanner_networks, n.network_key)) THEN 'scanner_prefetch'
+         WHEN list_contains($machine_network_kinds, n.network_kind)
+              AND o.ts <= s.delivered_or_sent_at + to_seconds($network_seconds) THEN 'gateway_fetch'
+         WHEN pf.recipient IS NOT NULL AND n.network_kind IN ('image_proxy', 'apple_egress')
+              AND o.ts <= s.delivered_or_sent_at + to_seconds($prefetch_seconds) THEN 'prefetch_recipient'
          WHEN regexp_matches(coalesce(o.user_agent, ''), $proxy_pattern) THEN 'image_proxy'
          ELSE 'human'
        END AS actor_rule
 FROM opens AS o
 SEMI JOIN __scope USING (message_id)
-LEFT JOIN scanned AS sc USING (message_id);
+LEFT JOIN (SELECT message_id, recipient, coalesce(delivered_at, sent_at) AS delivered_or_sent_at FROM sends) AS s
+       USING (message_id)
+LEFT JOIN __event_network AS n ON n.event_type = 'open' AND n.event_key = o.event_key
+LEFT JOIN scanned AS sc USING (message_id)
+LEFT JOIN prefetching AS pf ON pf.recipient = s.recipient;

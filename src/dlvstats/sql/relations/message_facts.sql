@@ -21,7 +21,7 @@ WITH open_facts AS (
            count(*) FILTER (actor = 'human') AS human_open_count,
            min(ts) FILTER (actor = 'human') AS first_human_open_at,
            arg_min(user_agent, ts) FILTER (actor = 'human') AS first_human_open_user_agent,
-           bool_or(actor_rule = 'apple_mpp' OR actor_rule = 'mpp_address') AS has_mpp_open
+           bool_or(actor_rule IN ('apple_mpp', 'mpp_address', 'prefetch_recipient')) AS has_mpp_open
     FROM opens WHERE message_id IN (SELECT message_id FROM __facts_scope) GROUP BY message_id
 ),
 click_facts AS (
