@@ -281,3 +281,47 @@ def test_sensitivity_on_sim(sim):
     stored_measured = hi.human_openers.sum() / hi.measurable_delivered.sum()
     assert df.loc["default", "measured_open_rate"] == pytest.approx(stored_measured, rel=1e-9)
     assert (df.bot_click_share > 0).all() and (df.machine_open_share > 0).all()
+
+
+def test_shrink_shares_hand_worked():
+    """Two providers 0.1 and 0.5 of 1,000 clickers each, variance 0.01 each: fixed-effect weights 100,
+    mean 0.3, Q = 8, tau^2 = (8 - 1) / (200 - 100) = 0.07, B = 0.01 / 0.08 = 1/8: shares 0.125 and
+    0.475, variance 7/8 x 0.01 + 1/64 x 1/(2/0.08) = 0.009375. Equal shares: tau^2 = 0, full pooling.
+    A provider without clickers takes no share."""
+    from dlvstats.metrics.read_estimator import shrink_shares
+
+    shrunk, var, pull, mean = shrink_shares([100, 500, 0], [1000, 1000, 0], [0.01, 0.01, 0.0], [True, True, True])
+    assert shrunk[:2] == pytest.approx([0.125, 0.475])
+    assert var[:2] == pytest.approx([0.009375, 0.009375])
+    assert pull[:2] == pytest.approx([0.125, 0.125]) and mean == pytest.approx(0.3)
+    assert math.isnan(shrunk[2])
+    same, _, pull_same, _ = shrink_shares([200, 100], [1000, 500], [0.001, 0.002], [True, True])
+    assert same == pytest.approx([0.2, 0.2]) and pull_same == pytest.approx([1, 1])
+
+
+def test_read_rate_band_hand_worked():
+    """Share among clickers 0.4, open rate 0.3: blocked readers clicking 1.5x -> b = 0.4/(0.4+0.9) = 4/13,
+    rate 0.3 x 13/9; clicking 0.6x -> b = 0.4/(0.4+0.36) = 10/19, rate 0.3 x 19/9 (clipped to 1 above)."""
+    from dlvstats.metrics.read_estimator import read_rate_band
+
+    low, high = read_rate_band([0.3, 0.6], [0.4, 0.4])
+    assert low == pytest.approx([0.3 * 13 / 9, 0.6 * 13 / 9])
+    assert high == pytest.approx([0.3 * 19 / 9, 1.0])
+
+
+def test_status_and_band_columns(tiny_db):
+    """Every provider row carries a status and a sentence; apple is unmeasurable (MPP); microsoft (2
+    clickers) is insufficient_data and says how much of the overall share it took; nothing is ok."""
+    from dlvstats.metrics.hidden_images import hidden_images
+    from dlvstats.metrics.read_estimator import STATUSES
+
+    df = hidden_images(tiny_db, *PERIOD, account_id="A").set_index("provider")
+    assert df["estimate_status"].isin(STATUSES).all() and df["status_reason"].str.len().gt(20).all()
+    assert df.loc["apple", "estimate_status"] == "unmeasurable"
+    assert df.loc["microsoft", "estimate_status"] == "insufficient_data"
+    assert "overall share" in df.loc["microsoft", "status_reason"]
+    assert df.loc["microsoft", "image_blocked_share_used"] == pytest.approx(2 / 9)
+    assert df.loc["gmail", "image_blocked_share_used"] == pytest.approx(1 / 3)
+    g = df.loc["gmail"]
+    assert g.est_read_rate_band_low < g.measured_open_rate / (1 - 1 / 3) < g.est_read_rate_band_high
+    assert (df["estimate_status"] != "ok").all()

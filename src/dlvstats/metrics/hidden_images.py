@@ -22,6 +22,7 @@ from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
+from dlvstats.metrics.read_estimator import read_rate_band, shrink_shares
 
 #: Above this share of opened messages carrying a machine open, a provider's opens are "mostly
 #: machine" (Apple: MPP prefetches every message of its users) and no estimate is given. Not 0.5:
@@ -43,14 +44,20 @@ PUBLIC_COLUMNS = [
     "hidden_reader_share_of_nonopens", "hidden_reader_share_of_nonopens_low",
     "hidden_reader_share_of_nonopens_high",
     "measurable_delivered", "est_readers", "est_hidden_readers", "is_measurable", "note", "small_cell",
+    "est_read_rate_band_low", "est_read_rate_band_high", "image_blocked_share_used", "estimate_status",
+    "status_reason",
 ]
+#: Accuracy promised by estimate_status 'ok' (half-width of the 95 % interval at most this).
+OK_SHARE_HALFWIDTH = 0.04
+OK_READ_RATE_HALFWIDTH = 0.03
 
 #: The columns a notebook shows (intervals included).
 DISPLAY_COLUMNS = [
     "provider", "delivered", "machine_open_share", "human_openers", "human_clickers", "clickers_without_open",
     "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
     "measured_open_rate", "est_read_rate", "est_read_rate_low", "est_read_rate_high",
-    "hidden_reader_share_of_nonopens", "is_measurable", "small_cell", "note",
+    "hidden_reader_share_of_nonopens", "is_measurable", "small_cell", "est_read_rate_band_low",
+    "est_read_rate_band_high", "estimate_status", "status_reason",
 ]
 
 _MOMENTS = ["o", "d", "c", "u"]
@@ -170,7 +177,64 @@ def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
     blank = [c for c in df.columns if c.startswith(("image_blocked_share", "est_read_rate", "hidden_reader_share",
                                                     "est_readers", "est_hidden_readers"))]
     df.loc[machine | no_share, blank] = np.nan
+    df["image_blocked_share_used"], df["image_blocked_share_used_var"], pull, overall = _used_shares(raw, machine)
+    used = df["image_blocked_share_used"].to_numpy(float)
+    df["est_read_rate_band_low"], df["est_read_rate_band_high"] = read_rate_band(df["measured_open_rate"], used)
+    df.loc[machine, ["est_read_rate_band_low", "est_read_rate_band_high"]] = np.nan
+    df["estimate_status"], df["status_reason"] = _status(df, machine, no_share, pull, overall, min_clickers)
     return df
+
+
+_SHARE_COLS = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
+
+
+def _share_variance(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(num, den, cluster-robust sampling variance) of each row's image-blocked share."""
+    num, den, y2, yn, n2, k = (frame[c].to_numpy(dtype=float) for c in _SHARE_COLS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = num / den
+        var_b = np.maximum(y2 - 2 * b * yn + b**2 * n2, 0) / den**2 * k / np.maximum(k - 1, 1)
+    return num, den, var_b
+
+
+def _used_shares(raw: pd.DataFrame, machine) -> tuple:
+    """Each provider's share shrunk toward the overall one by its precision (read_estimator.shrink_shares),
+    over the providers whose opens are not mostly machine and that have human clickers."""
+    num, den, var_b = _share_variance(raw)
+    usable = ~np.asarray(machine, dtype=bool) & (den > 0)
+    return shrink_shares(num, den, var_b, usable)
+
+
+def _status(df: pd.DataFrame, machine, no_clicker, pull, overall: float, min_clickers: int):
+    """estimate_status and status_reason per provider (read_estimator.STATUSES)."""
+    status, reason = [], []
+    share_hw = ((df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2).to_numpy(float)
+    rate_hw = ((df["est_read_rate_high"] - df["est_read_rate_low"]) / 2).to_numpy(float)
+    for i in range(len(df)):  # one row per provider: a handful of rows
+        clickers = int(df["human_clickers"].iat[i])
+        if machine.iat[i]:
+            status.append("unmeasurable")
+            reason.append(df["note"].iat[i])
+        elif clickers == 0:
+            status.append("insufficient_data")
+            reason.append("no human clicker on messages without a machine open, so no blocked share of its own; "
+                          f"read rates by age use the overall share ({overall:.1%}) for its openers")
+        elif no_clicker.iat[i] or clickers < min_clickers or df["small_cell"].iat[i]:
+            status.append("insufficient_data")
+            reason.append(f"only {clickers:,} human clickers ({int(df['delivered'].iat[i]):,} delivered): its own "
+                          f"share is fragile; the share used ({df['image_blocked_share_used'].iat[i]:.1%}) is "
+                          f"{pull[i]:.0%} the overall share ({overall:.1%}) and {1 - pull[i]:.0%} its own")
+        elif not (share_hw[i] <= OK_SHARE_HALFWIDTH and rate_hw[i] <= OK_READ_RATE_HALFWIDTH):
+            status.append("imprecise")
+            reason.append(f"{clickers:,} human clickers give the blocked share to +-{share_hw[i]:.3f} and the read "
+                          f"rate to +-{rate_hw[i]:.3f} (ok needs +-{OK_SHARE_HALFWIDTH} and "
+                          f"+-{OK_READ_RATE_HALFWIDTH}); the share used is pulled {pull[i]:.0%} toward the "
+                          f"overall share ({overall:.1%})")
+        else:
+            status.append("ok")
+            reason.append(f"{clickers:,} human clickers; assumes blocked readers click as often as others "
+                          "(see est_read_rate_band_low/high for 0.6x-1.5x)")
+    return status, reason
 
 
 @shared
@@ -198,31 +262,30 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
 
 def read_weights(con, period: Period, account_id=None, max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
                  max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH) -> tuple[dict, dict, pd.DataFrame]:
-    """Per-provider weights 1 / (1 - image_blocked_share) and their variances, for est_read_rate.
-
-    Measurable providers use their own pooled share; every other provider (opens mostly machine,
-    imprecise, or absent) uses the share pooled over the measurable providers, under key ``'*'``
-    (over every provider with a share when none is measurable). Returns (weights, variances, the
-    finished provider frame).
+    """Per-provider weights 1 / (1 - b) and their variances, for est_read_rate, b = the provider's
+    ``image_blocked_share_used``: its own share shrunk toward the overall share by its precision
+    (read_estimator.shrink_shares). Providers without a share of their own (opens mostly machine, no
+    human clicker, or absent) use the overall share, under key ``'*'``. Returns (weights, variances,
+    the finished provider frame).
     """
     raw = _provider_frame(con, period, account_id, max_machine_open_share)
     done = _finish(raw, MIN_CELL_DELIVERED, MIN_CLICKERS, max_blocked_share_halfwidth)
-    measurable = done["is_measurable"].to_numpy()
-    pool = measurable if measurable.any() else done["image_blocked_share"].notna().to_numpy()
-    cols = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
-    pooled = raw.loc[pool, cols].sum()
-    frame = pd.concat([raw.loc[measurable, ["provider"] + cols],
-                       pd.DataFrame([{"provider": "*", **pooled.to_dict()}])], ignore_index=True)
-    num, den, y2, yn, n2, k = (frame[c].to_numpy(dtype=float) for c in cols)
+    has = done["image_blocked_share_used"].notna().to_numpy()
+    num, den, var_b = _share_variance(raw)
+    overall = float(num[has].sum() / den[has].sum()) if has.any() else 0.0
+    _, _, _, mean = shrink_shares(num, den, var_b, has)
+    star = mean if np.isfinite(mean) else overall
+    b = np.append(done.loc[has, "image_blocked_share_used"].to_numpy(float), star)
+    var_star = float(1 / (1 / np.maximum(var_b[has], 1e-12)).sum()) if has.any() else 0.0
+    var = np.append(done.loc[has, "image_blocked_share_used_var"].to_numpy(float), var_star)
+    providers = done.loc[has, "provider"].tolist() + ["*"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        b = num / den
-        var_b = np.maximum(y2 - 2 * b * yn + b**2 * n2, 0) / den**2 * k / np.maximum(k - 1, 1)
         weight = 1.0 / (1.0 - b)
-        var_w = var_b / (1.0 - b) ** 4
+        var_w = var / (1.0 - b) ** 4
     weight = np.where(np.isfinite(weight), weight, 1.0)
     var_w = np.where(np.isfinite(var_w), var_w, 0.0)
-    weights = dict(zip(frame["provider"], weight.astype(float)))
-    variances = dict(zip(frame["provider"], var_w.astype(float)))
+    weights = dict(zip(providers, weight.astype(float)))
+    variances = dict(zip(providers, var_w.astype(float)))
     return weights, variances, done
 
 

@@ -1,0 +1,84 @@
+"""The read estimator's shared math: partial pooling of the image-blocked shares, the sensitivity band
+for the equal-clicking assumption, and the ``estimate_status`` vocabulary.
+
+Pure numpy/pandas on small per-provider (or per-age) arrays; no database access. Used by
+``hidden_images`` (per provider) and ``engagement`` (per age), which therefore share one definition.
+
+Partial pooling (empirical Bayes, DerSimonian-Laird moments): each provider's share s_i with sampling
+variance v_i (clustered by person, floored at the binomial variance at the overall share, so a small
+cell with no blocked clicker is not taken as exact) is shrunk toward the precision-weighted overall
+share m by B_i = v_i / (v_i + tau^2), tau^2 being the between-provider variance of the true shares:
+s_i* = (1 - B_i) s_i + B_i m, with variance (1 - B_i) v_i + B_i^2 var(m). A provider with many
+clickers keeps its own share; one with few moves toward the overall share by as much as its noise
+warrants, never to another provider's share.
+
+Sensitivity band: if blocked readers click ``r`` times as often as readers who load images, the share
+of blocked readers among readers is b(r) = s / (s + r (1 - s)) where s is the share among clickers
+(r = 1: the estimator). The band reports est_read_rate for r in [0.6, 1.5].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The statuses an estimate row can carry, from best to worst; ``ok`` is a promise of accuracy.
+STATUSES = ("ok", "imprecise", "assumption_violated", "unmeasurable", "insufficient_data")
+#: How much more (or less) often blocked readers may click than others, for the sensitivity band.
+CLICK_RATIO_LOW, CLICK_RATIO_HIGH = 0.6, 1.5
+
+
+def shrink_shares(num, den, var, usable) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Empirical-Bayes shrinkage of shares num/den (sampling variances ``var``) toward their overall mean.
+
+    ``usable``: boolean mask of the rows that have a share and take part (others get NaN). Returns
+    (shrunk shares, their variances, B = the weight of the overall mean in each, the overall mean).
+    """
+    num, den, var = (np.asarray(a, dtype=float) for a in (num, den, var))
+    usable = np.asarray(usable, dtype=bool) & (den > 0)
+    shrunk = np.full(num.shape, np.nan)
+    var_out = np.full(num.shape, np.nan)
+    weight_mean = np.full(num.shape, np.nan)
+    if not usable.any():
+        return shrunk, var_out, weight_mean, float("nan")
+    s = num[usable] / den[usable]
+    overall = num[usable].sum() / den[usable].sum()
+    floor = max(overall * (1 - overall), 1e-4) / den[usable]
+    v = np.maximum(np.nan_to_num(var[usable], nan=0.0), floor)
+    w = 1 / v
+    mean = float((w * s).sum() / w.sum())
+    k = int(usable.sum())
+    if k < 2:
+        tau2 = np.inf
+    else:
+        q = float((w * (s - mean) ** 2).sum())
+        tau2 = max(0.0, (q - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    # the overall mean with tau^2 included (random-effects weights)
+    w_re = 1 / (v + tau2) if np.isfinite(tau2) else np.ones_like(v)
+    mean_re = float((w_re * s).sum() / w_re.sum())
+    var_mean = float(1 / w_re.sum()) if np.isfinite(tau2) else 0.0
+    b = v / (v + tau2) if np.isfinite(tau2) else np.zeros_like(v)
+    shrunk[usable] = (1 - b) * s + b * mean_re
+    var_out[usable] = (1 - b) * v + b**2 * var_mean
+    weight_mean[usable] = b
+    return shrunk, var_out, weight_mean, mean_re
+
+
+def blocked_share_at_ratio(share, ratio: float):
+    """The blocked share among readers if blocked readers click ``ratio`` times as often as others."""
+    share = np.asarray(share, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return share / (share + ratio * (1 - share))
+
+
+def read_rate_band(open_rate, share) -> tuple[np.ndarray, np.ndarray]:
+    """est_read_rate when blocked readers click 1.5x (low) and 0.6x (high) as often as the others."""
+    open_rate = np.asarray(open_rate, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = open_rate / (1 - blocked_share_at_ratio(share, CLICK_RATIO_HIGH))
+        high = open_rate / (1 - blocked_share_at_ratio(share, CLICK_RATIO_LOW))
+    return np.clip(low, 0, 1), np.clip(high, 0, 1)
+
+
+def age_tolerance(est_read_rate):
+    """The accuracy promised by ``ok`` for a per-age read rate: min(0.03, max(0.01, 0.2 x rate))."""
+    return np.minimum(0.03, np.maximum(0.01, 0.2 * np.asarray(est_read_rate, dtype=float)))
