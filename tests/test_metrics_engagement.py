@@ -192,3 +192,38 @@ def test_notebook_helpers_on_sim(sim):
     sunset = e.sunset_recommendation(sim.db_path, *period)
     assert list(sunset.threshold_months) == list(e.DEFAULT_THRESHOLDS)
     assert (sunset.sends_removed.diff().dropna() <= 0).all()
+
+
+def test_age_status_rules():
+    """Each rule of read_estimator.age_status on hand-made rows (tolerance min(0.03, max(0.01, 0.2 r)))."""
+    from dlvstats.metrics.read_estimator import age_status
+
+    rows = pd.DataFrame({
+        "est_read_rate": [0.30, 0.30, 0.30, 0.30, 0.30, 0.04, float("nan")],
+        "est_read_rate_low": [0.28, 0.28, 0.28, 0.28, 0.25, 0.025, float("nan")],
+        "est_read_rate_high": [0.32, 0.32, 0.32, 0.32, 0.35, 0.055, float("nan")],
+        "measurable_delivered": [9000, 9000, 9000, 9000, 9000, 9000, 0],
+        "delivered": [10_000, 50, 10_000, 10_000, 10_000, 10_000, 10_000],
+        "small_cell": [False, True, False, False, False, False, False],
+        "age_is_lower_bound_share": [0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0],
+        "borrowed_opener_share": [0.02, 0.0, 0.0, 0.3, 0.0, 0.0, float("nan")],
+    })
+    status, reason = age_status(rows)
+    assert status == ["ok", "insufficient_data", "insufficient_data", "imprecise", "imprecise", "imprecise",
+                      "unmeasurable"]
+    assert "2% of its human openers" in reason[0]
+    assert "collected_at" in reason[2]
+    assert "+-0.050" in reason[4] and "+-0.030" in reason[4]
+    assert "+-0.010" in reason[5]  # 0.2 x 0.04 = 0.008, floored at 0.01
+
+
+def test_engagement_status_and_band_tiny(tiny_db):
+    """The tiny ages are all small cells (insufficient_data); the band brackets the estimate; the gmail
+    and microsoft openers have shares of their own (no borrowing)."""
+    from dlvstats.metrics.engagement import engagement_by_age
+
+    df = engagement_by_age(tiny_db, *PERIOD, account_id="A")
+    assert (df["estimate_status"] == "insufficient_data").all()
+    assert (df["est_read_rate_band_low"] < df["est_read_rate"]).all()
+    assert (df["est_read_rate"] < df["est_read_rate_band_high"]).all()
+    assert (df["borrowed_opener_share"] == 0).all()

@@ -19,6 +19,8 @@ of blocked readers among readers is b(r) = s / (s + r (1 - s)) where s is the sh
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: The statuses an estimate row can carry, from best to worst; ``ok`` is a promise of accuracy.
@@ -82,3 +84,50 @@ def read_rate_band(open_rate, share) -> tuple[np.ndarray, np.ndarray]:
 def age_tolerance(est_read_rate):
     """The accuracy promised by ``ok`` for a per-age read rate: min(0.03, max(0.01, 0.2 x rate))."""
     return np.minimum(0.03, np.maximum(0.01, 0.2 * np.asarray(est_read_rate, dtype=float)))
+
+
+#: Above this share of sends whose age is only a lower bound, an age row cannot be trusted.
+MAX_LOWER_BOUND_SHARE = 0.5
+#: Above this share of openers on providers without a share of their own, a read rate is not ok.
+MAX_BORROWED_OPENER_SHARE = 0.1
+
+
+def age_status(df) -> tuple[list[str], list[str]]:
+    """estimate_status and status_reason of each per-age (or other engagement) row.
+
+    Needs est_read_rate (+ _low/_high), measurable_delivered, small_cell, age_is_lower_bound_share and
+    borrowed_opener_share. One row per age: a handful of rows.
+    """
+    status, reason = [], []
+    for row in df.itertuples(index=False):
+        est, borrowed = row.est_read_rate, row.borrowed_opener_share
+        note = ""
+        if not math.isnan(borrowed) and borrowed > 0:
+            note = (f"; {borrowed:.0%} of its human openers are on providers without a blocked share of their "
+                    "own, which take the overall share")
+        halfwidth = (row.est_read_rate_high - row.est_read_rate_low) / 2
+        tolerance = 0.0 if math.isnan(est) else float(age_tolerance(est))
+        if not row.measurable_delivered or math.isnan(est):
+            status.append("unmeasurable")
+            reason.append("no delivered message without a machine open: Apple MPP prefetches hide every reader")
+            continue
+        if row.small_cell:
+            status.append("insufficient_data")
+            reason.append(f"only {int(row.delivered):,} delivered messages: too few for a rate" + note)
+        elif row.age_is_lower_bound_share > MAX_LOWER_BOUND_SHARE:
+            status.append("insufficient_data")
+            reason.append(f"the age of {row.age_is_lower_bound_share:.0%} of these sends rests only on an import, "
+                          "re-registration or first-send date (no collected_at given): the addresses may be "
+                          "older than this age" + note)
+        elif borrowed > MAX_BORROWED_OPENER_SHARE:
+            status.append("imprecise")
+            reason.append("too many openers take another share than their provider's own" + note)
+        elif not halfwidth <= tolerance:
+            status.append("imprecise")
+            reason.append(f"the read rate is known to +-{halfwidth:.3f}, more than the +-{tolerance:.3f} an ok "
+                          "estimate promises" + note)
+        else:
+            status.append("ok")
+            reason.append(f"within +-{halfwidth:.3f}; assumes blocked readers click as often as others (see "
+                          "est_read_rate_band_low/high for 0.6x-1.5x)" + note)
+    return status, reason
