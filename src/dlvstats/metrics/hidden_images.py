@@ -178,11 +178,38 @@ def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
                                                     "est_readers", "est_hidden_readers"))]
     df.loc[machine | no_share, blank] = np.nan
     df["image_blocked_share_used"], df["image_blocked_share_used_var"], pull, overall = _used_shares(raw, machine)
+    df = _apply_used(df)
     used = df["image_blocked_share_used"].to_numpy(float)
     df["est_read_rate_band_low"], df["est_read_rate_band_high"] = read_rate_band(df["measured_open_rate"], used)
     df.loc[machine, ["est_read_rate_band_low", "est_read_rate_band_high"]] = np.nan
     df["estimate_status"], df["status_reason"] = _status(df, machine, no_share, pull, overall, min_clickers)
     return df
+
+
+def _apply_used(df: pd.DataFrame) -> pd.DataFrame:
+    """est_read_rate, est_readers, est_hidden_readers and hidden_reader_share_of_nonopens from the share
+    used (``image_blocked_share_used``), so the table, the plain-words headline and engagement-by-age
+    agree. Interval on the log scale: var(log rate) = var(open rate)/rate^2 + var(share)/(1 - share)^2
+    (open rate and share taken as independent: more openers mean fewer clickers without an open, a
+    negative covariance, so this errs wide)."""
+    out = df.copy()
+    o, d = out["human_openers"].to_numpy(float), out["measurable_delivered"].to_numpy(float)
+    b, var_b = out["image_blocked_share_used"].to_numpy(float), out["image_blocked_share_used_var"].to_numpy(float)
+    rate, rate_low, rate_high = (out[c].to_numpy(float) for c in
+                                 ("measured_open_rate", "measured_open_rate_low", "measured_open_rate_high"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = rate / (1 - b)
+        se_rate = (rate_high - rate_low) / (2 * Z95)
+        se_log = np.sqrt((se_rate / rate) ** 2 + var_b / (1 - b) ** 2)
+        out["est_read_rate"] = est
+        out["est_read_rate_low"] = np.where(est > 0, np.clip(est * np.exp(-Z95 * se_log), 0, 1), 0.0)
+        out["est_read_rate_high"] = np.where(est > 0, np.clip(est * np.exp(Z95 * se_log), 0, 1),
+                                             np.clip(rate_high / (1 - b), 0, 1))
+        out["est_readers"] = o / (1 - b)
+        out["est_hidden_readers"] = o * b / (1 - b)
+        for suffix, value in (("", est), ("_low", out["est_read_rate_low"]), ("_high", out["est_read_rate_high"])):
+            out[f"hidden_reader_share_of_nonopens{suffix}"] = np.clip((value * d - o) / (d - o), 0, 1)
+    return out
 
 
 _SHARE_COLS = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
@@ -368,37 +395,34 @@ def _measurable_providers(con, period: Period, account_id) -> list[str]:
 def in_plain_words(table: pd.DataFrame) -> str:
     """One or two sentences on how many recorded non-opens were readers, from a hidden_images table.
 
-    Counted over the providers whose opens are not mostly machine, as est_read_rate in
-    engagement-by-age does: a measurable provider's own blocked share, the share pooled over the
-    measurable providers for the imprecise ones.
+    The sum of the table's own ``est_hidden_readers`` (each provider's share used: its own, shrunk
+    toward the overall share by its precision), as est_read_rate in engagement-by-age uses it: the
+    headline and the table always agree.
     """
-    machine = table["note"].fillna("").str.contains("machine open")
-    usable = table[~machine & (table["human_clickers"] > 0)]
-    measured = usable[usable["is_measurable"]]
-    pool = measured if len(measured) else usable
-    if pool.empty or pool["human_clickers"].sum() == 0:
+    machine = table["estimate_status"].eq("unmeasurable") & table["note"].fillna("").str.contains("machine open")
+    usable = table[~machine & table["image_blocked_share_used"].notna()]
+    if usable.empty:
         return ("No provider has messages without machine opens and human clickers, so hidden readers "
                 "cannot be estimated.")
-    pooled = float(pool["clickers_without_open"].sum() / pool["human_clickers"].sum())
-    share = usable["image_blocked_share"].where(usable["is_measurable"], pooled).clip(upper=0.99)
-    hidden = float((usable["human_openers"] * share / (1 - share)).sum())
+    hidden = float(usable["est_hidden_readers"].sum())
     nonopens = float((usable["measurable_delivered"] - usable["human_openers"]).sum())
     openers = float(usable["human_openers"].sum())
     text = (
         f"Of {nonopens:,.0f} recorded non-opens (messages without a machine open), about {hidden:,.0f} "
         f"({hidden / nonopens:.1%}) were people who read the message with images off: opens under-count "
-        f"readers by about {hidden / openers:.0%}"
-        + (f" ({pooled:.1%} of the clickers of the measurable providers never loaded the pixel)." if len(measured)
-           else ".")
+        f"readers by about {hidden / openers:.0%}."
     )
     lost = table.loc[machine, "provider"].tolist()
-    imprecise = usable.loc[~usable["is_measurable"], "provider"].tolist()
+    missing = table.loc[~machine & table["image_blocked_share_used"].isna(), "provider"].tolist()
+    pulled = usable.loc[usable["estimate_status"] != "ok", "provider"].tolist()
     if lost:
         text += (f" No estimate for {', '.join(lost)}: their opens are mostly Apple Mail Privacy Protection "
                  "prefetches, which hide whether anyone read.")
-    if imprecise:
-        text += (f" {', '.join(imprecise)} have too few clicking people for a share of their own; the pooled "
-                 "share stands in for them.")
+    if missing:
+        text += f" Not counted: {', '.join(missing)} (no human clicker, so no blocked share)."
+    if pulled:
+        text += (f" {', '.join(pulled)} have too few clicking people for a precise share of their own: their "
+                 "share is pulled toward the overall one by as much as its noise warrants (see status_reason).")
     return text
 
 
