@@ -330,3 +330,21 @@ def test_status_and_band_columns(tiny_db):
     g = df.loc["gmail"]
     assert g.est_read_rate_band_low < g.measured_open_rate / (1 - 1 / 3) < g.est_read_rate_band_high
     assert (df["estimate_status"] != "ok").all()
+
+
+def test_assumption_violated_on_clean_evidence_only():
+    """orange: 200 unsubscribe-only readers, 60% without an open (Wilson 53-67%) against 40% of its
+    content clickers: clean evidence -> assumption_violated. gmail: 10 such readers, 80% -> differs but
+    too few: stays ok, with the check shown. sfr: no such reader -> says no check was possible."""
+    from dlvstats.metrics.read_estimator import with_assumption_checks
+
+    done = pd.DataFrame({"provider": ["orange", "gmail", "sfr"], "image_blocked_share": [0.4, 0.4, 0.3],
+                         "estimate_status": ["ok", "ok", "imprecise"], "status_reason": ["r", "r", "r"]})
+    checks = pd.DataFrame({"provider": ["orange", "gmail"], "evidence": ["unsubscribe click only"] * 2,
+                           "readers": [200, 10], "share_without_open__num": [120, 8],
+                           "share_without_open__den": [200, 10]})
+    out = with_assumption_checks(done, checks, 30).set_index("provider")
+    assert list(out["estimate_status"]) == ["assumption_violated", "ok", "imprecise"]
+    assert "60% without an open" in out.loc["orange", "status_reason"]
+    assert out.loc["gmail", "assumption_check"].endswith(": differs")
+    assert out.loc["sfr", "assumption_check"].startswith("no check possible")

@@ -22,7 +22,12 @@ from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
-from dlvstats.metrics.read_estimator import read_rate_band, shrink_shares
+from dlvstats.metrics.read_estimator import (
+    provider_status,
+    read_rate_band,
+    shrink_shares,
+    with_assumption_checks,
+)
 
 #: Above this share of opened messages carrying a machine open, a provider's opens are "mostly
 #: machine" (Apple: MPP prefetches every message of its users) and no estimate is given. Not 0.5:
@@ -44,12 +49,9 @@ PUBLIC_COLUMNS = [
     "hidden_reader_share_of_nonopens", "hidden_reader_share_of_nonopens_low",
     "hidden_reader_share_of_nonopens_high",
     "measurable_delivered", "est_readers", "est_hidden_readers", "is_measurable", "note", "small_cell",
-    "est_read_rate_band_low", "est_read_rate_band_high", "image_blocked_share_used", "estimate_status",
-    "status_reason",
+    "est_read_rate_band_low", "est_read_rate_band_high", "image_blocked_share_used", "assumption_check",
+    "estimate_status", "status_reason",
 ]
-#: Accuracy promised by estimate_status 'ok' (half-width of the 95 % interval at most this).
-OK_SHARE_HALFWIDTH = 0.04
-OK_READ_RATE_HALFWIDTH = 0.03
 
 #: The columns a notebook shows (intervals included).
 DISPLAY_COLUMNS = [
@@ -182,7 +184,7 @@ def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
     used = df["image_blocked_share_used"].to_numpy(float)
     df["est_read_rate_band_low"], df["est_read_rate_band_high"] = read_rate_band(df["measured_open_rate"], used)
     df.loc[machine, ["est_read_rate_band_low", "est_read_rate_band_high"]] = np.nan
-    df["estimate_status"], df["status_reason"] = _status(df, machine, no_share, pull, overall, min_clickers)
+    df["estimate_status"], df["status_reason"] = provider_status(df, machine, no_share, pull, overall, min_clickers)
     return df
 
 
@@ -232,38 +234,6 @@ def _used_shares(raw: pd.DataFrame, machine) -> tuple:
     return shrink_shares(num, den, var_b, usable)
 
 
-def _status(df: pd.DataFrame, machine, no_clicker, pull, overall: float, min_clickers: int):
-    """estimate_status and status_reason per provider (read_estimator.STATUSES)."""
-    status, reason = [], []
-    share_hw = ((df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2).to_numpy(float)
-    rate_hw = ((df["est_read_rate_high"] - df["est_read_rate_low"]) / 2).to_numpy(float)
-    for i in range(len(df)):  # one row per provider: a handful of rows
-        clickers = int(df["human_clickers"].iat[i])
-        if machine.iat[i]:
-            status.append("unmeasurable")
-            reason.append(df["note"].iat[i])
-        elif clickers == 0:
-            status.append("insufficient_data")
-            reason.append("no human clicker on messages without a machine open, so no blocked share of its own; "
-                          f"read rates by age use the overall share ({overall:.1%}) for its openers")
-        elif no_clicker.iat[i] or clickers < min_clickers or df["small_cell"].iat[i]:
-            status.append("insufficient_data")
-            reason.append(f"only {clickers:,} human clickers ({int(df['delivered'].iat[i]):,} delivered): its own "
-                          f"share is fragile; the share used ({df['image_blocked_share_used'].iat[i]:.1%}) is "
-                          f"{pull[i]:.0%} the overall share ({overall:.1%}) and {1 - pull[i]:.0%} its own")
-        elif not (share_hw[i] <= OK_SHARE_HALFWIDTH and rate_hw[i] <= OK_READ_RATE_HALFWIDTH):
-            status.append("imprecise")
-            reason.append(f"{clickers:,} human clickers give the blocked share to +-{share_hw[i]:.3f} and the read "
-                          f"rate to +-{rate_hw[i]:.3f} (ok needs +-{OK_SHARE_HALFWIDTH} and "
-                          f"+-{OK_READ_RATE_HALFWIDTH}); the share used is pulled {pull[i]:.0%} toward the "
-                          f"overall share ({overall:.1%})")
-        else:
-            status.append("ok")
-            reason.append(f"{clickers:,} human clickers; assumes blocked readers click as often as others "
-                          "(see est_read_rate_band_low/high for 0.6x-1.5x)")
-    return status, reason
-
-
 @shared
 def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
                   max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
@@ -284,7 +254,11 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
         raw = _provider_frame(con, period, account_id, max_machine_open_share)
-    return _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)[PUBLIC_COLUMNS].reset_index(drop=True)
+        done = _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)
+        providers = done.loc[done["image_blocked_share"].notna(), "provider"].tolist() or ["__none__"]
+        checks = db.query_df(con, "metrics/hidden_images_checks", **period.params(), account_id=account_id,
+                             providers=providers)
+    return with_assumption_checks(done, checks, min_clickers)[PUBLIC_COLUMNS].reset_index(drop=True)
 
 
 def read_weights(con, period: Period, account_id=None, max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,

@@ -22,11 +22,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+
+from dlvstats.metrics.common import finish_rates
 
 #: The statuses an estimate row can carry, from best to worst; ``ok`` is a promise of accuracy.
 STATUSES = ("ok", "imprecise", "assumption_violated", "unmeasurable", "insufficient_data")
 #: How much more (or less) often blocked readers may click than others, for the sensitivity band.
 CLICK_RATIO_LOW, CLICK_RATIO_HIGH = 0.6, 1.5
+#: Accuracy promised by estimate_status 'ok' for a provider (half-width of the 95 % interval at most this).
+OK_SHARE_HALFWIDTH = 0.04
+OK_READ_RATE_HALFWIDTH = 0.03
 
 
 def shrink_shares(num, den, var, usable) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -131,3 +137,71 @@ def age_status(df) -> tuple[list[str], list[str]]:
             reason.append(f"within +-{halfwidth:.3f}; assumes blocked readers click as often as others (see "
                           "est_read_rate_band_low/high for 0.6x-1.5x)" + note)
     return status, reason
+
+
+def provider_status(df: pd.DataFrame, machine, no_clicker, pull, overall: float, min_clickers: int):
+    """estimate_status and status_reason per provider (read_estimator.STATUSES)."""
+    status, reason = [], []
+    share_hw = ((df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2).to_numpy(float)
+    rate_hw = ((df["est_read_rate_high"] - df["est_read_rate_low"]) / 2).to_numpy(float)
+    for i in range(len(df)):  # one row per provider: a handful of rows
+        clickers = int(df["human_clickers"].iat[i])
+        if machine.iat[i]:
+            status.append("unmeasurable")
+            reason.append(df["note"].iat[i])
+        elif clickers == 0:
+            status.append("insufficient_data")
+            reason.append("no human clicker on messages without a machine open, so no blocked share of its own; "
+                          f"read rates by age use the overall share ({overall:.1%}) for its openers")
+        elif no_clicker.iat[i] or clickers < min_clickers or df["small_cell"].iat[i]:
+            status.append("insufficient_data")
+            reason.append(f"only {clickers:,} human clickers ({int(df['delivered'].iat[i]):,} delivered): its own "
+                          f"share is fragile; the share used ({df['image_blocked_share_used'].iat[i]:.1%}) is "
+                          f"{pull[i]:.0%} the overall share ({overall:.1%}) and {1 - pull[i]:.0%} its own")
+        elif not (share_hw[i] <= OK_SHARE_HALFWIDTH and rate_hw[i] <= OK_READ_RATE_HALFWIDTH):
+            status.append("imprecise")
+            reason.append(f"{clickers:,} human clickers give the blocked share to +-{share_hw[i]:.3f} and the read "
+                          f"rate to +-{rate_hw[i]:.3f} (ok needs +-{OK_SHARE_HALFWIDTH} and "
+                          f"+-{OK_READ_RATE_HALFWIDTH}); the share used is pulled {pull[i]:.0%} toward the "
+                          f"overall share ({overall:.1%})")
+        else:
+            status.append("ok")
+            reason.append(f"{clickers:,} human clickers; assumes blocked readers click as often as others "
+                          "(see est_read_rate_band_low/high for 0.6x-1.5x)")
+    return status, reason
+
+
+#: Clean evidence against the assumption: a group of proven readers at least this many, whose share
+#: without an open differs from the clickers' by at least this much, outside its 95 % interval.
+CHECK_MIN_READERS = 30
+CHECK_MIN_DIFFERENCE = 0.10
+
+
+def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_readers: int) -> pd.DataFrame:
+    """``assumption_check`` per provider (readers whose only click is an unsubscribe: do they show the
+    clickers' share without an open?), and estimate_status 'assumption_violated' on clean evidence."""
+    checks = finish_rates(checks_raw, ["share_without_open"], min_delivered=min_readers, volume_column="readers")
+    unsub = checks[checks["evidence"] == "unsubscribe click only"].set_index("provider")
+    out = done.copy()
+    texts, violated = [], []
+    for row in out.itertuples(index=False):  # one row per provider
+        if row.provider not in unsub.index or math.isnan(row.image_blocked_share):
+            texts.append("no check possible: no reader whose only click is an unsubscribe")
+            violated.append(False)
+            continue
+        c = unsub.loc[row.provider]
+        differs = not (c.share_without_open_low <= row.image_blocked_share <= c.share_without_open_high)
+        clean = (c.readers >= CHECK_MIN_READERS and differs
+                 and abs(c.share_without_open - row.image_blocked_share) >= CHECK_MIN_DIFFERENCE)
+        texts.append(f"readers whose only click is an unsubscribe: {c.share_without_open:.0%} without an open "
+                     f"({int(c.readers):,} readers, 95% {c.share_without_open_low:.0%}-"
+                     f"{c.share_without_open_high:.0%}) against {row.image_blocked_share:.0%} of content clickers"
+                     + (": differs" if differs else ": agrees"))
+        violated.append(clean)
+    out["assumption_check"] = texts
+    hit = np.array(violated, dtype=bool) & out["estimate_status"].isin(["ok", "imprecise"]).to_numpy()
+    out.loc[hit, "status_reason"] = [
+        f"the assumption fails on clean evidence ({t}): blocked readers do not click like the others, so "
+        "the read rate may lie anywhere in est_read_rate_band_low/high" for t in out.loc[hit, "assumption_check"]]
+    out.loc[hit, "estimate_status"] = "assumption_violated"
+    return out
