@@ -348,3 +348,25 @@ def test_assumption_violated_on_clean_evidence_only():
     assert "60% without an open" in out.loc["orange", "status_reason"]
     assert out.loc["gmail", "assumption_check"].endswith(": differs")
     assert out.loc["sfr", "assumption_check"].startswith("no check possible")
+
+
+@pytest.mark.slow
+def test_ok_is_a_promise_on_sim(sim):
+    """Every provider whose estimate_status is 'ok' has its blocked share (the share used) within 0.04 and
+    its est_read_rate within 0.03 of the simulator's truth, the truth inside its est_read_rate interval;
+    at least the four big providers are ok; the plain-words headline is the table's own sum."""
+    from dlvstats.metrics.hidden_images import hidden_images, in_plain_words
+
+    df = hidden_images(sim.db_path, *_truth_period(sim.truth)).set_index("provider")
+    truth = sim.truth["providers"]
+    ok = df[df.estimate_status == "ok"]
+    assert {"gmail", "microsoft", "orange"} <= set(ok.index)
+    for provider, row in ok.iterrows():
+        t = truth[provider]
+        assert abs(row.image_blocked_share_used - t["image_blocked_share"]) <= 0.04, provider
+        assert abs(row.est_read_rate - t["measurable_read_rate"]) <= 0.03, provider
+        assert row.est_read_rate_low <= t["measurable_read_rate"] <= row.est_read_rate_high, provider
+        assert row.est_read_rate_band_low <= row.est_read_rate <= row.est_read_rate_band_high
+    assert df.loc["apple", "estimate_status"] == "unmeasurable"
+    hidden = df.loc[df.image_blocked_share_used.notna(), "est_hidden_readers"].sum()
+    assert f"about {hidden:,.0f} (" in in_plain_words(df.reset_index())
