@@ -91,9 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate an ESP's month-by-month logs: several clients, lists collected over 13 "
         "years, image blocking, Apple MPP, link scanners, gift campaigns, a stale list and a "
         "blocklisting. Writes canonical drops DIR/drops/YYYY-MM/ and DIR/truth.json.",
+        epilog="worlds (mechanisms on top of the default world, to test estimators on logs they were not "
+        "designed for):\n"
+        "  dlvstats simulate --list-worlds                     what each mechanism does, where it is documented\n"
+        "  dlvstats simulate --out w1 --world scanner_pools     gateways with address pools (default strength)\n"
+        "  dlvstats simulate --out w2 --world scanner_pools:0.8,proxy_prefetch:0.5\n"
+        "  dlvstats simulate --out w3 --world realistic         every mechanism at published strengths\n"
+        "truth.json then gains a \"world\" section: true read rate and pixel-never-loaded share per provider,\n"
+        "age year, device and client; truth_machine_events.csv.gz lists every machine open and click.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--out", type=Path, required=True, help="output directory (created)")
+    p.add_argument("--out", type=Path, help="output directory (created; required unless --list-worlds)")
+    p.add_argument("--world", metavar="NAME[:STRENGTH][,...]",
+                   help="compose simulated-world mechanisms, e.g. scanner_pools:0.5,mpp_variants or realistic "
+                   "(default: the default world, unchanged)")
+    p.add_argument("--list-worlds", action="store_true", help="list the world mechanisms and exit")
     p.add_argument("--seed", type=int, default=0, help="random seed: the same seed gives the same files")
     p.add_argument("--contacts", type=int, default=20000,
                    help="addresses in the population (default 20000, about 1M sends over 12 months)")
@@ -338,6 +350,23 @@ def cmd_providers(args) -> int:
 def cmd_simulate(args) -> int:
     from dlvstats import simulate
 
+    if args.list_worlds:
+        from dlvstats.worlds import list_worlds
+
+        print(list_worlds())
+        return EXIT_OK
+    if args.out is None:
+        print("dlvstats simulate: error: --out DIR is required (or --list-worlds)", file=sys.stderr)
+        return EXIT_USAGE
+    args.world_obj = None
+    if args.world:
+        from dlvstats.worlds import parse_world
+
+        try:
+            args.world_obj = parse_world(args.world)
+        except ValueError as exc:
+            print(f"dlvstats simulate: error: --world: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     args.progress = Progress(args.quiet)
     esp_format = args.as_format
     if esp_format not in ("canonical", "ses", "sendgrid"):

@@ -470,7 +470,9 @@ SUB_SOURCES = ("import", "form", "gift", "moved", "link", "user", "complaint", "
 S_IMPORT, S_FORM, S_GIFT, S_MOVED, S_LINK, S_USER, S_COMPLAINT, S_BOUNCE = range(8)
 CAMPAIGN_KINDS = ("regular", "gift", "autoresponder", "reengagement", "transactional")
 K_REGULAR, K_GIFT, K_AUTO, K_REENGAGE = 0, 1, 2, 3
-MACHINE_TYPES = ("human", "apple_mpp", "scanner_image_fetch", "scanner", "scanner_rescan")
+MACHINE_TYPES = ("human", "apple_mpp", "scanner_image_fetch", "scanner", "scanner_rescan",
+                 # added by the worlds of dlvstats.worlds (never drawn in the default world)
+                 "gateway_image_fetch", "gateway_click", "proxy_prefetch")
 M_HUMAN, M_MPP, M_SCANNER_IMAGE, M_SCANNER, M_RESCAN = range(5)
 
 SUBJECTS = {
@@ -1101,6 +1103,28 @@ class RunState:
     counts: dict = field(default_factory=dict)
 
 
+@dataclass
+class MonthView:
+    """What a world's mechanism sees of one month's candidate sends (hook points of dlvstats.worlds).
+    Arrays are per candidate send; events refer to sends by their position in these arrays."""
+
+    mi: int
+    rng: np.random.Generator
+    p: Params
+    pop: Population
+    camps: Campaigns
+    ua_index: dict
+    c: np.ndarray
+    prov: np.ndarray
+    k: np.ndarray
+    keep: np.ndarray
+    alive: np.ndarray
+    delivered_at: np.ndarray
+    read: np.ndarray
+    read_at: np.ndarray
+    end: int
+
+
 def _mpp_fetch_times(rng, p: Params, delivered_at: np.ndarray) -> np.ndarray:
     """Apple's proxy: 30% within 15 min of delivery, 70% in the next night window 20:00-07:00 local."""
     n = len(delivered_at)
@@ -1116,7 +1140,7 @@ def _mpp_fetch_times(rng, p: Params, delivered_at: np.ndarray) -> np.ndarray:
 
 
 def _simulate_month(mi: int, rng: np.random.Generator, p: Params, pop: Population, camps: Campaigns,
-                    bounds: np.ndarray, out: MonthBuckets, st: RunState, ua_index: dict) -> None:
+                    bounds: np.ndarray, out: MonthBuckets, st: RunState, ua_index: dict, world=None) -> None:
     C = pop.contacts
     m0, m1, end = int(bounds[mi]), int(bounds[mi + 1]), int(bounds[-1])
     lag = (np.array([a.honour_lag_hours for a in ACCOUNTS]) * HOUR).astype(np.int64)
@@ -1406,6 +1430,10 @@ def _simulate_month(mi: int, rng: np.random.Generator, p: Params, pop: Populatio
     o_send = np.concatenate(ev_send)
     o = {"send": o_send, "ts": np.concatenate(ev_ts), "ua": np.concatenate(ev_ua), "ip": np.concatenate(ev_ip),
              "type": np.concatenate(ev_type)}
+    if world is not None:  # hook: a world's mechanisms alter or add open events
+        view = MonthView(mi, world.month_rng(mi), p, pop, camps, ua_index, c, prov, k, keep, alive, delivered_at,
+                         read, read_at, end)
+        o = world.opens(view, o)
     ok = o["ts"] < end
     o = {key: v[ok] for key, v in o.items()}
     o_order = np.argsort(o["ts"], kind="stable")
@@ -1445,6 +1473,8 @@ def _simulate_month(mi: int, rng: np.random.Generator, p: Params, pop: Populatio
         cl_type.append(np.full(len(row), mtype))
     q = {"send": np.concatenate(cl_send), "ts": np.concatenate(cl_ts), "url": np.concatenate(cl_url),
              "ua": np.concatenate(cl_ua), "ip": np.concatenate(cl_ip), "type": np.concatenate(cl_type)}
+    if world is not None:  # hook: a world's mechanisms alter or add click events
+        q = world.clicks(view, q)
     ok = q["ts"] < end
     q = {key: v[ok] for key, v in q.items()}
     q_order = np.argsort(q["ts"], kind="stable")
@@ -1906,7 +1936,7 @@ WRITERS: dict[str, Callable[[Path, str], DropWriter]] = {"canonical": CanonicalW
 
 def simulate(out_dir, seed: int = 0, contacts: int = 20000, months: int = 12, end_month: str = "2026-10",
              fmt: str = "csv.gz", as_format: str = "canonical", progress: ProgressFn | None = None,
-             params: Params | None = None) -> dict:
+             params: Params | None = None, world=None) -> dict:
     """Simulate ``months`` calendar months ending with ``end_month`` (inclusive) for an ESP whose
     accounts hold ``contacts`` addresses at the start (new sign-ups come on top), write the drops
     and the truth files under ``out_dir`` and return the truth dict (also in ``truth.json``).
@@ -1937,6 +1967,8 @@ def simulate(out_dir, seed: int = 0, contacts: int = 20000, months: int = 12, en
     bounds = _month_bounds(end_month, months)
     uas, ua_index = _ua_table()
     pop = _build_population(np.random.default_rng([seed, 1]), p, contacts, bounds, ua_index)
+    if world is not None:  # hook: a world's mechanisms alter the population (own random streams)
+        world.setup(seed, pop, uas, ua_index, p, bounds)
     camps = _schedule_campaigns(np.random.default_rng([seed, 2]), p, bounds, pop.stale_import_at, tag)
     report("population", 1, 1)
 
@@ -1976,10 +2008,13 @@ def simulate(out_dir, seed: int = 0, contacts: int = 20000, months: int = 12, en
     pending = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlvstats-sim-writer") as pool:
         for mi in range(months):
-            _simulate_month(mi, np.random.default_rng([seed, 4, mi]), p, pop, camps, bounds, buckets, st, ua_index)
+            _simulate_month(mi, np.random.default_rng([seed, 4, mi]), p, pop, camps, bounds, buckets, st, ua_index,
+                            world)
             parts, st.truth_parts = st.truth_parts, []
             for part in parts:
                 agg.add(part)
+                if world is not None:  # hook: the world's own truth (per provider, age year, device)
+                    world.add_truth(part, pop.contacts)
             chunks = {kind: buckets.take(kind, mi) for kind in KINDS}
             for kind in KINDS:
                 _count_rows(st.counts, kind, chunks[kind])
@@ -1994,6 +2029,8 @@ def simulate(out_dir, seed: int = 0, contacts: int = 20000, months: int = 12, en
 
     _write_machine_events(out / "truth_machine_events.csv.gz", st, tag)
     truth = _truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bounds, pop, camps, st, agg, written)
+    if world is not None:
+        truth["world"] = world.truth()
     truth["runtime_seconds"] = round(time.perf_counter() - t_start, 3)
     (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
     report("truth", 1, 1)
@@ -2317,7 +2354,8 @@ def main_from_args(args) -> int:
 
     try:
         truth = simulate(args.out, seed=args.seed, contacts=args.contacts, months=args.months,
-                         end_month=args.end_month, fmt=args.fmt, as_format=args.as_format, progress=progress)
+                         end_month=args.end_month, fmt=args.fmt, as_format=args.as_format, progress=progress,
+                         world=getattr(args, "world_obj", None))
     except (ValueError, FileExistsError) as exc:
         print(f"dlvstats simulate: error: {exc}", file=sys.stderr)
         return 2
