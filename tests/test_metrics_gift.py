@@ -305,3 +305,24 @@ def test_gift_reregistrants_buy_less_than_control(sim):
     pooled = frame["buyers_90d"].sum() / frame["reregistered"].sum()
     control = frame["control_buyers_90d"].sum() / max(frame["control_clickers"].sum(), 1)
     assert pooled < control
+
+
+def test_matured_pooled_trailing_window(gift_db):
+    """Report month June 2026 (date_to 2026-07-01): G2 (sent 2026-05-01) is still inside its 90-day
+    window, so the month alone cannot say whether gift-takers buy; over the trailing 12 months G1 has
+    matured: 1 of 2 gift-takers bought (1/2) against 1 of 2 control clickers (see the by-hand test).
+    With a 1-month window nothing has matured and the sentence says the question cannot be answered."""
+    from dlvstats.metrics.gift import gift_in_plain_words, matured_pooled
+
+    pooled = matured_pooled(gift_db, "2026-07-01")
+    assert len(pooled) == 1
+    row = pooled.iloc[0]
+    assert (row.campaigns_pooled, row.reregistered, row.buyers_90d) == (1, 2, 1)
+    assert row.buyer_rate_90d == pytest.approx(0.5) and row.control_buyer_rate_90d == pytest.approx(0.5)
+    assert row.buyer_rate_90d_low < 0.5 < row.buyer_rate_90d_high
+    assert (row.window_from, row.window_to) == ("2025-07-01", "2026-07-01")
+    sentence = gift_in_plain_words(pooled)
+    assert "50.0% of 2 gift-takers" in sentence and "too few gift-takers" in sentence
+    empty = matured_pooled(gift_db, "2026-07-01", window_months=1)
+    assert empty.empty and "cannot be answered" in gift_in_plain_words(empty, 1)
+    assert_no_address(pooled)

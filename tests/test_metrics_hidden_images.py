@@ -26,10 +26,12 @@ Hand-worked hidden-images table (each recipient has one message in the period, s
 the plain Wilson interval; the precision rule is relaxed to +-1, as 4 clickers cannot meet +-0.03):
 - gmail: delivered 11, machine_open_share 0/4 = 0, human_openers 4 (g1-g4), human_clickers 4
   (g1, g2, g5, g6), clickers_without_open 2, image_blocked_share 2/4 = 0.5 (Wilson 0.150-0.850),
-  measured_open_rate 4/11, est_read_rate (4/11)/(1-0.5) = 8/11, hidden_reader_share_of_nonopens
-  (8 - 4)/(11 - 4) = 4/7.
+  measured_open_rate 4/11. est_read_rate uses the share shrunk toward the overall one (worked in
+  test_metrics_engagement's docstring): 1/3 -> (4/11)/(1-1/3) = 6/11, hidden_reader_share_of_nonopens
+  (6 - 4)/(11 - 4) = 2/7.
 - microsoft: delivered 5, human_openers 2, human_clickers 2 (m1, m2), clickers_without_open 0,
-  image_blocked_share 0, measured_open_rate = est_read_rate = 2/5, hidden share 0.
+  image_blocked_share 0, measured_open_rate 2/5; shrunk share 2/9 -> est_read_rate (2/5)/(7/9) =
+  18/35, hidden share (18/7 - 2)/(5 - 2) = 4/21.
 - apple: delivered 4, machine_open_share 4/4 = 1 > 0.5 -> is_measurable false, no estimate.
 Sensitivity (20 delivered): default human_open_rate 6/20 (g1-g4, m1, m2), human_click_rate 7/20
 (g1, g2, g5, g6, m1, m2, a1), machine_open_share 4/10 (a1-a4 of 10 opened), bot_click_share 2/10
@@ -145,14 +147,15 @@ def test_hidden_images_tiny(tiny_db):
     assert (g.image_blocked_share_low, g.image_blocked_share_high) == (pytest.approx(low), pytest.approx(high))
     assert low == pytest.approx(0.150, abs=1e-3)
     assert g.measured_open_rate == pytest.approx(4 / 11)
-    assert g.est_read_rate == pytest.approx(8 / 11)
-    assert g.est_read_rate_low < 8 / 11 < g.est_read_rate_high
-    assert g.hidden_reader_share_of_nonopens == pytest.approx(4 / 7)
+    assert g.est_read_rate == pytest.approx(6 / 11)
+    assert g.est_read_rate_low < 6 / 11 < g.est_read_rate_high
+    assert g.hidden_reader_share_of_nonopens == pytest.approx(2 / 7)
+    assert g.est_hidden_readers == pytest.approx(2)
     assert g.is_measurable and g.small_cell  # 11 delivered < 1000
     m = df.loc["microsoft"]
     assert (m.delivered, m.human_openers, m.human_clickers, m.clickers_without_open) == (5, 2, 2, 0)
-    assert m.image_blocked_share == 0 and m.est_read_rate == pytest.approx(0.4)
-    assert m.hidden_reader_share_of_nonopens == 0
+    assert m.image_blocked_share == 0 and m.est_read_rate == pytest.approx(18 / 35)
+    assert m.hidden_reader_share_of_nonopens == pytest.approx(4 / 21)
     a = df.loc["apple"]
     assert a.delivered == 4 and a.machine_open_share == 1
     assert not a.is_measurable and "unmeasurable" in a.note
@@ -170,7 +173,7 @@ def test_hidden_images_precision_rule_tiny(tiny_db):
 
     g = hidden_images(tiny_db, *PERIOD, account_id="A").set_index("provider").loc["gmail"]
     assert not g.is_measurable and g.note.startswith("imprecise")
-    assert g.image_blocked_share == pytest.approx(0.5) and g.est_read_rate == pytest.approx(8 / 11)
+    assert g.image_blocked_share == pytest.approx(0.5) and g.est_read_rate == pytest.approx(6 / 11)
 
 
 def test_hidden_images_period_and_account_filters(tiny_db):
@@ -210,6 +213,8 @@ def test_device_clients_checks_tiny(tiny_db):
     assert (est.readers, est.readers_without_open) == (6, 2)
     sentence = in_plain_words(hidden_images(tiny_db, *PERIOD, max_blocked_share_halfwidth=1))
     assert "apple" in sentence and "non-opens" in sentence
+    # the headline is the table's own sum: gmail 2 + microsoft 2 x (2/9)/(7/9) = 4/7, of 7 + 3 non-opens
+    assert "about 3 (25.7%)" in sentence
 
 
 def test_sensitivity_tiny(tiny_db):
@@ -281,3 +286,87 @@ def test_sensitivity_on_sim(sim):
     stored_measured = hi.human_openers.sum() / hi.measurable_delivered.sum()
     assert df.loc["default", "measured_open_rate"] == pytest.approx(stored_measured, rel=1e-9)
     assert (df.bot_click_share > 0).all() and (df.machine_open_share > 0).all()
+
+
+def test_shrink_shares_hand_worked():
+    """Two providers 0.1 and 0.5 of 1,000 clickers each, variance 0.01 each: fixed-effect weights 100,
+    mean 0.3, Q = 8, tau^2 = (8 - 1) / (200 - 100) = 0.07, B = 0.01 / 0.08 = 1/8: shares 0.125 and
+    0.475, variance 7/8 x 0.01 + 1/64 x 1/(2/0.08) = 0.009375. Equal shares: tau^2 = 0, full pooling.
+    A provider without clickers takes no share."""
+    from dlvstats.metrics.read_estimator import shrink_shares
+
+    shrunk, var, pull, mean = shrink_shares([100, 500, 0], [1000, 1000, 0], [0.01, 0.01, 0.0], [True, True, True])
+    assert shrunk[:2] == pytest.approx([0.125, 0.475])
+    assert var[:2] == pytest.approx([0.009375, 0.009375])
+    assert pull[:2] == pytest.approx([0.125, 0.125]) and mean == pytest.approx(0.3)
+    assert math.isnan(shrunk[2])
+    same, _, pull_same, _ = shrink_shares([200, 100], [1000, 500], [0.001, 0.002], [True, True])
+    assert same == pytest.approx([0.2, 0.2]) and pull_same == pytest.approx([1, 1])
+
+
+def test_read_rate_band_hand_worked():
+    """Share among clickers 0.4, open rate 0.3: blocked readers clicking 1.5x -> b = 0.4/(0.4+0.9) = 4/13,
+    rate 0.3 x 13/9; clicking 0.6x -> b = 0.4/(0.4+0.36) = 10/19, rate 0.3 x 19/9 (clipped to 1 above)."""
+    from dlvstats.metrics.read_estimator import read_rate_band
+
+    low, high = read_rate_band([0.3, 0.6], [0.4, 0.4])
+    assert low == pytest.approx([0.3 * 13 / 9, 0.6 * 13 / 9])
+    assert high == pytest.approx([0.3 * 19 / 9, 1.0])
+
+
+def test_status_and_band_columns(tiny_db):
+    """Every provider row carries a status and a sentence; apple is unmeasurable (MPP); microsoft (2
+    clickers) is insufficient_data and says how much of the overall share it took; nothing is ok."""
+    from dlvstats.metrics.hidden_images import hidden_images
+    from dlvstats.metrics.read_estimator import STATUSES
+
+    df = hidden_images(tiny_db, *PERIOD, account_id="A").set_index("provider")
+    assert df["estimate_status"].isin(STATUSES).all() and df["status_reason"].str.len().gt(20).all()
+    assert df.loc["apple", "estimate_status"] == "unmeasurable"
+    assert df.loc["microsoft", "estimate_status"] == "insufficient_data"
+    assert "overall share" in df.loc["microsoft", "status_reason"]
+    assert df.loc["microsoft", "image_blocked_share_used"] == pytest.approx(2 / 9)
+    assert df.loc["gmail", "image_blocked_share_used"] == pytest.approx(1 / 3)
+    g = df.loc["gmail"]
+    assert g.est_read_rate_band_low < g.measured_open_rate / (1 - 1 / 3) < g.est_read_rate_band_high
+    assert (df["estimate_status"] != "ok").all()
+
+
+def test_assumption_violated_on_clean_evidence_only():
+    """orange: 200 unsubscribe-only readers, 60% without an open (Wilson 53-67%) against 40% of its
+    content clickers: clean evidence -> assumption_violated. gmail: 10 such readers, 80% -> differs but
+    too few: stays ok, with the check shown. sfr: no such reader -> says no check was possible."""
+    from dlvstats.metrics.read_estimator import with_assumption_checks
+
+    done = pd.DataFrame({"provider": ["orange", "gmail", "sfr"], "image_blocked_share": [0.4, 0.4, 0.3],
+                         "estimate_status": ["ok", "ok", "imprecise"], "status_reason": ["r", "r", "r"]})
+    checks = pd.DataFrame({"provider": ["orange", "gmail"], "evidence": ["unsubscribe click only"] * 2,
+                           "readers": [200, 10], "share_without_open__num": [120, 8],
+                           "share_without_open__den": [200, 10]})
+    out = with_assumption_checks(done, checks, 30).set_index("provider")
+    assert list(out["estimate_status"]) == ["assumption_violated", "ok", "imprecise"]
+    assert "60% without an open" in out.loc["orange", "status_reason"]
+    assert out.loc["gmail", "assumption_check"].endswith(": differs")
+    assert out.loc["sfr", "assumption_check"].startswith("no check possible")
+
+
+@pytest.mark.slow
+def test_ok_is_a_promise_on_sim(sim):
+    """Every provider whose estimate_status is 'ok' has its blocked share (the share used) within 0.04 and
+    its est_read_rate within 0.03 of the simulator's truth, the truth inside its est_read_rate interval;
+    at least the four big providers are ok; the plain-words headline is the table's own sum."""
+    from dlvstats.metrics.hidden_images import hidden_images, in_plain_words
+
+    df = hidden_images(sim.db_path, *_truth_period(sim.truth)).set_index("provider")
+    truth = sim.truth["providers"]
+    ok = df[df.estimate_status == "ok"]
+    assert {"gmail", "microsoft", "orange"} <= set(ok.index)
+    for provider, row in ok.iterrows():
+        t = truth[provider]
+        assert abs(row.image_blocked_share_used - t["image_blocked_share"]) <= 0.04, provider
+        assert abs(row.est_read_rate - t["measurable_read_rate"]) <= 0.03, provider
+        assert row.est_read_rate_low <= t["measurable_read_rate"] <= row.est_read_rate_high, provider
+        assert row.est_read_rate_band_low <= row.est_read_rate <= row.est_read_rate_band_high
+    assert df.loc["apple", "estimate_status"] == "unmeasurable"
+    hidden = df.loc[df.image_blocked_share_used.notna(), "est_hidden_readers"].sum()
+    assert f"about {hidden:,.0f} (" in in_plain_words(df.reset_index())

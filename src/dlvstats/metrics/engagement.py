@@ -28,6 +28,12 @@ from dlvstats.metrics.hidden_images import (
     quiet,
     read_weights,
 )
+from dlvstats.metrics.read_estimator import (
+    CLICK_RATIO_HIGH,
+    CLICK_RATIO_LOW,
+    age_status,
+    blocked_share_at_ratio,
+)
 
 RATES = ["hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "complaint_rate",
          "unsubscribe_rate", "measured_open_rate", "image_blocked_share"]
@@ -47,6 +53,7 @@ DISPLAY_COLUMNS = [
     "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "click_rate_low",
     "click_rate_high", "complaint_rate", "complaint_rate_low", "complaint_rate_high", "unsubscribe_rate",
     "est_read_rate", "est_read_rate_low", "est_read_rate_high", "age_is_lower_bound_share", "small_cell",
+    "est_read_rate_band_low", "est_read_rate_band_high", "estimate_status", "status_reason",
 ]
 SUNSET_COLUMNS = [
     "threshold_months", "sends_removed", "sends_removed_share", "complaints_removed", "complaints_removed_share",
@@ -63,20 +70,29 @@ RECENCY_ORDER = ["0-2 months", "3-5 months", "6-11 months", "12-23 months", "24+
 def _build_base(con, period: Period, account_id, *, cohort_unit: str = "quarter", attribution_days: int = 7,
                 max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
                 max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH, with_recency: bool = True) -> dict:
-    """Create temp tables __address_age and __eng_msg on ``con``; return the read-weight variances."""
+    """Create temp tables __address_age and __eng_msg on ``con``; return the read weights and variances."""
     quiet(con)
     weights, variances, _ = read_weights(con, period, account_id, max_machine_open_share, max_blocked_share_halfwidth)
     db.run(con, "relations/address_age", account_id=account_id, **period.params())
     db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
            weight_providers=list(weights), weight_values=[weights[p] for p in weights],
            cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)
-    return variances
+    return weights, variances
 
 
-def _aggregate(con, dims: list[str], variances: dict, age_band_edges=DEFAULT_AGE_BANDS) -> pd.DataFrame:
+def _band_weights(weights: dict, ratio: float) -> list[float]:
+    """Read weights 1 / (1 - b(ratio)) from the weights 1 / (1 - b) (read_estimator.blocked_share_at_ratio)."""
+    shares = 1 - 1 / np.array(list(weights.values()), dtype=float)
+    return [float(w) for w in 1 / (1 - blocked_share_at_ratio(shares, ratio))]
+
+
+def _aggregate(con, dims: list[str], base: tuple, age_band_edges=DEFAULT_AGE_BANDS) -> pd.DataFrame:
+    weights, variances = base
     flags = {f"by_{name}": name in dims for name in _DIMENSIONS}
     raw = db.query_df(con, "metrics/engagement_aggregate", **flags, weight_providers=list(variances),
                       weight_variances=[variances[p] for p in variances],
+                      band_low_weights=_band_weights(weights, CLICK_RATIO_HIGH),
+                      band_high_weights=_band_weights(weights, CLICK_RATIO_LOW),
                       age_band_edges=[int(e) for e in age_band_edges])
     keep = [k for name in dims for k in _DIMENSIONS[name]]
     return raw.drop(columns=[k for k in _ALL_KEYS if k not in keep])
@@ -99,7 +115,9 @@ def _finish(raw: pd.DataFrame, min_delivered: int) -> pd.DataFrame:
     df["est_read_rate_low"] = np.clip(est - np.hypot(est - low, extra), 0, 1)
     df["est_read_rate_high"] = np.clip(est + np.hypot(high - est, extra), 0, 1)
     df = df.drop(columns=cols + ["est_read_rate_wvar_term"])
-    return finish_rates(df, RATES, min_delivered=min_delivered)
+    df = finish_rates(df, RATES, min_delivered=min_delivered)
+    df["estimate_status"], df["status_reason"] = age_status(df)
+    return df
 
 
 def _order(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
@@ -153,10 +171,10 @@ def engagement_tables(db_path, date_from, date_to, account_id: str | None = None
         raise ValueError(f"unknown engagement table(s) {sorted(unknown)}; choose among {', '.join(TABLES)}")
     with readonly(db_path) as con:
         needs_recency = any("recency" in TABLES[name][0] for name in tables)
-        variances = _build_base(con, period, account_id, cohort_unit=cohort_unit, attribution_days=attribution_days,
+        base = _build_base(con, period, account_id, cohort_unit=cohort_unit, attribution_days=attribution_days,
                                 max_machine_open_share=max_machine_open_share,
                                 max_blocked_share_halfwidth=max_blocked_share_halfwidth, with_recency=needs_recency)
-        raw = {name: _aggregate(con, TABLES[name][0], variances, age_band_edges) for name in tables}
+        raw = {name: _aggregate(con, TABLES[name][0], base, age_band_edges) for name in tables}
         if needs_recency:  # the notebook's sunset table needs the same base: keep its (small) buckets
             memo_put(_sunset_key(db_path, period, account_id, attribution_days, max_machine_open_share,
                                  max_blocked_share_halfwidth), _sunset_buckets(con))

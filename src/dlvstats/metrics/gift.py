@@ -210,3 +210,46 @@ def grey_list(
         frame = db.query_df(con, "metrics/gift_grey_list", kind=_check_kind(kind), account_id=account_id,
                             **period.params())
     return finish_rates(frame, GREY_RATES, min_delivered=min_delivered)
+
+
+#: The trailing window, in months, over which the monthly report pools the matured gift campaigns.
+MATURED_WINDOW_MONTHS = 12
+
+
+def matured_pooled(db_path: str | Path, date_to, account_id: str | None = None, *,
+                   window_months: int = MATURED_WINDOW_MONTHS, kind: str = "gift",
+                   min_reregistered: int = 30) -> pd.DataFrame:
+    """Do gift-takers buy, against the control? The campaigns of ``kind`` sent in the ``window_months``
+    before ``date_to`` whose 90-day purchase windows are complete in the data, pooled per account
+    (``add_pooled``), with ``window_from``/``window_to`` and ``campaigns_pooled`` stated. A month's own
+    campaigns are still inside their windows; this answers the question every month. Empty when no
+    campaign of the window has matured (say so: ``gift_in_plain_words``)."""
+    end = pd.Timestamp(Period.parse("2000-01-01", date_to).end)
+    start = end - pd.DateOffset(months=window_months)
+    frame = gift_campaigns(db_path, start.to_pydatetime(), end.to_pydatetime(), account_id, kind=kind,
+                           min_reregistered=min_reregistered)
+    mature = frame[~frame["is_immature"].astype(bool)]
+    pooled = add_pooled(mature, min_reregistered=min_reregistered)
+    pooled = pooled[pooled["campaign_id"].astype(str).str.startswith("pooled")].copy()
+    counts = mature.groupby("account_id").size()
+    pooled["campaigns_pooled"] = pooled["account_id"].map(counts).astype("Int64")
+    pooled["window_from"], pooled["window_to"] = f"{start:%Y-%m-%d}", f"{end:%Y-%m-%d}"
+    return pooled.reset_index(drop=True)
+
+
+def gift_in_plain_words(pooled: pd.DataFrame, window_months: int = MATURED_WINDOW_MONTHS) -> str:
+    """One sentence per account from ``matured_pooled``: buyer rate of re-registrants against the control."""
+    if pooled.empty:
+        return (f"No gift campaign of the last {window_months} months has a complete 90-day purchase window "
+                "yet (or no campaign kinds, subscriptions or orders are loaded): whether gift-takers buy cannot "
+                "be answered.")
+    parts = []
+    for row in pooled.itertuples(index=False):
+        parts.append(
+            f"{row.account_id}: over {int(row.campaigns_pooled)} matured gift campaign(s) of {row.window_from} to "
+            f"{row.window_to}, {row.buyer_rate_90d:.1%} of {int(row.reregistered):,} gift-takers bought within 90 "
+            f"days (95% {row.buyer_rate_90d_low:.1%}-{row.buyer_rate_90d_high:.1%}) against "
+            f"{row.control_buyer_rate_90d:.1%} of {int(row.control_clickers):,} comparable clickers "
+            f"(95% {row.control_buyer_rate_90d_low:.1%}-{row.control_buyer_rate_90d_high:.1%})"
+            + (" - too few gift-takers to conclude" if row.small_cell_buyers else "") + ".")
+    return " ".join(parts)

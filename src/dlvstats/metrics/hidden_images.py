@@ -22,6 +22,12 @@ from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
+from dlvstats.metrics.read_estimator import (
+    provider_status,
+    read_rate_band,
+    shrink_shares,
+    with_assumption_checks,
+)
 
 #: Above this share of opened messages carrying a machine open, a provider's opens are "mostly
 #: machine" (Apple: MPP prefetches every message of its users) and no estimate is given. Not 0.5:
@@ -43,6 +49,8 @@ PUBLIC_COLUMNS = [
     "hidden_reader_share_of_nonopens", "hidden_reader_share_of_nonopens_low",
     "hidden_reader_share_of_nonopens_high",
     "measurable_delivered", "est_readers", "est_hidden_readers", "is_measurable", "note", "small_cell",
+    "est_read_rate_band_low", "est_read_rate_band_high", "image_blocked_share_used", "assumption_check",
+    "estimate_status", "status_reason",
 ]
 
 #: The columns a notebook shows (intervals included).
@@ -50,7 +58,8 @@ DISPLAY_COLUMNS = [
     "provider", "delivered", "machine_open_share", "human_openers", "human_clickers", "clickers_without_open",
     "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
     "measured_open_rate", "est_read_rate", "est_read_rate_low", "est_read_rate_high",
-    "hidden_reader_share_of_nonopens", "is_measurable", "small_cell", "note",
+    "hidden_reader_share_of_nonopens", "is_measurable", "small_cell", "est_read_rate_band_low",
+    "est_read_rate_band_high", "estimate_status", "status_reason",
 ]
 
 _MOMENTS = ["o", "d", "c", "u"]
@@ -170,7 +179,59 @@ def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
     blank = [c for c in df.columns if c.startswith(("image_blocked_share", "est_read_rate", "hidden_reader_share",
                                                     "est_readers", "est_hidden_readers"))]
     df.loc[machine | no_share, blank] = np.nan
+    df["image_blocked_share_used"], df["image_blocked_share_used_var"], pull, overall = _used_shares(raw, machine)
+    df = _apply_used(df)
+    used = df["image_blocked_share_used"].to_numpy(float)
+    df["est_read_rate_band_low"], df["est_read_rate_band_high"] = read_rate_band(df["measured_open_rate"], used)
+    df.loc[machine, ["est_read_rate_band_low", "est_read_rate_band_high"]] = np.nan
+    df["estimate_status"], df["status_reason"] = provider_status(df, machine, no_share, pull, overall, min_clickers)
     return df
+
+
+def _apply_used(df: pd.DataFrame) -> pd.DataFrame:
+    """est_read_rate, est_readers, est_hidden_readers and hidden_reader_share_of_nonopens from the share
+    used (``image_blocked_share_used``), so the table, the plain-words headline and engagement-by-age
+    agree. Interval on the log scale: var(log rate) = var(open rate)/rate^2 + var(share)/(1 - share)^2
+    (open rate and share taken as independent: more openers mean fewer clickers without an open, a
+    negative covariance, so this errs wide)."""
+    out = df.copy()
+    o, d = out["human_openers"].to_numpy(float), out["measurable_delivered"].to_numpy(float)
+    b, var_b = out["image_blocked_share_used"].to_numpy(float), out["image_blocked_share_used_var"].to_numpy(float)
+    rate, rate_low, rate_high = (out[c].to_numpy(float) for c in
+                                 ("measured_open_rate", "measured_open_rate_low", "measured_open_rate_high"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = rate / (1 - b)
+        se_rate = (rate_high - rate_low) / (2 * Z95)
+        se_log = np.sqrt((se_rate / rate) ** 2 + var_b / (1 - b) ** 2)
+        out["est_read_rate"] = est
+        out["est_read_rate_low"] = np.where(est > 0, np.clip(est * np.exp(-Z95 * se_log), 0, 1), 0.0)
+        out["est_read_rate_high"] = np.where(est > 0, np.clip(est * np.exp(Z95 * se_log), 0, 1),
+                                             np.clip(rate_high / (1 - b), 0, 1))
+        out["est_readers"] = o / (1 - b)
+        out["est_hidden_readers"] = o * b / (1 - b)
+        for suffix, value in (("", est), ("_low", out["est_read_rate_low"]), ("_high", out["est_read_rate_high"])):
+            out[f"hidden_reader_share_of_nonopens{suffix}"] = np.clip((value * d - o) / (d - o), 0, 1)
+    return out
+
+
+_SHARE_COLS = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
+
+
+def _share_variance(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(num, den, cluster-robust sampling variance) of each row's image-blocked share."""
+    num, den, y2, yn, n2, k = (frame[c].to_numpy(dtype=float) for c in _SHARE_COLS)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        b = num / den
+        var_b = np.maximum(y2 - 2 * b * yn + b**2 * n2, 0) / den**2 * k / np.maximum(k - 1, 1)
+    return num, den, var_b
+
+
+def _used_shares(raw: pd.DataFrame, machine) -> tuple:
+    """Each provider's share shrunk toward the overall one by its precision (read_estimator.shrink_shares),
+    over the providers whose opens are not mostly machine and that have human clickers."""
+    num, den, var_b = _share_variance(raw)
+    usable = ~np.asarray(machine, dtype=bool) & (den > 0)
+    return shrink_shares(num, den, var_b, usable)
 
 
 @shared
@@ -193,36 +254,39 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
         raw = _provider_frame(con, period, account_id, max_machine_open_share)
-    return _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)[PUBLIC_COLUMNS].reset_index(drop=True)
+        done = _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)
+        providers = done.loc[done["image_blocked_share"].notna(), "provider"].tolist() or ["__none__"]
+        checks = db.query_df(con, "metrics/hidden_images_checks", **period.params(), account_id=account_id,
+                             providers=providers)
+    return with_assumption_checks(done, checks, min_clickers)[PUBLIC_COLUMNS].reset_index(drop=True)
 
 
 def read_weights(con, period: Period, account_id=None, max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
                  max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH) -> tuple[dict, dict, pd.DataFrame]:
-    """Per-provider weights 1 / (1 - image_blocked_share) and their variances, for est_read_rate.
-
-    Measurable providers use their own pooled share; every other provider (opens mostly machine,
-    imprecise, or absent) uses the share pooled over the measurable providers, under key ``'*'``
-    (over every provider with a share when none is measurable). Returns (weights, variances, the
-    finished provider frame).
+    """Per-provider weights 1 / (1 - b) and their variances, for est_read_rate, b = the provider's
+    ``image_blocked_share_used``: its own share shrunk toward the overall share by its precision
+    (read_estimator.shrink_shares). Providers without a share of their own (opens mostly machine, no
+    human clicker, or absent) use the overall share, under key ``'*'``. Returns (weights, variances,
+    the finished provider frame).
     """
     raw = _provider_frame(con, period, account_id, max_machine_open_share)
     done = _finish(raw, MIN_CELL_DELIVERED, MIN_CLICKERS, max_blocked_share_halfwidth)
-    measurable = done["is_measurable"].to_numpy()
-    pool = measurable if measurable.any() else done["image_blocked_share"].notna().to_numpy()
-    cols = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
-    pooled = raw.loc[pool, cols].sum()
-    frame = pd.concat([raw.loc[measurable, ["provider"] + cols],
-                       pd.DataFrame([{"provider": "*", **pooled.to_dict()}])], ignore_index=True)
-    num, den, y2, yn, n2, k = (frame[c].to_numpy(dtype=float) for c in cols)
+    has = done["image_blocked_share_used"].notna().to_numpy()
+    num, den, var_b = _share_variance(raw)
+    overall = float(num[has].sum() / den[has].sum()) if has.any() else 0.0
+    _, _, _, mean = shrink_shares(num, den, var_b, has)
+    star = mean if np.isfinite(mean) else overall
+    b = np.append(done.loc[has, "image_blocked_share_used"].to_numpy(float), star)
+    var_star = float(1 / (1 / np.maximum(var_b[has], 1e-12)).sum()) if has.any() else 0.0
+    var = np.append(done.loc[has, "image_blocked_share_used_var"].to_numpy(float), var_star)
+    providers = done.loc[has, "provider"].tolist() + ["*"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        b = num / den
-        var_b = np.maximum(y2 - 2 * b * yn + b**2 * n2, 0) / den**2 * k / np.maximum(k - 1, 1)
         weight = 1.0 / (1.0 - b)
-        var_w = var_b / (1.0 - b) ** 4
+        var_w = var / (1.0 - b) ** 4
     weight = np.where(np.isfinite(weight), weight, 1.0)
     var_w = np.where(np.isfinite(var_w), var_w, 0.0)
-    weights = dict(zip(frame["provider"], weight.astype(float)))
-    variances = dict(zip(frame["provider"], var_w.astype(float)))
+    weights = dict(zip(providers, weight.astype(float)))
+    variances = dict(zip(providers, var_w.astype(float)))
     return weights, variances, done
 
 
@@ -305,37 +369,34 @@ def _measurable_providers(con, period: Period, account_id) -> list[str]:
 def in_plain_words(table: pd.DataFrame) -> str:
     """One or two sentences on how many recorded non-opens were readers, from a hidden_images table.
 
-    Counted over the providers whose opens are not mostly machine, as est_read_rate in
-    engagement-by-age does: a measurable provider's own blocked share, the share pooled over the
-    measurable providers for the imprecise ones.
+    The sum of the table's own ``est_hidden_readers`` (each provider's share used: its own, shrunk
+    toward the overall share by its precision), as est_read_rate in engagement-by-age uses it: the
+    headline and the table always agree.
     """
-    machine = table["note"].fillna("").str.contains("machine open")
-    usable = table[~machine & (table["human_clickers"] > 0)]
-    measured = usable[usable["is_measurable"]]
-    pool = measured if len(measured) else usable
-    if pool.empty or pool["human_clickers"].sum() == 0:
+    machine = table["estimate_status"].eq("unmeasurable") & table["note"].fillna("").str.contains("machine open")
+    usable = table[~machine & table["image_blocked_share_used"].notna()]
+    if usable.empty:
         return ("No provider has messages without machine opens and human clickers, so hidden readers "
                 "cannot be estimated.")
-    pooled = float(pool["clickers_without_open"].sum() / pool["human_clickers"].sum())
-    share = usable["image_blocked_share"].where(usable["is_measurable"], pooled).clip(upper=0.99)
-    hidden = float((usable["human_openers"] * share / (1 - share)).sum())
+    hidden = float(usable["est_hidden_readers"].sum())
     nonopens = float((usable["measurable_delivered"] - usable["human_openers"]).sum())
     openers = float(usable["human_openers"].sum())
     text = (
         f"Of {nonopens:,.0f} recorded non-opens (messages without a machine open), about {hidden:,.0f} "
         f"({hidden / nonopens:.1%}) were people who read the message with images off: opens under-count "
-        f"readers by about {hidden / openers:.0%}"
-        + (f" ({pooled:.1%} of the clickers of the measurable providers never loaded the pixel)." if len(measured)
-           else ".")
+        f"readers by about {hidden / openers:.0%}."
     )
     lost = table.loc[machine, "provider"].tolist()
-    imprecise = usable.loc[~usable["is_measurable"], "provider"].tolist()
+    missing = table.loc[~machine & table["image_blocked_share_used"].isna(), "provider"].tolist()
+    pulled = usable.loc[usable["estimate_status"] != "ok", "provider"].tolist()
     if lost:
         text += (f" No estimate for {', '.join(lost)}: their opens are mostly Apple Mail Privacy Protection "
                  "prefetches, which hide whether anyone read.")
-    if imprecise:
-        text += (f" {', '.join(imprecise)} have too few clicking people for a share of their own; the pooled "
-                 "share stands in for them.")
+    if missing:
+        text += f" Not counted: {', '.join(missing)} (no human clicker, so no blocked share)."
+    if pulled:
+        text += (f" {', '.join(pulled)} have too few clicking people for a precise share of their own: their "
+                 "share is pulled toward the overall one by as much as its noise warrants (see status_reason).")
     return text
 
 

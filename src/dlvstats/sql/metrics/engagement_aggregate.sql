@@ -7,7 +7,10 @@
 -- Grain: one row per combination of the dimensions switched on.
 -- Parameters: the $by_* switches; $age_band_edges; $weight_providers, $weight_variances: aligned
 -- lists provider -> variance of its read weight (provider '*' for the default), used for the
--- interval of est_read_rate.
+-- interval of est_read_rate; $band_low_weights, $band_high_weights: aligned with $weight_providers, the
+-- read weights if blocked readers clicked 1.5x (low) / 0.6x (high) as often as others.
+-- Also: est_read_rate_band_low/high (those weights' est_read_rate), borrowed_opener_share (measurable
+-- human openers whose provider has no share of its own and takes the overall share / all of them).
 -- Public columns (numerator / denominator), all counted in messages:
 --   sends                  messages sent in the period;
 --   delivered              messages with status delivered;
@@ -104,7 +107,17 @@ per_provider AS (
            count(*) FILTER (y_measurable_human_click > 0) AS k_n_clickers,
            coalesce(sum(y_measurable_human_open), 0)::DOUBLE ^ 2
                * coalesce(map($weight_providers, $weight_variances)[provider],
-                         map($weight_providers, $weight_variances)['*']) AS wvar_term
+                         map($weight_providers, $weight_variances)['*']) AS wvar_term,
+           -- readers if blocked readers clicked 1.5x / 0.6x as often (sensitivity band weights)
+           coalesce(sum(y_measurable_human_open), 0)
+               * coalesce(map($weight_providers, $band_low_weights)[provider],
+                          map($weight_providers, $band_low_weights)['*']) AS readers_band_low,
+           coalesce(sum(y_measurable_human_open), 0)
+               * coalesce(map($weight_providers, $band_high_weights)[provider],
+                          map($weight_providers, $band_high_weights)['*']) AS readers_band_high,
+           -- openers of providers without a share of their own (they take the overall share)
+           CASE WHEN coalesce(list_contains($weight_providers, provider), false) THEN 0
+                ELSE coalesce(sum(y_measurable_human_open), 0) END AS borrowed_openers
     FROM per_person
     GROUP BY age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source,
              recency_order, signup_cohort, months_since_signup, provider
@@ -128,6 +141,9 @@ SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_sour
        CAST(sum(measurable_clickers_without_open) AS BIGINT) AS measurable_clickers_without_open,
        sum(est_read_rate__num) AS est_readers,
        sum(n_lower_bound) / sum(n_sent) AS age_is_lower_bound_share,
+       sum(readers_band_low) / nullif(sum(n_measurable), 0) AS est_read_rate_band_low,
+       sum(readers_band_high) / nullif(sum(n_measurable), 0) AS est_read_rate_band_high,
+       sum(borrowed_openers) / nullif(sum(measured_open_rate__num), 0) AS borrowed_opener_share,
        sum(hard_bounce_rate__num) AS hard_bounce_rate__num, sum(n_sent) AS hard_bounce_rate__den, sum(hard_bounce_rate__y2) AS hard_bounce_rate__y2, sum(hard_bounce_rate__yn) AS hard_bounce_rate__yn,
        sum(n_sent_sq) AS hard_bounce_rate__n2, sum(k_n_sent) AS hard_bounce_rate__k,
        sum(open_rate__num) AS open_rate__num, sum(n_delivered) AS open_rate__den, sum(open_rate__y2) AS open_rate__y2, sum(open_rate__yn) AS open_rate__yn,

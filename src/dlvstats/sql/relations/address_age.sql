@@ -34,7 +34,9 @@ subs AS (
            min(collected_at) AS first_collected_at,
            min(ts) FILTER (action = 'subscribe') AS first_subscribed_at,
            arg_min(coalesce(source, 'unknown'), ts) FILTER (action = 'subscribe') AS first_subscribe_source,
-           arg_min(campaign_id, ts) FILTER (action = 'subscribe') AS first_subscribe_campaign
+           -- arg_min skips rows whose value is NULL: taken on a boolean (never NULL), so a first
+           -- sign-up without a campaign is not passed over for a later gift re-registration
+           arg_min(campaign_id IS NOT NULL, ts) FILTER (action = 'subscribe') AS first_subscribe_has_campaign
     FROM subscriptions
     WHERE ($account_id IS NULL OR account_id = $account_id) AND ($date_to IS NULL OR ts < $date_to)
     GROUP BY person
@@ -50,7 +52,7 @@ first_sends AS (
 joined AS (
     SELECT f.person, f.account_id, f.recipient,
            s.first_collected_at, s.first_subscribed_at, s.first_subscribe_source,
-           s.first_subscribe_campaign, f.first_sent_at,
+           s.first_subscribe_has_campaign, f.first_sent_at,
            least(s.first_collected_at, s.first_subscribed_at, f.first_sent_at) AS collection_date
     FROM first_sends AS f
     SEMI JOIN people AS pp ON pp.person = f.person
@@ -61,7 +63,7 @@ SELECT account_id, recipient, person, collection_date, first_sent_at,
          WHEN first_collected_at IS NOT NULL AND first_collected_at = collection_date THEN 'collected_at'
          WHEN first_subscribed_at IS NOT NULL AND first_subscribed_at = collection_date THEN
               CASE WHEN first_subscribe_source = 'import' THEN 'import'
-                   WHEN first_subscribe_source = 'gift' OR first_subscribe_campaign IS NOT NULL THEN 're-registration'
+                   WHEN first_subscribe_source = 'gift' OR first_subscribe_has_campaign THEN 're-registration'
                    ELSE 'subscription' END
          ELSE 'first_send'
        END AS age_basis,

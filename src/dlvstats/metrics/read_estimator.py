@@ -1,0 +1,207 @@
+"""The read estimator's shared math: partial pooling of the image-blocked shares, the sensitivity band
+for the equal-clicking assumption, and the ``estimate_status`` vocabulary.
+
+Pure numpy/pandas on small per-provider (or per-age) arrays; no database access. Used by
+``hidden_images`` (per provider) and ``engagement`` (per age), which therefore share one definition.
+
+Partial pooling (empirical Bayes, DerSimonian-Laird moments): each provider's share s_i with sampling
+variance v_i (clustered by person, floored at the binomial variance at the overall share, so a small
+cell with no blocked clicker is not taken as exact) is shrunk toward the precision-weighted overall
+share m by B_i = v_i / (v_i + tau^2), tau^2 being the between-provider variance of the true shares:
+s_i* = (1 - B_i) s_i + B_i m, with variance (1 - B_i) v_i + B_i^2 var(m). A provider with many
+clickers keeps its own share; one with few moves toward the overall share by as much as its noise
+warrants, never to another provider's share.
+
+Sensitivity band: if blocked readers click ``r`` times as often as readers who load images, the share
+of blocked readers among readers is b(r) = s / (s + r (1 - s)) where s is the share among clickers
+(r = 1: the estimator). The band reports est_read_rate for r in [0.6, 1.5].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from dlvstats.metrics.common import finish_rates
+
+#: The statuses an estimate row can carry, from best to worst; ``ok`` is a promise of accuracy.
+STATUSES = ("ok", "imprecise", "assumption_violated", "unmeasurable", "insufficient_data")
+#: How much more (or less) often blocked readers may click than others, for the sensitivity band.
+CLICK_RATIO_LOW, CLICK_RATIO_HIGH = 0.6, 1.5
+#: Accuracy promised by estimate_status 'ok' for a provider (half-width of the 95 % interval at most this).
+OK_SHARE_HALFWIDTH = 0.04
+OK_READ_RATE_HALFWIDTH = 0.03
+
+
+def shrink_shares(num, den, var, usable) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Empirical-Bayes shrinkage of shares num/den (sampling variances ``var``) toward their overall mean.
+
+    ``usable``: boolean mask of the rows that have a share and take part (others get NaN). Returns
+    (shrunk shares, their variances, B = the weight of the overall mean in each, the overall mean).
+    """
+    num, den, var = (np.asarray(a, dtype=float) for a in (num, den, var))
+    usable = np.asarray(usable, dtype=bool) & (den > 0)
+    shrunk = np.full(num.shape, np.nan)
+    var_out = np.full(num.shape, np.nan)
+    weight_mean = np.full(num.shape, np.nan)
+    if not usable.any():
+        return shrunk, var_out, weight_mean, float("nan")
+    s = num[usable] / den[usable]
+    overall = num[usable].sum() / den[usable].sum()
+    floor = max(overall * (1 - overall), 1e-4) / den[usable]
+    v = np.maximum(np.nan_to_num(var[usable], nan=0.0), floor)
+    w = 1 / v
+    mean = float((w * s).sum() / w.sum())
+    k = int(usable.sum())
+    if k < 2:
+        tau2 = np.inf
+    else:
+        q = float((w * (s - mean) ** 2).sum())
+        tau2 = max(0.0, (q - (k - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    # the overall mean with tau^2 included (random-effects weights)
+    w_re = 1 / (v + tau2) if np.isfinite(tau2) else np.ones_like(v)
+    mean_re = float((w_re * s).sum() / w_re.sum())
+    var_mean = float(1 / w_re.sum()) if np.isfinite(tau2) else 0.0
+    b = v / (v + tau2) if np.isfinite(tau2) else np.zeros_like(v)
+    shrunk[usable] = (1 - b) * s + b * mean_re
+    var_out[usable] = (1 - b) * v + b**2 * var_mean
+    weight_mean[usable] = b
+    return shrunk, var_out, weight_mean, mean_re
+
+
+def blocked_share_at_ratio(share, ratio: float):
+    """The blocked share among readers if blocked readers click ``ratio`` times as often as others."""
+    share = np.asarray(share, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return share / (share + ratio * (1 - share))
+
+
+def read_rate_band(open_rate, share) -> tuple[np.ndarray, np.ndarray]:
+    """est_read_rate when blocked readers click 1.5x (low) and 0.6x (high) as often as the others."""
+    open_rate = np.asarray(open_rate, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = open_rate / (1 - blocked_share_at_ratio(share, CLICK_RATIO_HIGH))
+        high = open_rate / (1 - blocked_share_at_ratio(share, CLICK_RATIO_LOW))
+    return np.clip(low, 0, 1), np.clip(high, 0, 1)
+
+
+def age_tolerance(est_read_rate):
+    """The accuracy promised by ``ok`` for a per-age read rate: min(0.03, max(0.01, 0.2 x rate))."""
+    return np.minimum(0.03, np.maximum(0.01, 0.2 * np.asarray(est_read_rate, dtype=float)))
+
+
+#: Above this share of sends whose age is only a lower bound, an age row cannot be trusted.
+MAX_LOWER_BOUND_SHARE = 0.5
+#: Above this share of openers on providers without a share of their own, a read rate is not ok.
+MAX_BORROWED_OPENER_SHARE = 0.1
+
+
+def age_status(df) -> tuple[list[str], list[str]]:
+    """estimate_status and status_reason of each per-age (or other engagement) row.
+
+    Needs est_read_rate (+ _low/_high), measurable_delivered, small_cell, age_is_lower_bound_share and
+    borrowed_opener_share. One row per age: a handful of rows.
+    """
+    status, reason = [], []
+    for row in df.itertuples(index=False):
+        est, borrowed = row.est_read_rate, row.borrowed_opener_share
+        note = ""
+        if not math.isnan(borrowed) and borrowed > 0:
+            note = (f"; {borrowed:.0%} of its human openers are on providers without a blocked share of their "
+                    "own, which take the overall share")
+        halfwidth = (row.est_read_rate_high - row.est_read_rate_low) / 2
+        tolerance = 0.0 if math.isnan(est) else float(age_tolerance(est))
+        if not row.measurable_delivered or math.isnan(est):
+            status.append("unmeasurable")
+            reason.append("no delivered message without a machine open: Apple MPP prefetches hide every reader")
+            continue
+        if row.small_cell:
+            status.append("insufficient_data")
+            reason.append(f"only {int(row.delivered):,} delivered messages: too few for a rate" + note)
+        elif row.age_is_lower_bound_share > MAX_LOWER_BOUND_SHARE:
+            status.append("insufficient_data")
+            reason.append(f"the age of {row.age_is_lower_bound_share:.0%} of these sends rests only on an import, "
+                          "re-registration or first-send date (no collected_at given): the addresses may be "
+                          "older than this age" + note)
+        elif borrowed > MAX_BORROWED_OPENER_SHARE:
+            status.append("imprecise")
+            reason.append("too many openers take another share than their provider's own" + note)
+        elif not halfwidth <= tolerance:
+            status.append("imprecise")
+            reason.append(f"the read rate is known to +-{halfwidth:.3f}, more than the +-{tolerance:.3f} an ok "
+                          "estimate promises" + note)
+        else:
+            status.append("ok")
+            reason.append(f"within +-{halfwidth:.3f}; assumes blocked readers click as often as others (see "
+                          "est_read_rate_band_low/high for 0.6x-1.5x)" + note)
+    return status, reason
+
+
+def provider_status(df: pd.DataFrame, machine, no_clicker, pull, overall: float, min_clickers: int):
+    """estimate_status and status_reason per provider (read_estimator.STATUSES)."""
+    status, reason = [], []
+    share_hw = ((df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2).to_numpy(float)
+    rate_hw = ((df["est_read_rate_high"] - df["est_read_rate_low"]) / 2).to_numpy(float)
+    for i in range(len(df)):  # one row per provider: a handful of rows
+        clickers = int(df["human_clickers"].iat[i])
+        if machine.iat[i]:
+            status.append("unmeasurable")
+            reason.append(df["note"].iat[i])
+        elif clickers == 0:
+            status.append("insufficient_data")
+            reason.append("no human clicker on messages without a machine open, so no blocked share of its own; "
+                          f"read rates by age use the overall share ({overall:.1%}) for its openers")
+        elif no_clicker.iat[i] or clickers < min_clickers or df["small_cell"].iat[i]:
+            status.append("insufficient_data")
+            reason.append(f"only {clickers:,} human clickers ({int(df['delivered'].iat[i]):,} delivered): its own "
+                          f"share is fragile; the share used ({df['image_blocked_share_used'].iat[i]:.1%}) is "
+                          f"{pull[i]:.0%} the overall share ({overall:.1%}) and {1 - pull[i]:.0%} its own")
+        elif not (share_hw[i] <= OK_SHARE_HALFWIDTH and rate_hw[i] <= OK_READ_RATE_HALFWIDTH):
+            status.append("imprecise")
+            reason.append(f"{clickers:,} human clickers give the blocked share to +-{share_hw[i]:.3f} and the read "
+                          f"rate to +-{rate_hw[i]:.3f} (ok needs +-{OK_SHARE_HALFWIDTH} and "
+                          f"+-{OK_READ_RATE_HALFWIDTH}); the share used is pulled {pull[i]:.0%} toward the "
+                          f"overall share ({overall:.1%})")
+        else:
+            status.append("ok")
+            reason.append(f"{clickers:,} human clickers; assumes blocked readers click as often as others "
+                          "(see est_read_rate_band_low/high for 0.6x-1.5x)")
+    return status, reason
+
+
+#: Clean evidence against the assumption: a group of proven readers at least this many, whose share
+#: without an open differs from the clickers' by at least this much, outside its 95 % interval.
+CHECK_MIN_READERS = 30
+CHECK_MIN_DIFFERENCE = 0.10
+
+
+def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_readers: int) -> pd.DataFrame:
+    """``assumption_check`` per provider (readers whose only click is an unsubscribe: do they show the
+    clickers' share without an open?), and estimate_status 'assumption_violated' on clean evidence."""
+    checks = finish_rates(checks_raw, ["share_without_open"], min_delivered=min_readers, volume_column="readers")
+    unsub = checks[checks["evidence"] == "unsubscribe click only"].set_index("provider")
+    out = done.copy()
+    texts, violated = [], []
+    for row in out.itertuples(index=False):  # one row per provider
+        if row.provider not in unsub.index or math.isnan(row.image_blocked_share):
+            texts.append("no check possible: no reader whose only click is an unsubscribe")
+            violated.append(False)
+            continue
+        c = unsub.loc[row.provider]
+        differs = not (c.share_without_open_low <= row.image_blocked_share <= c.share_without_open_high)
+        clean = (c.readers >= CHECK_MIN_READERS and differs
+                 and abs(c.share_without_open - row.image_blocked_share) >= CHECK_MIN_DIFFERENCE)
+        texts.append(f"readers whose only click is an unsubscribe: {c.share_without_open:.0%} without an open "
+                     f"({int(c.readers):,} readers, 95% {c.share_without_open_low:.0%}-"
+                     f"{c.share_without_open_high:.0%}) against {row.image_blocked_share:.0%} of content clickers"
+                     + (": differs" if differs else ": agrees"))
+        violated.append(clean)
+    out["assumption_check"] = texts
+    hit = np.array(violated, dtype=bool) & out["estimate_status"].isin(["ok", "imprecise"]).to_numpy()
+    out.loc[hit, "status_reason"] = [
+        f"the assumption fails on clean evidence ({t}): blocked readers do not click like the others, so "
+        "the read rate may lie anywhere in est_read_rate_band_low/high" for t in out.loc[hit, "assumption_check"]]
+    out.loc[hit, "estimate_status"] = "assumption_violated"
+    return out
