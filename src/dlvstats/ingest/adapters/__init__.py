@@ -34,6 +34,7 @@ FORMATS: dict[str, str] = {
     "arf": "dlvstats.ingest.adapters.arf",
     "postfix": "dlvstats.ingest.adapters.postfix",
     "brevo": "dlvstats.ingest.adapters.brevo",
+    "mailjet": "dlvstats.ingest.adapters.mailjet",
 }
 
 _SKIP_NAMES = ("truth.json", "README.md", "README.txt", "_SUCCESS")
