@@ -35,6 +35,7 @@ FORMATS: dict[str, str] = {
     "postfix": "dlvstats.ingest.adapters.postfix",
     "brevo": "dlvstats.ingest.adapters.brevo",
     "mailjet": "dlvstats.ingest.adapters.mailjet",
+    "mandrill": "dlvstats.ingest.adapters.mandrill",
 }
 
 _SKIP_NAMES = ("truth.json", "README.md", "README.txt", "_SUCCESS")
@@ -104,6 +105,8 @@ def sniff(path: Path) -> str | None:
             return "mailjet"
         if '"message-id"' in text and re.search(r'"(ts_epoch|ts_event|X-Mailin-custom|s_epoch)"\s*:', text):
             return "brevo"
+        if re.search(r'"msg"\s*:\s*\{', text) and re.search(r'"_id"\s*:', text):
+            return "mandrill"
         return None
     first = text.splitlines()[0] if text else ""
     fields = [f.strip().strip('"').lower() for f in first.split(",")]
