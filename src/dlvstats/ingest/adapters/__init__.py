@@ -36,6 +36,7 @@ FORMATS: dict[str, str] = {
     "brevo": "dlvstats.ingest.adapters.brevo",
     "mailjet": "dlvstats.ingest.adapters.mailjet",
     "mandrill": "dlvstats.ingest.adapters.mandrill",
+    "sparkpost": "dlvstats.ingest.adapters.sparkpost",
 }
 
 _SKIP_NAMES = ("truth.json", "README.md", "README.txt", "_SUCCESS")
@@ -107,6 +108,8 @@ def sniff(path: Path) -> str | None:
             return "brevo"
         if re.search(r'"msg"\s*:\s*\{', text) and re.search(r'"_id"\s*:', text):
             return "mandrill"
+        if re.search(r'"msys"\s*:', text):
+            return "sparkpost"
         return None
     first = text.splitlines()[0] if text else ""
     fields = [f.strip().strip('"').lower() for f in first.split(",")]
