@@ -33,6 +33,10 @@ FORMATS: dict[str, str] = {
     "pmta": "dlvstats.ingest.adapters.pmta",
     "arf": "dlvstats.ingest.adapters.arf",
     "postfix": "dlvstats.ingest.adapters.postfix",
+    "brevo": "dlvstats.ingest.adapters.brevo",
+    "mailjet": "dlvstats.ingest.adapters.mailjet",
+    "mandrill": "dlvstats.ingest.adapters.mandrill",
+    "sparkpost": "dlvstats.ingest.adapters.sparkpost",
 }
 
 _SKIP_NAMES = ("truth.json", "README.md", "README.txt", "_SUCCESS")
@@ -98,6 +102,14 @@ def sniff(path: Path) -> str | None:
             '"event"' in text and '"email"' in text and '"timestamp"' in text
         ):
             return "sendgrid"
+        if re.search(r'"(mj_campaign_id|mj_contact_id|mj_message_id)"\s*:', text):
+            return "mailjet"
+        if '"message-id"' in text and re.search(r'"(ts_epoch|ts_event|X-Mailin-custom|s_epoch)"\s*:', text):
+            return "brevo"
+        if re.search(r'"msg"\s*:\s*\{', text) and re.search(r'"_id"\s*:', text):
+            return "mandrill"
+        if re.search(r'"msys"\s*:', text):
+            return "sparkpost"
         return None
     first = text.splitlines()[0] if text else ""
     fields = [f.strip().strip('"').lower() for f in first.split(",")]

@@ -169,9 +169,9 @@ def _reader() -> str:
     """DuckDB's CSV reader used as a line reader (gzip-aware, streaming, exact line numbers); the
     file is the parameter ``$path``."""
     return (
-        f"read_csv($path, columns={{'raw': 'VARCHAR'}}, header=false, auto_detect=false, "
-        f"delim=E'\\x1f', quote='', escape='', compression='auto', strict_mode=false, "
-        f"max_line_size=33554432, buffer_size=33554432)"  # see canonical.stage_jsonl: bounded memory
+        "read_csv($path, columns={'raw': 'VARCHAR'}, header=false, auto_detect=false, "
+        "delim=E'\\x1f', quote='', escape='', compression='auto', strict_mode=false, "
+        "max_line_size=33554432, buffer_size=33554432)"  # see canonical.stage_jsonl: bounded memory
     )
 
 
