@@ -1,0 +1,46 @@
+"""The input defects of issue #15 (point 2), each on a derived sample (tests/data/defects/SOURCES.md):
+each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.test_adapters_helpers import counts, rows
+
+from dlvstats.ingest import IngestRefused, ingest_paths
+
+DEFECTS = Path(__file__).parent / "data" / "defects"
+
+
+def test_pmta_without_queue_time_or_job_keeps_each_message(tmp_path):
+    """Defect 1: no timeQueued, no jobId -> two days to the same recipients were merged into one send each."""
+    db = tmp_path / "pmta.duckdb"
+    first = ingest_paths(db, [DEFECTS / "pmta" / "acct-2026-10-01.csv"], input_format="pmta")
+    assert counts(first)["sends"] == (2, 2, 0, 0, 0)
+    second = ingest_paths(db, [DEFECTS / "pmta" / "acct-2026-10-02.csv"], input_format="pmta")
+    assert counts(second)["sends"] == (2, 2, 0, 0, 0)  # before the fix: (2, 0, 1, 1, 0) or duplicates
+    by_status = rows(db, "SELECT status, count(*) FROM sends GROUP BY status ORDER BY status")
+    assert by_status == [("bounced", 1), ("delivered", 3)]
+    # the same drop again: every record is a duplicate, nothing doubles
+    again = ingest_paths(db, [DEFECTS / "pmta" / "acct-2026-10-02.csv"], input_format="pmta")
+    assert counts(again)["sends"] == (2, 0, 0, 2, 0)
+    assert rows(db, "SELECT count(*) FROM sends") == [(4,)]
+
+
+FRENCH_LEGACY = {
+    "club-internet.fr": "sfr", "aliceadsl.fr": "free", "numericable.fr": "sfr", "voila.fr": "orange",
+    "neuf.fr": "sfr", "9online.fr": "sfr", "cegetel.net": "sfr", "noos.fr": "sfr",
+    "libertysurf.fr": "free", "tiscali.fr": "free", "worldonline.fr": "free",
+}
+
+
+def test_french_legacy_domains_have_their_provider(tmp_path):
+    """Issue #15 point 4: the French ISP domains still found in old lists map to today's provider."""
+    path = tmp_path / "acct.csv"
+    lines = ["type,timeLogged,rcpt,jobId"]
+    lines += [f"d,2026-10-01 10:00:0{i % 10}+0000,user{i}@{d},j1" for i, d in enumerate(FRENCH_LEGACY)]
+    path.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "fr.duckdb"
+    ingest_paths(db, [path], input_format="pmta")
+    assert dict(rows(db, "SELECT recipient_domain, provider FROM sends")) == FRENCH_LEGACY
