@@ -44,3 +44,14 @@ def test_french_legacy_domains_have_their_provider(tmp_path):
     db = tmp_path / "fr.duckdb"
     ingest_paths(db, [path], input_format="pmta")
     assert dict(rows(db, "SELECT recipient_domain, provider FROM sends")) == FRENCH_LEGACY
+
+
+def test_excel_scientific_ids_are_refused_naming_the_column(tmp_path):
+    """Defect 3: ids Excel rewrote as 1,23457E+16 were merged as duplicates; now refused with file, line, column."""
+    drop = DEFECTS / "excel"
+    with pytest.raises(IngestRefused) as refused:
+        ingest_paths(tmp_path / "x.duckdb", [drop])
+    message = str(refused.value)
+    assert f"{drop / 'sends.csv'}, line 2" in message and f"{drop / 'sends.csv'}, line 3" in message
+    assert 'message_id: "1,23457E+16" is a number in scientific notation' in message
+    assert "Excel" in message

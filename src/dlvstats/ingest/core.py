@@ -188,6 +188,17 @@ def _reason_parts(kind: str, fmt_param: str | None = None, decimal_comma: bool =
                 f'CASE WHEN {v} IS NOT NULL AND "{col.name}" IS NULL THEN '
                 f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is not {expected}' END"
             )
+    for col in spec.columns:
+        if col.type == "varchar" and col.name.endswith("_id"):
+            # Excel shows long numeric ids as 1,23457E+16 and saves them so: the digits are lost and
+            # distinct ids become equal (they would be merged as duplicates). Refused, never guessed.
+            v = _trimmed_name(col)
+            parts.append(
+                f"CASE WHEN regexp_full_match(coalesce({v}, ''), '[+-]?[0-9]+([.,][0-9]+)?[eE][+-]?[0-9]+') THEN "
+                f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is a number in scientific notation, "
+                f"as Excel writes long ids it has rounded (the digits are lost, distinct ids would merge): "
+                f"export the file again without opening it in Excel, or format the column as Text' END"
+            )
     if spec.one_of:
         present = " OR ".join(f'"__v_{c}" IS NOT NULL' for c in spec.one_of)
         parts.append(f"CASE WHEN NOT ({present}) THEN 'needs at least one of {', '.join(spec.one_of)}' END")
