@@ -55,3 +55,15 @@ def test_excel_scientific_ids_are_refused_naming_the_column(tmp_path):
     assert f"{drop / 'sends.csv'}, line 2" in message and f"{drop / 'sends.csv'}, line 3" in message
     assert 'message_id: "1,23457E+16" is a number in scientific notation' in message
     assert "Excel" in message
+
+
+def test_postfix_local_recipient_and_forward_are_counted_and_skipped(tmp_path):
+    """Defect 4: `to=<system>` refused the whole maillog; `forwarded as` counted as another send."""
+    db = tmp_path / "pf.duckdb"
+    summary = ingest_paths(db, [DEFECTS / "postfix" / "maillog"], input_format="postfix",
+                           adapter_options={"year": 2026})
+    assert sorted(r[0] for r in rows(db, "SELECT recipient FROM sends")) == ["alice@gmail.com", "bob@orange.fr"]
+    assert counts(summary)["sends"] == (2, 2, 0, 0, 0)
+    notes = "\n".join(summary.notes)
+    assert "1 local-recipient event(s) not loaded: a local recipient without a domain" in notes
+    assert "1 forwarded event(s) not loaded: a local alias forwarded as a new queue id" in notes
