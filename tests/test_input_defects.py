@@ -67,3 +67,23 @@ def test_postfix_local_recipient_and_forward_are_counted_and_skipped(tmp_path):
     notes = "\n".join(summary.notes)
     assert "1 local-recipient event(s) not loaded: a local recipient without a domain" in notes
     assert "1 forwarded event(s) not loaded: a local alias forwarded as a new queue id" in notes
+
+
+def test_a_date_without_time_stays_on_its_day(tmp_path):
+    """Defect 5: `01/11/2026` read in Europe/Paris was 2026-10-31 23:00 UTC, so reported in October."""
+    from tests.helpers import write_drop
+
+    from dlvstats.ingest.canonical import ReadOptions
+
+    header = ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient", "status"]
+    drop = write_drop(tmp_path / "d", {"sends": (header, [
+        ["m1", "01/11/2026", "acme", "news", "c1", "a@example.com", "delivered"],
+        ["m2", "01/11/2026 00:30", "acme", "news", "c1", "b@example.com", "delivered"],
+        ["m3", "2026-11-01", "acme", "news", "c1", "c@example.com", "delivered"],
+    ])})
+    db = tmp_path / "x.duckdb"
+    ingest_paths(db, [drop], timezone_name="Europe/Paris",
+                 read_options=ReadOptions(date_format=("%d/%m/%Y %H:%M", "%d/%m/%Y")))
+    got = dict(rows(db, "SELECT message_id, strftime(sent_at, '%Y-%m-%d %H:%M') FROM sends"))
+    # a day is a day (kept at 12:00 UTC); a time of day is an instant in --timezone, as before
+    assert got == {"m1": "2026-11-01 12:00", "m2": "2026-10-31 23:30", "m3": "2026-11-01 12:00"}

@@ -124,11 +124,19 @@ def _converted(col, fmt_param: str | None = None, decimal_comma: bool = False) -
         # A timestamp with Z or an offset keeps it; a naive one is read in the session TimeZone
         # (the drop's --timezone). Pure numbers (epoch seconds) are refused by the spec. With a
         # date format, ISO 8601 is tried first, then the format(s).
+        # A date without a time of day (2026-11-01, 01/11/2026) names a calendar day, not an
+        # instant: it is kept as 12:00 UTC of that day, so that the day stays the same in every
+        # reporting time zone from UTC-11 to UTC+12 (issue #15: midnight in --timezone fell on the
+        # previous day in UTC).
         parsed = f"try_cast({v} AS TIMESTAMPTZ)"
+        day = f"try_cast({v} AS DATE)"
         if fmt_param:
             parsed = f"coalesce({parsed}, try_strptime({v}, ${fmt_param}::VARCHAR[])::TIMESTAMPTZ)"
+            day = f"coalesce({day}, try_strptime({v}, ${fmt_param}::VARCHAR[])::DATE)"
         return (
             f"CASE WHEN regexp_full_match({v}, '[0-9]+(\\.[0-9]+)?') THEN NULL "
+            f"WHEN NOT regexp_matches({v}, '[0-9]\\s*[:hHT]\\s*[0-9]') AND {day} IS NOT NULL "
+            f"THEN {day}::TIMESTAMP + INTERVAL 12 HOUR "
             f"ELSE timezone('UTC', {parsed}) END"
         )
     if col.type == "boolean":
