@@ -41,6 +41,8 @@ class Settings:
     pseudonym_key: str | None
     reports_dir: Path
     data_dir: Path
+    #: IANA zone in which metrics, notebooks and the report cut days and months (default UTC)
+    report_timezone: str = "UTC"
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
@@ -55,6 +57,7 @@ class Settings:
             pseudonym_key=env.get("DLVSTATS_PSEUDONYM_KEY") or None,
             reports_dir=Path(env.get("DLVSTATS_REPORTS_DIR", root / "reports")),
             data_dir=data_dir,
+            report_timezone=env.get("DLVSTATS_REPORT_TIMEZONE") or "UTC",
         )
 
 

@@ -15,7 +15,8 @@ Metrics (NAME):
   sender-health       complaint and bounce rates against the 0.1%/0.3% lines, blocklists, risk
   classification-sensitivity  headline rates under alternative human/machine rule sets
 
-Dates are UTC; --to is exclusive; a message belongs to the period of its send time.
+Dates are days in the reporting time zone (--report-timezone, default UTC); --to is exclusive;
+a message belongs to the period of its send time.
 Every rate comes with its count and a 95% interval (columns *_low, *_high); small_cell flags
 cells under the minimum volume.
 
@@ -35,8 +36,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument("name", metavar="NAME", choices=sorted(REGISTRY), help="metric name (see below)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
-    p.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (UTC, inclusive)")
-    p.add_argument("--to", dest="date_to", required=True, help="end day, YYYY-MM-DD (UTC, exclusive)")
+    p.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (inclusive; a day in --report-timezone)")
+    p.add_argument("--to", dest="date_to", required=True, help="end day, YYYY-MM-DD (exclusive)")
+    p.add_argument("--report-timezone", metavar="ZONE", default=None,
+                   help="read --from/--to as days in this IANA zone, e.g. Europe/Paris (default: the "
+                        "DLVSTATS_REPORT_TIMEZONE setting, else UTC)")
     p.add_argument("--account", dest="account_id", help="only this account's messages")
     p.add_argument("--format", dest="output_format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
@@ -63,13 +67,25 @@ def _parse_options(pairs: list[str]) -> dict:
     return options
 
 
+def _zoned(date_from: str, date_to: str, timezone: str) -> tuple[str, str]:
+    """--from/--to as UTC instants with an offset, the days being cut in ``timezone``."""
+    from dlvstats.metrics.common import utc_instant
+
+    try:
+        return tuple(f"{utc_instant(d, timezone):%Y-%m-%dT%H:%M:%S}+00:00" for d in (date_from, date_to))
+    except ValueError as exc:
+        print(f"dlvstats metrics: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def run(args) -> int:
     from dlvstats import export, metrics
     from dlvstats.config import settings
 
     db_path = args.db or settings().db_path
     func = metrics.get(args.name)
-    frame = func(db_path, args.date_from, args.date_to, account_id=args.account_id, **_parse_options(args.option))
+    date_from, date_to = _zoned(args.date_from, args.date_to, args.report_timezone or settings().report_timezone)
+    frame = func(db_path, date_from, date_to, account_id=args.account_id, **_parse_options(args.option))
     sys.stdout.write(export.render(frame, args.output_format))
     if not export.render(frame, args.output_format).endswith("\n"):
         sys.stdout.write("\n")

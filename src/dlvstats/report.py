@@ -141,9 +141,14 @@ def last_complete_month(now: datetime | None = None) -> str:
     return f"{prev.year:04d}-{prev.month:02d}"
 
 
-def month_bounds(month: str) -> tuple[datetime, datetime]:
+def month_bounds(month: str, timezone: str | None = "UTC") -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, as stored (naive UTC), the month being cut
+    in the reporting time zone ``timezone`` (issue #15: Europe/Paris starts November at 23:00 UTC)."""
+    from dlvstats.metrics.common import utc_instant
+
     year, mon = (int(x) for x in parse_month(month).split("-"))
-    return datetime(year, mon, 1), datetime(year + (mon == 12), mon % 12 + 1, 1)
+    start, end = datetime(year, mon, 1), datetime(year + (mon == 12), mon % 12 + 1, 1)
+    return utc_instant(start, timezone), utc_instant(end, timezone)
 
 
 def previous_month(month: str) -> str:
@@ -825,16 +830,17 @@ class MetricRun:
     the CSV files share them. Every figure comes from a registered metric function (the same ones the
     notebooks call), on the run's database and account filter."""
 
-    def __init__(self, db_path: Path, account_id: str | None):
+    def __init__(self, db_path: Path, account_id: str | None, timezone: str | None = "UTC"):
         self.db_path = db_path
         self.account_id = account_id
+        self.timezone = timezone
         self._frames: dict = {}
 
     def table(self, func: Callable, month: str, **options):
         key = (func.__module__, func.__qualname__, month,
                tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items())))
         if key not in self._frames:
-            start, end = month_bounds(month)
+            start, end = month_bounds(month, self.timezone)
             began = time.monotonic()
             self._frames[key] = func(self.db_path, start, end, self.account_id, **options)
             log.debug("%s %s %s: %.2f s", func.__qualname__, month, options, time.monotonic() - began)
@@ -1058,10 +1064,11 @@ def _plural(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
 
 
-def maturity_notes(month: str, data_end: datetime | None, daily_sends=None, gift=None) -> list[str]:
+def maturity_notes(month: str, data_end: datetime | None, daily_sends=None, gift=None,
+                   timezone: str | None = "UTC") -> list[str]:
     """What is not settled yet: late events of the last campaigns, 90-day purchases, and the
     month-over-month comparison (the previous month has had longer to collect its late events)."""
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, timezone)
     if data_end is None:
         return ["The database holds no sends, opens, clicks or complaints."]
     if data_end < start:
@@ -1109,9 +1116,9 @@ def data_end(db_path: Path) -> datetime | None:
     return max(pd.Timestamp(v).to_pydatetime().replace(tzinfo=None) for v in values)
 
 
-def freshness(db_path: Path, month: str) -> tuple[bool, datetime | None, str]:
+def freshness(db_path: Path, month: str, timezone: str | None = "UTC") -> tuple[bool, datetime | None, str]:
     """(complete, data end, message): complete when the data reaches the month's last day."""
-    _, end = month_bounds(month)
+    _, end = month_bounds(month, timezone)
     last = data_end(db_path)
     if last is None:
         return False, None, "the database holds no sends, opens, clicks or complaints"
@@ -1121,12 +1128,13 @@ def freshness(db_path: Path, month: str) -> tuple[bool, datetime | None, str]:
                          f"({end - timedelta(days=1):%Y-%m-%d} is missing)")
 
 
-def compute_summary(db_path: Path, month: str, account_id: str | None, last: datetime | None) -> Summary:
-    run = MetricRun(db_path, account_id)
+def compute_summary(db_path: Path, month: str, account_id: str | None, last: datetime | None,
+                    timezone: str | None = "UTC") -> Summary:
+    run = MetricRun(db_path, account_id, timezone)
     now, before = _totals(run, month), _totals(run, previous_month(month))
     alerts = compute_alerts(run, month)
     tables = metric_tables(run, month)
-    notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"))
+    notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"), timezone)
     if not now.get("sends"):
         who = f"by account {account_id}" if account_id else "at all"
         log.warning("no message was sent in %s %s", month, who)
@@ -1163,6 +1171,8 @@ class ReportOptions:
     allow_incomplete: bool = False
     memory_limit: str | None = None
     jobs: int = 2
+    #: days and months are cut in this IANA zone (issue #15); every page says which
+    report_timezone: str = "UTC"
 
 
 @dataclass
@@ -1316,7 +1326,7 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
         if not db_path.exists():
             raise ReportUsageError(f"{db_path}: no such database (load a drop with `dlvstats ingest` first)")
 
-        complete, last, freshness_text = freshness(db_path, month)
+        complete, last, freshness_text = freshness(db_path, month, options.report_timezone)
         if not complete:
             if options.email and not options.allow_incomplete:
                 raise DataIncomplete(
@@ -1351,11 +1361,13 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
 
 
 def _build(options, month, db_path, notebooks, build, final, complete, last, freshness_text, settings, say):
-    start, end = month_bounds(month)
+    start, end = month_bounds(month, options.report_timezone)
     values = {
         "db_path": str(db_path),
-        "date_from": f"{start:%Y-%m-%d}",
-        "date_to": f"{end:%Y-%m-%d}",
+        # UTC instants with an offset: the notebooks' Period reads them as such (the month is
+        # cut in the reporting time zone); in UTC they stay plain days.
+        "date_from": f"{start:%Y-%m-%d}" if start.hour == 0 and start.minute == 0 else f"{start:%Y-%m-%dT%H:%M:%S}+00:00",
+        "date_to": f"{end:%Y-%m-%d}" if end.hour == 0 and end.minute == 0 else f"{end:%Y-%m-%dT%H:%M:%S}+00:00",
         "account_id": options.account_id,
         "month": month,
     }
@@ -1373,7 +1385,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         runs.append(run)
 
     def side_work() -> Summary:
-        return compute_summary(db_path, month, options.account_id, last)
+        return compute_summary(db_path, month, options.account_id, last, options.report_timezone)
 
     say(f"running {sum(not r.skipped for r in runs)} notebook(s) for {month}, {options.jobs} at a time")
     # The summary and the notebooks call the same metric functions with the same arguments: each table
@@ -1438,6 +1450,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "csv_files": csv_files,
         "notebooks": [r for r in runs if not r.skipped],
         "rendered_at": f"{rendered_at:%Y-%m-%d %H:%M} UTC",
+        "report_timezone": options.report_timezone,
         "version": __version__,
     }
     (build / "index.html").write_text(render_page(context), encoding="utf-8")

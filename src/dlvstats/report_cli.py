@@ -47,6 +47,9 @@ def add_parser(sub) -> None:
                    help="one client's own pack: only its data, no other client's name or figures")
     p.add_argument("--email", metavar="ADDR[,ADDR...]", default="",
                    help="send the report to these addresses (SMTP settings from the environment)")
+    p.add_argument("--report-timezone", metavar="ZONE", default=None,
+                   help="cut days and months in this IANA zone, e.g. Europe/Paris (default: the "
+                        "DLVSTATS_REPORT_TIMEZONE setting, else UTC); the report says which zone it uses")
     p.add_argument("--dry-run", action="store_true",
                    help="with --email: write the message to OUT/YYYY-MM/email.eml instead of sending it")
     p.add_argument("--force", action="store_true", help="render again over a complete report of the month")
@@ -57,6 +60,17 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="notebooks run at once (default: the number of CPUs, at most 4)")
     p.set_defaults(handler=run)
+
+
+def _report_timezone(name: str) -> str:
+    from dlvstats.metrics.common import zone
+
+    try:
+        zone(name)
+    except ValueError as exc:
+        print(f"dlvstats report: --report-timezone: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    return name
 
 
 def run(args) -> int:
@@ -73,6 +87,7 @@ def run(args) -> int:
             account_id=args.account_id, notebooks_dir=args.notebooks, ingest=list(args.ingest),
             email=emails, dry_run=args.dry_run, force=args.force, allow_incomplete=args.allow_incomplete,
             memory_limit=args.memory_limit, jobs=jobs,
+            report_timezone=_report_timezone(args.report_timezone or cfg.report_timezone),
         )
         quiet = getattr(args, "quiet", False)
         result = report.run_report(

@@ -124,11 +124,19 @@ def _converted(col, fmt_param: str | None = None, decimal_comma: bool = False) -
         # A timestamp with Z or an offset keeps it; a naive one is read in the session TimeZone
         # (the drop's --timezone). Pure numbers (epoch seconds) are refused by the spec. With a
         # date format, ISO 8601 is tried first, then the format(s).
+        # A date without a time of day (2026-11-01, 01/11/2026) names a calendar day, not an
+        # instant: it is kept as 12:00 UTC of that day, so that the day stays the same in every
+        # reporting time zone from UTC-11 to UTC+12 (issue #15: midnight in --timezone fell on the
+        # previous day in UTC).
         parsed = f"try_cast({v} AS TIMESTAMPTZ)"
+        day = f"try_cast({v} AS DATE)"
         if fmt_param:
             parsed = f"coalesce({parsed}, try_strptime({v}, ${fmt_param}::VARCHAR[])::TIMESTAMPTZ)"
+            day = f"coalesce({day}, try_strptime({v}, ${fmt_param}::VARCHAR[])::DATE)"
         return (
             f"CASE WHEN regexp_full_match({v}, '[0-9]+(\\.[0-9]+)?') THEN NULL "
+            f"WHEN NOT regexp_matches({v}, '[0-9]\\s*[:hHT]\\s*[0-9]') AND {day} IS NOT NULL "
+            f"THEN {day}::TIMESTAMP + INTERVAL 12 HOUR "
             f"ELSE timezone('UTC', {parsed}) END"
         )
     if col.type == "boolean":
@@ -187,6 +195,17 @@ def _reason_parts(kind: str, fmt_param: str | None = None, decimal_comma: bool =
             parts.append(
                 f'CASE WHEN {v} IS NOT NULL AND "{col.name}" IS NULL THEN '
                 f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is not {expected}' END"
+            )
+    for col in spec.columns:
+        if col.type == "varchar" and col.name.endswith("_id"):
+            # Excel shows long numeric ids as 1,23457E+16 and saves them so: the digits are lost and
+            # distinct ids become equal (they would be merged as duplicates). Refused, never guessed.
+            v = _trimmed_name(col)
+            parts.append(
+                f"CASE WHEN regexp_full_match(coalesce({v}, ''), '[+-]?[0-9]+([.,][0-9]+)?[eE][+-]?[0-9]+') THEN "
+                f"'{col.name}: ' || to_json(left({v}, 60))::VARCHAR || ' is a number in scientific notation, "
+                f"as Excel writes long ids it has rounded (the digits are lost, distinct ids would merge): "
+                f"export the file again without opening it in Excel, or format the column as Text' END"
             )
     if spec.one_of:
         present = " OR ".join(f'"__v_{c}" IS NOT NULL' for c in spec.one_of)

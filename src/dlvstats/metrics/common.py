@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -26,39 +27,62 @@ from dlvstats.config import MIN_CELL_DELIVERED
 Z95 = 1.959963984540054
 
 
+def zone(name: str | None) -> ZoneInfo:
+    """The reporting time zone ``name`` (IANA: UTC, Europe/Paris...); a clear error otherwise."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"{name!r} is not a time zone name (e.g. UTC, Europe/Paris, America/Martinique)") from exc
+
+
+def utc_instant(day, tz: str | None = "UTC") -> datetime:
+    """The UTC instant (naive, as stored) at which the wall-clock time ``day`` (a date, a naive
+    datetime or an ISO string) happens in ``tz``: the edge of a day or month in the reporting zone."""
+    local = _to_datetime(day)
+    return local.replace(tzinfo=zone(tz)).astimezone(UTC).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class Period:
-    """A half-open UTC period [start, end); a message belongs to the period of its sent_at."""
+    """A half-open period [start, end) in UTC instants; a message belongs to the period of its
+    sent_at. Days and months are cut in the reporting time zone by building the period with
+    ``timezone`` (Europe/Paris: November 2026 is [2026-10-31 23:00, 2026-11-30 23:00) UTC), or by
+    passing bounds that carry an offset (``2026-11-01T00:00:00+01:00``)."""
 
     start: datetime
     end: datetime
 
     @classmethod
-    def parse(cls, date_from, date_to) -> "Period":
-        start, end = _to_datetime(date_from), _to_datetime(date_to)
+    def parse(cls, date_from, date_to, timezone: str | None = "UTC") -> "Period":
+        start, end = utc_instant(date_from, timezone), utc_instant(date_to, timezone)
         if end <= start:
             raise ValueError(f"--to ({end:%Y-%m-%d}) must be after --from ({start:%Y-%m-%d}); --to is exclusive")
         return cls(start, end)
 
     @classmethod
-    def month(cls, month: str) -> "Period":
+    def month(cls, month: str, timezone: str | None = "UTC") -> "Period":
         year, mon = (int(x) for x in month.split("-"))
         end = datetime(year + (mon == 12), mon % 12 + 1, 1)
-        return cls(datetime(year, mon, 1), end)
+        return cls(utc_instant(datetime(year, mon, 1), timezone), utc_instant(end, timezone))
 
     def params(self) -> dict:
         return {"date_from": self.start, "date_to": self.end}
 
 
 def _to_datetime(value) -> datetime:
+    """A naive datetime; one that carries an offset is first moved to UTC (the stored clock)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=None)
+        return _naive_utc(value)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     try:
-        return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+        return _naive_utc(datetime.fromisoformat(str(value)))
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a date (YYYY-MM-DD expected)") from exc
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 @contextmanager

@@ -6,7 +6,9 @@
 -- bounce_class: bounceCat bad-mailbox, bad-domain, inactive-mailbox -> hard; any other
 -- category -> soft; no category -> hard for enhanced status 5.1.x / 5.2.1, else soft.
 -- message_id: the tag column (default header_x-message-id) when present; else
--- `<header_message-id>:<rcpt>`; else the derived key `pmta:<jobId>:<rcpt>[:<timeQueued>]`.
+-- `<header_message-id>:<rcpt>`; else the derived key `pmta:<jobId>:<rcpt>[:<timeQueued>]`; with
+-- neither jobId nor timeQueued, `pmta::<rcpt>:logged:<timeLogged>` (each record its own message:
+-- records of one message are then not linked, but no two messages are merged).
 -- sent_at: timeQueued. sending_ip: dlvSourceIp. sending_domain: the tag column, else the domain
 -- of orig (the envelope sender).
 CREATE OR REPLACE TEMP TABLE __adp_events AS
@@ -40,7 +42,12 @@ SELECT __file, __line, __raw, CASE WHEN etype = 'error' THEN __perr END AS __err
             ELSE 'feedback type ' || coalesce(feedbacktype, '?') || ' is not a spam complaint (only abuse is)' END AS note,
        coalesce(NULLIF(trim(tag_message_id), ''),
                 regexp_replace(NULLIF(trim(header_message_id), ''), '^<|>$', '', 'g') || ':' || rc,
-                'pmta:' || coalesce(trim(jobid), '') || ':' || rc || coalesce(':' || NULLIF(trim(timequeued), ''), '')) AS message_id,
+                'pmta:' || coalesce(trim(jobid), '') || ':' || rc || coalesce(':' || NULLIF(trim(timequeued), ''),
+                    -- neither jobId nor timeQueued (the User's Guide example): the record's own
+                    -- log time keeps two messages to one recipient apart (issue #15, defect 1)
+                    CASE WHEN NULLIF(trim(jobid), '') IS NULL
+                         THEN ':logged:' || coalesce(NULLIF(trim(timelogged), ''), NULLIF(trim(arrivaldate), ''), __file || ':' || __line) END,
+                    '')) AS message_id,
        CASE WHEN etype = 'complaint' AND regexp_matches(coalesce(rc, ''), '^(\[?redacted\]?|x{3,}|\*+)@') THEN NULL ELSE rc END AS recipient,
        dlv_ts(coalesce(NULLIF(trim(timelogged), ''), NULLIF(trim(arrivaldate), ''))) AS ts,
        dlv_ts(timequeued) AS sent_at,

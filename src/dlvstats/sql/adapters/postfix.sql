@@ -1,7 +1,9 @@
 -- Postfix maillog lines (__adp_lines(__file, __line, raw), __adp_pf_files(__file, year, mtime))
 -- to __adp_events (see ingest/adapters/common.py). Every `status=` line of a delivery agent
 -- (smtp, lmtp, local, virtual, pipe, error, ...) is one event: sent -> delivery, bounced and
--- expired -> bounce, deferred -> delay; other lines give context, joined through the queue id
+-- expired -> bounce, deferred -> delay; a recipient without a domain (`to=<system>`, local) and a
+-- local alias `status=sent (forwarded as QID)` are counted and skipped (notes), not sends: the
+-- forwarded copy's own delivery line is the send; other lines give context, joined through the queue id
 -- (per host; a queue id's life ends at its `removed` line, so reused ids do not mix):
 -- cleanup `message-id=`, qmgr `from=`, and headers logged by header_checks INFO/WARN actions
 -- (`info: header X-Campaign-Id: ...`). Timestamps: RFC 3339 (kept) or classic syslog
@@ -77,16 +79,23 @@ WITH st AS (
            NULLIF(regexp_extract(s.rest, '\bdsn=([0-9.]+)', 1), '') AS dsn
     FROM __adp_pf_seg AS s
     WHERE regexp_matches(s.rest, '^to=<[^>]*>.*\bstatus=')
-), ev AS (
+), ev0 AS (
     SELECT st.*, c.first_ts, c.msgid, c.sender, c.h_message_id, c.h_account, c.h_list, c.h_campaign, c.h_sending_domain,
            dlv_addr(m.rcpt) AS rcpt, m.status AS status, NULLIF(regexp_extract(m.tail, '\((.*)\)\s*$', 1), '') AS detail,
-           CASE m.status WHEN 'sent' THEN 'delivery' WHEN 'bounced' THEN 'bounce' WHEN 'expired' THEN 'bounce'
-                         WHEN 'deferred' THEN 'delay' ELSE 'ignore' END AS etype
+           CASE WHEN NOT regexp_full_match(dlv_addr(m.rcpt), '[^@\s]+@[^@\s]+') THEN 'local'
+                WHEN m.status = 'sent' AND regexp_matches(m.tail, '\(forwarded as [0-9A-Za-z]+\)') THEN 'forward'
+                WHEN m.status = 'sent' THEN 'delivery' WHEN m.status IN ('bounced', 'expired') THEN 'bounce'
+                WHEN m.status = 'deferred' THEN 'delay' ELSE 'ignore' END AS kind
     FROM st LEFT JOIN __adp_pf_ctx AS c USING (host, qid, seg)
+), ev AS (
+    SELECT *, CASE WHEN kind IN ('local', 'forward') THEN 'ignore' ELSE kind END AS etype FROM ev0
 )
 SELECT __file, __line, raw AS __raw, NULL::VARCHAR AS __error,
-       etype, 'status=' || status AS vtype,
-       'a status that is not a delivery outcome (e.g. address verification)' AS note,
+       etype,
+       CASE kind WHEN 'local' THEN 'local-recipient' WHEN 'forward' THEN 'forwarded' ELSE 'status=' || status END AS vtype,
+       CASE kind WHEN 'local' THEN 'a local recipient without a domain (not an outbound delivery)'
+                 WHEN 'forward' THEN 'a local alias forwarded as a new queue id (that queue id''s delivery is the send)'
+                 ELSE 'a status that is not a delivery outcome (e.g. address verification)' END AS note,
        coalesce(NULLIF(trim(h_message_id), ''), msgid || ':' || rcpt, 'postfix:' || host || ':' || qid || ':' || rcpt) AS message_id,
        rcpt AS recipient,
        ts,

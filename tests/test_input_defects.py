@@ -1,0 +1,89 @@
+"""The input defects of issue #15 (point 2), each on a derived sample (tests/data/defects/SOURCES.md):
+each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.test_adapters_helpers import counts, rows
+
+from dlvstats.ingest import IngestRefused, ingest_paths
+
+DEFECTS = Path(__file__).parent / "data" / "defects"
+
+
+def test_pmta_without_queue_time_or_job_keeps_each_message(tmp_path):
+    """Defect 1: no timeQueued, no jobId -> two days to the same recipients were merged into one send each."""
+    db = tmp_path / "pmta.duckdb"
+    first = ingest_paths(db, [DEFECTS / "pmta" / "acct-2026-10-01.csv"], input_format="pmta")
+    assert counts(first)["sends"] == (2, 2, 0, 0, 0)
+    second = ingest_paths(db, [DEFECTS / "pmta" / "acct-2026-10-02.csv"], input_format="pmta")
+    assert counts(second)["sends"] == (2, 2, 0, 0, 0)  # before the fix: (2, 0, 1, 1, 0) or duplicates
+    by_status = rows(db, "SELECT status, count(*) FROM sends GROUP BY status ORDER BY status")
+    assert by_status == [("bounced", 1), ("delivered", 3)]
+    # the same drop again: every record is a duplicate, nothing doubles
+    again = ingest_paths(db, [DEFECTS / "pmta" / "acct-2026-10-02.csv"], input_format="pmta")
+    assert counts(again)["sends"] == (2, 0, 0, 2, 0)
+    assert rows(db, "SELECT count(*) FROM sends") == [(4,)]
+
+
+FRENCH_LEGACY = {
+    "club-internet.fr": "sfr", "aliceadsl.fr": "free", "numericable.fr": "sfr", "voila.fr": "orange",
+    "neuf.fr": "sfr", "9online.fr": "sfr", "cegetel.net": "sfr", "noos.fr": "sfr",
+    "libertysurf.fr": "free", "tiscali.fr": "free", "worldonline.fr": "free",
+}
+
+
+def test_french_legacy_domains_have_their_provider(tmp_path):
+    """Issue #15 point 4: the French ISP domains still found in old lists map to today's provider."""
+    path = tmp_path / "acct.csv"
+    lines = ["type,timeLogged,rcpt,jobId"]
+    lines += [f"d,2026-10-01 10:00:0{i % 10}+0000,user{i}@{d},j1" for i, d in enumerate(FRENCH_LEGACY)]
+    path.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "fr.duckdb"
+    ingest_paths(db, [path], input_format="pmta")
+    assert dict(rows(db, "SELECT recipient_domain, provider FROM sends")) == FRENCH_LEGACY
+
+
+def test_excel_scientific_ids_are_refused_naming_the_column(tmp_path):
+    """Defect 3: ids Excel rewrote as 1,23457E+16 were merged as duplicates; now refused with file, line, column."""
+    drop = DEFECTS / "excel"
+    with pytest.raises(IngestRefused) as refused:
+        ingest_paths(tmp_path / "x.duckdb", [drop])
+    message = str(refused.value)
+    assert f"{drop / 'sends.csv'}, line 2" in message and f"{drop / 'sends.csv'}, line 3" in message
+    assert 'message_id: "1,23457E+16" is a number in scientific notation' in message
+    assert "Excel" in message
+
+
+def test_postfix_local_recipient_and_forward_are_counted_and_skipped(tmp_path):
+    """Defect 4: `to=<system>` refused the whole maillog; `forwarded as` counted as another send."""
+    db = tmp_path / "pf.duckdb"
+    summary = ingest_paths(db, [DEFECTS / "postfix" / "maillog"], input_format="postfix",
+                           adapter_options={"year": 2026})
+    assert sorted(r[0] for r in rows(db, "SELECT recipient FROM sends")) == ["alice@gmail.com", "bob@orange.fr"]
+    assert counts(summary)["sends"] == (2, 2, 0, 0, 0)
+    notes = "\n".join(summary.notes)
+    assert "1 local-recipient event(s) not loaded: a local recipient without a domain" in notes
+    assert "1 forwarded event(s) not loaded: a local alias forwarded as a new queue id" in notes
+
+
+def test_a_date_without_time_stays_on_its_day(tmp_path):
+    """Defect 5: `01/11/2026` read in Europe/Paris was 2026-10-31 23:00 UTC, so reported in October."""
+    from tests.helpers import write_drop
+
+    from dlvstats.ingest.canonical import ReadOptions
+
+    header = ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient", "status"]
+    drop = write_drop(tmp_path / "d", {"sends": (header, [
+        ["m1", "01/11/2026", "acme", "news", "c1", "a@example.com", "delivered"],
+        ["m2", "01/11/2026 00:30", "acme", "news", "c1", "b@example.com", "delivered"],
+        ["m3", "2026-11-01", "acme", "news", "c1", "c@example.com", "delivered"],
+    ])})
+    db = tmp_path / "x.duckdb"
+    ingest_paths(db, [drop], timezone_name="Europe/Paris",
+                 read_options=ReadOptions(date_format=("%d/%m/%Y %H:%M", "%d/%m/%Y")))
+    got = dict(rows(db, "SELECT message_id, strftime(sent_at, '%Y-%m-%d %H:%M') FROM sends"))
+    # a day is a day (kept at 12:00 UTC); a time of day is an instant in --timezone, as before
+    assert got == {"m1": "2026-11-01 12:00", "m2": "2026-10-31 23:30", "m3": "2026-11-01 12:00"}
