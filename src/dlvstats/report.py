@@ -1334,6 +1334,12 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
             say(f"loaded drop {summary.drop_id}")
         if not db_path.exists():
             raise ReportUsageError(f"{db_path}: no such database (load a drop with `dlvstats ingest` first)")
+        from dlvstats.metrics.common import UnknownAccount, check_account
+
+        try:
+            check_account(db_path, options.account_id)
+        except UnknownAccount as exc:
+            raise ReportUsageError(str(exc)) from None
 
         complete, last, freshness_text = freshness(db_path, month)
         if not complete:
