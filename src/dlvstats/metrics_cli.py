@@ -80,7 +80,6 @@ def _parse_options(pairs: list[str]) -> dict:
 def run(args) -> int:
     from dlvstats import export, metrics
     from dlvstats.config import settings
-
     from dlvstats.metrics.common import UnknownAccount, check_account
 
     db_path = args.db or settings().db_path
