@@ -55,7 +55,7 @@ test: install browser ## run the whole test suite (installs what it needs)
 .PHONY: lab
 lab: install ## open JupyterLab on notebooks/ with the demo database
 	@test -f $(DB) || (echo "No $(DB) yet: run 'make demo' first." && exit 1)
-	cd notebooks && ../$(BIN)/jupyter lab
+	cd notebooks && ../$(BIN)/jupyter lab $$(test "$$(id -u)" = 0 && echo --allow-root)  # root (a container) needs --allow-root
 
 .PHONY: bench
 bench: install ## benchmarks (not part of make test): throughput and peak memory

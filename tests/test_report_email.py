@@ -65,13 +65,23 @@ def smtp_env(monkeypatch):
 
 
 def check_message(raw: bytes, directory: Path, subject: str, db_path: Path, tmp_path: Path,
-                  alerts: bool = True) -> email.message.EmailMessage:
+                  alerts: bool = True, attached: bool = False) -> email.message.EmailMessage:
+    """``subject``: the subject without its alert count; the count is checked against the body's alerts."""
     msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert msg["Subject"] == subject
+    shown = [line for line in msg.get_body(("plain",)).get_content().splitlines()
+             if line.startswith(("ALERT:", "WARNING:"))]
+    if alerts:
+        count = len(shown)
+        assert count >= 1
+        assert msg["Subject"] == f"{count} alert{'s' if count > 1 else ''} — {subject}"
+    else:
+        assert shown == [] and msg["Subject"] == subject
+    assert len(raw) < 1_000_000 or attached
     assert msg["From"] == FROM and [a.strip() for a in msg["To"].split(",")] == TO
     assert msg["Date"] and msg["Message-ID"].strip().endswith("@example.com>")
-    assert msg.get_content_type() == "multipart/mixed"
-    parts = list(msg.iter_parts())
+    # multipart/mixed > [alternative, attachments...] when attached; the bare alternative otherwise
+    assert msg.get_content_type() == ("multipart/mixed" if attached else "multipart/alternative")
+    parts = list(msg.iter_parts()) if attached else [msg]
     assert parts[0].get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parts[0].iter_parts()] == ["text/plain", "text/html"]
     text_part, html_part = parts[0].iter_parts()
@@ -80,12 +90,18 @@ def check_message(raw: bytes, directory: Path, subject: str, db_path: Path, tmp_
     assert "Messages sent" in body and "vs previous month" in body
     assert ("ALERT" in body) == alerts
     assert "Messages sent" in text_part.get_content()
-    # The full report is attached, byte for byte, with the CSV tables beside it.
+    # With --attach-report the full report is attached, byte for byte, with the CSV tables beside it;
+    # without it nothing is, and the message says where the page is.
     attachments = {p.get_filename(): p for p in parts[1:]}
-    expected = {"index.html"} | {p.name for p in directory.glob("*.csv")}
+    if not attached:
+        assert attachments == {}
+        assert "on the reporting server" in text_part.get_content()
+        assert "are attached" not in text_part.get_content()
+    expected = {"index.html"} | {p.name for p in directory.glob("*.csv")} if attached else set()
     assert set(attachments) == expected
-    assert attachments["index.html"].get_content_type() == "text/html"
-    assert attachments["index.html"].get_payload(decode=True) == (directory / "index.html").read_bytes()
+    if attached:
+        assert attachments["index.html"].get_content_type() == "text/html"
+        assert attachments["index.html"].get_payload(decode=True) == (directory / "index.html").read_bytes()
     for name in expected - {"index.html"}:
         assert attachments[name].get_content_type() == "text/csv"
         assert attachments[name].get_payload(decode=True) == (directory / name).read_bytes()
@@ -126,10 +142,11 @@ def test_account_pack_sent_with_starttls_and_auth(tmp_path, tiny, smtp_server, s
     smtp_env(server.port, "starttls", DLVSTATS_SMTP_USER=USER, DLVSTATS_SMTP_PASSWORD=PASSWORD,
              DLVSTATS_SMTP_CA_FILE=str(certs[0]))
     result = run_report(ReportOptions(db_path=db_path, out_dir=tmp_path / "out", month="2026-10",
-                                      notebooks_dir=nbdir, email=TO, account_id="acme"))
+                                      notebooks_dir=nbdir, email=TO, account_id="acme", attach_report=True))
     assert auth.calls == 1 and len(handler.envelopes) == 1
     msg = check_message(handler.envelopes[0].content, result.directory,
-                        "Deliverability report — acme — October 2026", db_path, tmp_path, alerts=False)
+                        "Deliverability report — acme — October 2026", db_path, tmp_path, alerts=False,
+                        attached=True)
     whole = msg.as_string()
     for other in ("globex", "onerror"):
         assert other not in whole
@@ -180,3 +197,35 @@ def test_dry_run_writes_the_eml_and_sends_nothing(tmp_path, tiny, smtp_server, s
     assert result.eml == result.directory / "email.eml"
     check_message(result.eml.read_bytes(), result.directory, "Deliverability report — October 2026",
                   db_path, tmp_path)
+
+
+def test_sender_option_and_report_link(tmp_path, tiny, smtp_server, smtp_env, monkeypatch):
+    """--mail-from overrides DLVSTATS_MAIL_FROM; --report-url puts the link in both parts, attaches nothing."""
+    db_path, nbdir = tiny
+    handler = Recorder()
+    server = smtp_server(handler)
+    smtp_env(server.port, "none")
+    monkeypatch.delenv("DLVSTATS_MAIL_FROM")
+    url = "https://reports.example.com/2026-10/"
+    result = run_report(ReportOptions(db_path=db_path, out_dir=tmp_path / "out", month="2026-10",
+                                      notebooks_dir=nbdir, email=TO, mail_from="Ops <ops@example.com>",
+                                      report_url=url))
+    envelope = handler.envelopes[0]
+    assert result.emailed and envelope.mail_from == "ops@example.com"
+    msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert msg["From"] == "Ops <ops@example.com>"
+    assert list(msg.iter_attachments()) == []
+    assert url in msg.get_body(("plain",)).get_content() and url in msg.get_body(("html",)).get_content()
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"mail_from": "not an address"}, "--mail-from"),
+    ({"report_url": "javascript:alert(1)"}, "--report-url"),
+    ({"report_url": "https://x.example/", "attach_report": True}, "choose one"),
+])
+def test_bad_mail_options_are_usage_errors(tmp_path, tiny, change, message):
+    db_path, nbdir = tiny
+    with pytest.raises(report.ReportUsageError, match=message):
+        run_report(ReportOptions(db_path=db_path, out_dir=tmp_path / "out", month="2026-10", notebooks_dir=nbdir,
+                                 email=TO, dry_run=True, **change))
+    assert not (tmp_path / "out" / "2026-10").exists()

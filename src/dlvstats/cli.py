@@ -220,9 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool, quiet: bool = False) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--memory-limit {args.memory_limit!r}: give a size such as 2GB, 1.5GB or 500MB")
         # through the environment, so the report's notebook kernels get it too
         os.environ["DLVSTATS_MEMORY_LIMIT"] = args.memory_limit.strip()
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose, getattr(args, "quiet", False))
     handlers = {
         "ingest": cmd_ingest,
         "info": cmd_info,

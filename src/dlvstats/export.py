@@ -2,7 +2,9 @@
 
 CSV cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) are
 neutralised with a leading apostrophe: campaign names and URLs are attacker-controlled text.
-Numbers are left alone (a negative number is data, not a formula).
+Numbers are left alone (a negative number is data, not a formula), and so is text that is exactly a
+number (``-12.5``, ``+3``, ``-1.2e-05``, as an object column may hold): a spreadsheet reads it as the
+number it is, and it cannot carry a formula.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import pandas as pd
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _neutralise(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -77,4 +81,4 @@ def render(df: pd.DataFrame, fmt: str) -> str:
     return to_table(df)
 
 
-__all__ = ["render", "safe_for_spreadsheet", "to_csv", "to_json", "to_table", "json"]
+__all__ = ["json", "render", "safe_for_spreadsheet", "to_csv", "to_json", "to_table"]

@@ -36,8 +36,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("name", metavar="NAME", choices=sorted(REGISTRY), help="metric name (see below)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
-    p.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD (inclusive; a day in --report-timezone)")
-    p.add_argument("--to", dest="date_to", required=True, help="end day, YYYY-MM-DD (exclusive)")
+    p.add_argument("--from", dest="date_from", required=True, type=_day,
+                   help="first day, YYYY-MM-DD (inclusive; a day in --report-timezone)")
+    p.add_argument("--to", dest="date_to", required=True, type=_day, help="end day, YYYY-MM-DD (exclusive)")
     p.add_argument("--report-timezone", metavar="ZONE", default=None,
                    help="read --from/--to as days in this IANA zone, e.g. Europe/Paris (default: the "
                         "DLVSTATS_REPORT_TIMEZONE setting, else UTC)")
@@ -46,6 +47,19 @@ def add_parser(sub) -> None:
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="metric-specific option, e.g. --option by=provider (repeatable)")
     p.set_defaults(handler=run)
+
+
+def _day(text: str) -> str:
+    """argparse type of --from/--to: a bad date is a usage error (exit 2) saying what is expected."""
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: give YYYY-MM-DD, e.g. 2026-10-01") from None
+    if len(text) != 10:
+        raise argparse.ArgumentTypeError(f"{text!r}: give the day as YYYY-MM-DD, e.g. 2026-10-01")
+    return text
 
 
 def _parse_options(pairs: list[str]) -> dict:
@@ -81,8 +95,18 @@ def _zoned(date_from: str, date_to: str, timezone: str) -> tuple[str, str]:
 def run(args) -> int:
     from dlvstats import export, metrics
     from dlvstats.config import settings
+    from dlvstats.metrics.common import UnknownAccount, check_account
 
     db_path = args.db or settings().db_path
+    if args.date_from >= args.date_to:
+        print(f"dlvstats metrics: --from {args.date_from} must come before --to {args.date_to} (the end day is "
+              "exclusive: --from 2026-10-01 --to 2026-11-01 is October)", file=sys.stderr)
+        return 2
+    try:
+        check_account(db_path, args.account_id)
+    except UnknownAccount as exc:
+        print(f"dlvstats metrics: {exc}", file=sys.stderr)
+        return 2
     func = metrics.get(args.name)
     date_from, date_to = _zoned(args.date_from, args.date_to, args.report_timezone or settings().report_timezone)
     frame = func(db_path, date_from, date_to, account_id=args.account_id, **_parse_options(args.option))

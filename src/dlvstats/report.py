@@ -1173,6 +1173,12 @@ class ReportOptions:
     jobs: int = 2
     #: days and months are cut in this IANA zone (issue #15); every page says which
     report_timezone: str = "UTC"
+    #: E-mail: attach the page and the CSV tables (off by default: the page weighs megabytes).
+    attach_report: bool = False
+    #: E-mail: where readers find the page (linked in the message instead of attached).
+    report_url: str | None = None
+    #: E-mail sender; overrides DLVSTATS_MAIL_FROM.
+    mail_from: str | None = None
 
 
 @dataclass
@@ -1270,22 +1276,35 @@ def _keep_failed(build: Path, final: Path) -> Path:
 
 def check_email_settings(options: ReportOptions):
     """SMTP settings for --email (checked before any work), or a sender for --dry-run."""
+    from email.utils import parseaddr
+
     from dlvstats import mail
 
     for address in options.email:
         if "@" not in address or any(c in address for c in "\r\n <>"):
             raise ReportUsageError(f"--email: {address!r} is not an e-mail address")
+    if options.mail_from is not None and (
+            "@" not in parseaddr(options.mail_from)[1] or any(c in options.mail_from for c in "\r\n")):
+        raise ReportUsageError(f"--mail-from: {options.mail_from!r} is not an e-mail address "
+                               "(e.g. 'Reports <reports@example.com>')")
+    if options.report_url is not None and not re.match(r"^https?://[^\s]+$", options.report_url):
+        raise ReportUsageError(f"--report-url: {options.report_url!r} is not an http(s) address")
+    if options.attach_report and options.report_url:
+        raise ReportUsageError("--attach-report and --report-url: choose one (attach the page, or link it)")
     if not options.email:
         if options.dry_run:
             raise ReportUsageError("--dry-run writes the e-mail that --email would send: give --email too")
         return None
+    environ = dict(os.environ)
+    if options.mail_from:
+        environ["DLVSTATS_MAIL_FROM"] = options.mail_from
     if options.dry_run:
         try:
-            return mail.SmtpSettings.from_env()
+            return mail.SmtpSettings.from_env(environ)
         except mail.MailConfigError:
-            return None  # a dry run needs no server; From falls back to a placeholder
+            return None  # a dry run needs no server; From falls back to a placeholder (said in the log)
     try:
-        return mail.SmtpSettings.from_env()
+        return mail.SmtpSettings.from_env(environ)
     except mail.MailConfigError as exc:
         raise ReportUsageError(str(exc)) from None
 
@@ -1325,6 +1344,12 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
             say(f"loaded drop {summary.drop_id}")
         if not db_path.exists():
             raise ReportUsageError(f"{db_path}: no such database (load a drop with `dlvstats ingest` first)")
+        from dlvstats.metrics.common import UnknownAccount, check_account
+
+        try:
+            check_account(db_path, options.account_id)
+        except UnknownAccount as exc:
+            raise ReportUsageError(str(exc)) from None
 
         complete, last, freshness_text = freshness(db_path, month, options.report_timezone)
         if not complete:
@@ -1477,12 +1502,30 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
                         notebooks=runs, summary=summary)
 
 
-def email_subject(month: str, account_id: str | None, complete: bool) -> str:
+def email_subject(month: str, account_id: str | None, complete: bool, alert_count: int = 0) -> str:
+    """'2 alerts — Deliverability report — acme — October 2026 [incomplete data]': the alert count first,
+    so that a reader scanning an inbox sees which month needs attention."""
     parts = [REPORT_TITLE, month_label(month)]
     if account_id:
         parts.insert(1, account_id)
+    if alert_count:
+        parts.insert(0, _plural(alert_count, "alert", "alerts"))
     subject = " — ".join(parts)
     return subject if complete else subject + " [incomplete data]"
+
+
+#: Sender of a dry run with neither --mail-from nor DLVSTATS_MAIL_FROM (said in the log when used).
+PLACEHOLDER_FROM = "dlvstats <dlvstats@localhost>"
+
+
+def email_footer(options: ReportOptions, index: Path) -> str:
+    """The e-mail's last line: where the full report is (attached, linked, or on the server only)."""
+    if options.attach_report:
+        return "The full report (index.html) and the metric tables (CSV) are attached."
+    if options.report_url:
+        return f"The full report, with its charts and tables: {options.report_url}"
+    return (f"The full report, with its charts and tables, is on the reporting server: {index} "
+            "(ask for it to be attached or linked).")
 
 
 def _send(options: ReportOptions, month: str, result: ReportResult, settings, say) -> None:
@@ -1495,13 +1538,21 @@ def _send(options: ReportOptions, month: str, result: ReportResult, settings, sa
     notes = list(summary.notes)
     if not result.complete_data:
         notes.insert(0, "INCOMPLETE DATA: " + read_manifest(result.directory).get("freshness", ""))
-    html_body = mail.render_summary_html(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes)
-    text_body = mail.render_summary_text(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes)
-    attachments: list = [result.index]
-    attachments += sorted(result.directory.glob("*.csv"))
-    mail_from = settings.mail_from if settings else "dlvstats <dlvstats@localhost>"
-    message = mail.compose(email_subject(month, options.account_id, result.complete_data), html_body, text_body,
-                           attachments, options.email, mail_from)
+    footer = email_footer(options, result.index)
+    html_body = mail.render_summary_html(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes,
+                                         footer=footer)
+    text_body = mail.render_summary_text(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes,
+                                         footer=footer)
+    attachments: list = []
+    if options.attach_report:
+        attachments = [result.index, *sorted(result.directory.glob("*.csv"))]
+    mail_from = options.mail_from or (settings.mail_from if settings else None)
+    if mail_from is None:
+        mail_from = PLACEHOLDER_FROM
+        say(f"no sender configured (--mail-from or DLVSTATS_MAIL_FROM): the dry-run e-mail comes from {mail_from}")
+    alert_count = sum(1 for a in summary.alerts if a.level in ("critical", "warning"))
+    message = mail.compose(email_subject(month, options.account_id, result.complete_data, alert_count),
+                           html_body, text_body, attachments, options.email, mail_from)
     if options.dry_run:
         result.eml = mail.write_eml(message, result.directory / "email.eml")
         say(f"dry run: e-mail written to {result.eml} (not sent)")

@@ -12,13 +12,17 @@ Examples:
   dlvstats report --db data/dlvstats.duckdb --out reports                 last complete month
   dlvstats report --month 2026-10 --db data/dlvstats.duckdb --out reports --email ops@example.com
   dlvstats report --month 2026-10 --account acme --email client@example.org --dry-run
+  dlvstats report --month 2026-10 --email ops@example.com --mail-from 'Reports <reports@example.com>' \
+      --report-url https://reports.example.com/2026-10/                  link the page, do not attach it
   dlvstats report --ingest /srv/drops/2026-10 --db /srv/dlvstats.duckdb --out /srv/reports --email ops@example.com
 
 Output: OUT/YYYY-MM/index.html (one self-contained page), the metric tables as CSV and the executed
 notebooks beside it; an account's pack goes to OUT/accounts/ACCOUNT/YYYY-MM/.
 
 SMTP comes from the environment: DLVSTATS_SMTP_HOST, DLVSTATS_SMTP_PORT, DLVSTATS_SMTP_USER,
-DLVSTATS_SMTP_PASSWORD, DLVSTATS_SMTP_SECURITY (starttls | ssl | none), DLVSTATS_MAIL_FROM.
+DLVSTATS_SMTP_PASSWORD, DLVSTATS_SMTP_SECURITY (starttls | ssl | none), DLVSTATS_MAIL_FROM (the sender;
+--mail-from overrides it). The e-mail carries the summary and the alerts (the subject starts with their
+count); the page (megabytes, with its charts) is attached only with --attach-report.
 
 Exit codes: 0 done; 1 unexpected failure; 2 usage or configuration error; 3 --ingest drop refused;
 4 busy (database locked, or another run of the same report); 5 data incomplete, not e-mailed;
@@ -52,6 +56,12 @@ def add_parser(sub) -> None:
                         "DLVSTATS_REPORT_TIMEZONE setting, else UTC); the report says which zone it uses")
     p.add_argument("--dry-run", action="store_true",
                    help="with --email: write the message to OUT/YYYY-MM/email.eml instead of sending it")
+    p.add_argument("--mail-from", metavar="ADDR", default=None,
+                   help="the e-mail's sender, e.g. 'Reports <reports@example.com>' (default: $DLVSTATS_MAIL_FROM)")
+    p.add_argument("--attach-report", action="store_true",
+                   help="attach the full page and the CSV tables to the e-mail (it then weighs megabytes)")
+    p.add_argument("--report-url", metavar="URL", default=None,
+                   help="where readers find the page (e.g. your intranet); the e-mail links it")
     p.add_argument("--force", action="store_true", help="render again over a complete report of the month")
     p.add_argument("--allow-incomplete", action="store_true",
                    help="e-mail even when the data stops before the month's end (the report says so)")
@@ -86,7 +96,8 @@ def run(args) -> int:
             db_path=args.db or cfg.db_path, out_dir=args.out or cfg.reports_dir, month=month,
             account_id=args.account_id, notebooks_dir=args.notebooks, ingest=list(args.ingest),
             email=emails, dry_run=args.dry_run, force=args.force, allow_incomplete=args.allow_incomplete,
-            memory_limit=args.memory_limit, jobs=jobs,
+            memory_limit=args.memory_limit, jobs=jobs, attach_report=args.attach_report,
+            report_url=args.report_url, mail_from=args.mail_from,
             report_timezone=_report_timezone(args.report_timezone or cfg.report_timezone),
         )
         quiet = getattr(args, "quiet", False)

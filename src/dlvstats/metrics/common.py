@@ -96,6 +96,22 @@ def readonly(db_path: str | Path):
         con.close()
 
 
+class UnknownAccount(ValueError):
+    """``--account`` names no account of the database; the message lists those there are."""
+
+
+def check_account(db_path: str | Path, account_id: str | None) -> None:
+    """Raise ``UnknownAccount`` naming the database's accounts when ``account_id`` has no send."""
+    if account_id is None:
+        return
+    with readonly(db_path) as con:
+        known = [row[0] for row in db.run(con, "relations/accounts").fetchall()]
+    if account_id not in known:
+        shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
+        raise UnknownAccount(f"--account {account_id!r}: no such account in {db_path} "
+                             f"(accounts there: {shown or 'none, the database has no sends'})")
+
+
 def wilson(successes, n, z: float = Z95):
     """Wilson score interval for arrays of successes out of n (n may be fractional)."""
     successes = np.asarray(successes, dtype=float)

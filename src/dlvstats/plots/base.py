@@ -56,12 +56,12 @@ def rate_chart(
         symbols = None
         if small_cell_column and small_cell_column in df:
             symbols = ["circle-open" if s else "circle" for s in df[small_cell_column]]
-        common = dict(
-            x=df[x], y=y, name=(labels or {}).get(rate, rate),
-            marker={"color": PALETTE[i % len(PALETTE)], **({"symbol": symbols} if symbols and kind == "line" else {})},
-            error_y=None if err_plus is None else dict(type="data", array=err_plus, arrayminus=err_minus, visible=True),
-            hovertemplate="%{x}: %{y:.2f}" + ("%" if percent else "") + "<extra>%{fullData.name}</extra>",
-        )
+        common = {
+            "x": df[x], "y": y, "name": (labels or {}).get(rate, rate),
+            "marker": {"color": PALETTE[i % len(PALETTE)], **({"symbol": symbols} if symbols and kind == "line" else {})},
+            "error_y": None if err_plus is None else {"type": "data", "array": err_plus, "arrayminus": err_minus, "visible": True},
+            "hovertemplate": "%{x}: %{y:.2f}" + ("%" if percent else "") + "<extra>%{fullData.name}</extra>",
+        }
         if kind == "bar":
             fig.add_trace(go.Bar(**common))
         else:

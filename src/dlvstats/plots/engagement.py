@@ -130,12 +130,16 @@ def sunset_chart(df: pd.DataFrame) -> go.Figure:
     series = {"sends_removed_share": "sends", "complaints_removed_share": "complaints",
               "hard_bounces_removed_share": "hard bounces", "human_clickers_removed_share": "human clickers",
               "orders_removed_share": "orders"}
+    categories = [str(int(m)) for m in df["threshold_months"]]
     for i, (col, name) in enumerate(series.items()):
-        fig.add_trace(go.Bar(x=df["threshold_months"].astype(str), y=df[col].fillna(0) * 100, name=name,
+        fig.add_trace(go.Bar(x=categories, y=df[col].fillna(0) * 100, name=name,
                              marker={"color": PALETTE[i % len(PALETTE)]}))
-    rec = df[df["recommended"]]
-    if not rec.empty:
-        fig.add_annotation(x=str(int(rec.iloc[0]["threshold_months"])), y=1.02, yref="paper", showarrow=False,
+    # On a category axis plotly places an annotation by the category's position (0, 1, 2, ...), not by
+    # its label: "6" would land over the seventh bucket. Give the position, with the order pinned.
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=categories)
+    recommended = [i for i, flag in enumerate(df["recommended"].fillna(False)) if flag]
+    if recommended:
+        fig.add_annotation(x=recommended[0], y=1.0, yref="paper", yanchor="bottom", showarrow=False,
                            text="recommended", font={"color": PALETTE[3]})
     fig.update_layout(barmode="group")
     return _finish(
