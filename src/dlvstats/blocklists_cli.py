@@ -1,4 +1,8 @@
-"""The ``dlvstats blocklists`` sub-commands: check the DNS blocklists, list the zones, serve a test zone."""
+"""The ``dlvstats blocklists`` and ``dlvstats signals`` sub-commands.
+
+blocklists: check the DNS blocklists, list the zones, serve a test zone; signals: import Google
+Postmaster Tools and Microsoft SNDS files.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +67,68 @@ def add_parser(sub) -> None:
     s.add_argument("--list", action="append", default=[], metavar="IP=CODE", help="a listed IP and its answer")
     s.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: on Ctrl-C)")
     s.set_defaults(handler=run_serve)
+    _add_signals(sub)
+
+
+SIGNALS_HELP = """\
+Kinds:
+  gpt    Google Postmaster Tools API v2 domains.domainStats.query response (JSON, DAILY granularity).
+         Metric names that follow a base metric are taken as they are: spam_rate, auth_success_rate
+         (auth_success_rate_dkim, _spf, _dmarc), tls_encryption_rate, tls_encryption_message_count,
+         delivery_error_count, delivery_error_rate, feedback_loop_spam_rate, feedback_loop_id.
+         Other names: --metric-map NAME=spam_rate.
+  snds   Microsoft SNDS "IP data" export (CSV, one row per IP and day).
+
+A file with a bad row is refused whole (file:line: problem) and nothing of it is loaded; a row
+already stored adds nothing the second time.
+
+Examples:
+  dlvstats signals import --db data/dlvstats.duckdb --kind gpt gpt-2026-11.json
+  dlvstats signals import --db data/dlvstats.duckdb --kind gpt --metric-map userSpam=spam_rate q.json
+  dlvstats signals import --db data/dlvstats.duckdb --kind snds snds/*.csv
+"""
+
+
+def _add_signals(sub) -> None:
+    p = sub.add_parser("signals", help="import mailbox providers' own signals (Postmaster Tools, SNDS)",
+                       description="Import Google Postmaster Tools and Microsoft SNDS files.",
+                       epilog=SIGNALS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ssub = p.add_subparsers(dest="signals_command", metavar="COMMAND", required=True)
+    i = ssub.add_parser("import", help="load GPT or SNDS files", epilog=SIGNALS_HELP,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    i.add_argument("--kind", choices=["gpt", "snds"], required=True, help="gpt (Postmaster Tools JSON) or snds (SNDS CSV)")
+    i.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
+    i.add_argument("--metric-map", action="append", default=[], metavar="NAME=METRIC",
+                   help="read the response's metric NAME as METRIC (e.g. userSpam=spam_rate; repeatable)")
+    i.add_argument("--domain", default=None, help="the domain, for entries whose name does not give it")
+    i.set_defaults(handler=run_signals_import)
+
+
+def run_signals_import(args) -> int:
+    from dlvstats import db, signals
+    from dlvstats.config import settings
+
+    mapping = {}
+    for pair in args.metric_map:
+        name, _, metric = pair.partition("=")
+        if not metric or signals.metric_name(metric, {}) is None:
+            return _usage(f"--metric-map {pair!r}: expected NAME=METRIC with METRIC one of {', '.join(signals.GPT_BASE_METRICS)}")
+        mapping[name] = metric
+    path = args.db or settings().db_path
+    con = db.connect(path)
+    try:
+        db.require_dlvstats_db(con, path)
+        for file in args.files:
+            try:
+                done = signals.import_file(con, file, args.kind, mapping=mapping, domain=args.domain)
+            except signals.SignalsError as exc:
+                print(f"dlvstats signals: {file}: {exc}", file=sys.stderr)
+                return 3
+            print(f"{done.file}: {done.rows} rows, {done.added} new ({done.rows - done.added} already stored)")
+    finally:
+        con.close()
+    return 0
 
 
 def _usage(message: str) -> int:

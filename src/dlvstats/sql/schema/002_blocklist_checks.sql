@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS gpt_domain_stats (
     metric VARCHAR NOT NULL,
     source_metric VARCHAR NOT NULL,
     value DOUBLE,
+    value_text VARCHAR,  -- stringValue / stringList answers (e.g. feedback_loop_id)
     file VARCHAR NOT NULL,
     imported_at TIMESTAMP NOT NULL
 );
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS snds_ip_days (
     data_commands BIGINT,
     message_recipients BIGINT,
     filter_result VARCHAR,
-    complaint_rate DOUBLE,
+    complaint_rate DOUBLE,       -- NULL when SNDS says "< 0.1%" (under its reporting floor)
+    complaint_rate_text VARCHAR, -- SNDS's own text, e.g. "< 0.1%" or "0.4%"
     trap_start TIMESTAMP,
     trap_end TIMESTAMP,
     trap_hits BIGINT,
