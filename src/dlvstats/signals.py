@@ -97,8 +97,8 @@ def read_gpt(path: Path, mapping: dict[str, str] | None = None, domain: str | No
         source = element.get("metric")
         metric = metric_name(source, mapping) if isinstance(source, str) else None
         if metric is None:
-            problems.append((*where, f"metric {source!r} does not follow a Postmaster Tools base metric "
-                                     f"({', '.join(GPT_BASE_METRICS)}); map it with --metric-map {source}=spam_rate"))
+            problems.append((*where, (f"metric {source!r} does not follow a Postmaster Tools base metric "
+                                     f"({', '.join(GPT_BASE_METRICS)}); map it with --metric-map {source}=spam_rate")))
             continue
         name = element.get("name") or ""
         dom = name.split("/")[1] if name.startswith("domains/") and name.count("/") >= 1 else domain
