@@ -68,6 +68,7 @@ def add_parser(sub) -> None:
     s.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: on Ctrl-C)")
     s.set_defaults(handler=run_serve)
     _add_signals(sub)
+    _add_watch(sub)
 
 
 SIGNALS_HELP = """\
@@ -213,4 +214,70 @@ def run_serve(args) -> int:
             time.sleep(args.seconds) if args.seconds is not None else time.sleep(10**9)
         except KeyboardInterrupt:
             pass
+    return 0
+
+
+WATCH_HELP = """\
+One run: the DNS blocklist check of the sending IPs and domains, then each account's and sending
+IP's complaint and hard-bounce rates over the messages sent since the last run (the first run:
+the last --first-days days). With --email, an e-mail goes out only when something crossed a line
+(a new listing; a rate above its line on at least --min-delivered delivered messages). SMTP
+settings come from DLVSTATS_SMTP_HOST, DLVSTATS_MAIL_FROM, ... as for `dlvstats report --email`.
+
+Examples:
+  dlvstats watch --db data/dlvstats.duckdb --email ops@example.com
+  dlvstats watch --db data/dlvstats.duckdb --resolver 127.0.0.1:53 --complaint-line 0.001
+A daily timer: see docs/monthly-report.md (cron and systemd examples).
+"""
+
+
+def _add_watch(sub) -> None:
+    w = sub.add_parser("watch", help="daily check between reports: blocklists, complaint/bounce lines; mail on alerts",
+                       description="The daily look between monthly reports.", epilog=WATCH_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
+    w.add_argument("--zones", type=Path, default=None, help="zones file (default: the shipped set)")
+    w.add_argument("--resolver", metavar="HOST[:PORT]", default=None, help="DNS server to ask (default: the system's)")
+    w.add_argument("--email", metavar="ADDR[,ADDR]", default=None, help="send the alerts here (only when there are some)")
+    w.add_argument("--first-days", type=int, default=1, metavar="DAYS", help="first run: look at the last DAYS days (default 1)")
+    w.add_argument("--complaint-line", type=float, default=None, help="complaint rate line (default 0.003 = 0.3%%)")
+    w.add_argument("--bounce-line", type=float, default=None, help="hard-bounce rate line (default 0.02 = 2%%)")
+    w.add_argument("--min-delivered", type=int, default=None, help="smallest cell judged (default 200 delivered)")
+    w.add_argument("--interval", type=float, default=0.2, metavar="SECONDS", help="pause between DNS queries")
+    w.set_defaults(handler=run_watch)
+
+
+def run_watch(args) -> int:
+    from dlvstats import blocklists, db, mail, watch
+    from dlvstats.config import settings
+
+    if args.resolver is not None:
+        try:
+            blocklists.parse_resolver(args.resolver)
+        except ValueError:
+            return _usage(f"--resolver {args.resolver!r}: give an IP address and optional port, e.g. 127.0.0.1:53")
+    try:
+        zones = blocklists.load_zones(args.zones)
+    except blocklists.ZonesError as exc:
+        return _usage(str(exc))
+    smtp = None
+    if args.email:
+        try:
+            smtp = mail.SmtpSettings.from_env()
+        except mail.MailConfigError as exc:
+            return _usage(str(exc))
+    lines = {k: v for k, v in (("complaint_line", args.complaint_line), ("bounce_line", args.bounce_line),
+                               ("min_delivered", args.min_delivered)) if v is not None}
+    path = args.db or settings().db_path
+    con = db.connect(path)
+    try:
+        db.require_dlvstats_db(con, path)
+        result = watch.run(con, zones=zones, resolver=args.resolver, first_days=args.first_days,
+                           interval_seconds=args.interval, **lines)
+    finally:
+        con.close()
+    print(watch.format_text(result))
+    if result.alerts and smtp is not None:
+        watch.email(result, args.email, smtp)
+        print(f"alerts e-mailed to {args.email}")
     return 0
