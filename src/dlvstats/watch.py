@@ -88,8 +88,8 @@ def run(
 def format_text(result: WatchResult) -> str:
     if result.through_ts is None:
         return "\n".join(result.notes)
-    lines = [f"dlvstats watch: messages sent {result.from_ts:%Y-%m-%d %H:%M} to {result.through_ts:%Y-%m-%d %H:%M} UTC;"
-             f" blocklists asked via {result.check.resolver}."]
+    lines = [(f"dlvstats watch: messages sent {result.from_ts:%Y-%m-%d %H:%M} to {result.through_ts:%Y-%m-%d %H:%M} UTC;"
+             f" blocklists asked via {result.check.resolver}.")]
     lines += ["", "Alerts:"] + [f"  - {a}" for a in result.alerts] if result.alerts else ["", "No line crossed."]
     lines += ["", "Notes:"] + [f"  - {n}" for n in result.notes]
     return "\n".join(lines)
