@@ -66,6 +66,8 @@ def add_parser(sub) -> None:
     s.add_argument("--port", type=int, default=0, help="UDP port on 127.0.0.1 (default: a free one, printed)")
     s.add_argument("--list", action="append", default=[], metavar="IP=CODE", help="a listed IP and its answer")
     s.add_argument("--seconds", type=float, default=None, help="stop after this many seconds (default: on Ctrl-C)")
+    s.add_argument("--ready-file", type=Path, default=None,
+                   help="write HOST:PORT here once the server listens (scripts wait for it)")
     s.set_defaults(handler=run_serve)
     _add_signals(sub)
     _add_watch(sub)
@@ -210,6 +212,8 @@ def run_serve(args) -> int:
             return _usage(f"--list {item!r}: expected IP=CODE, e.g. 192.0.2.10=127.0.0.2")
     with TestZoneServer(args.zone, entries, port=args.port) as server:
         print(f"serving {args.zone} on {server.address} ({len(entries)} listed); Ctrl-C stops", flush=True)
+        if args.ready_file:
+            args.ready_file.write_text(server.address + "\n", encoding="utf-8")
         try:
             time.sleep(args.seconds) if args.seconds is not None else time.sleep(10**9)
         except KeyboardInterrupt:
