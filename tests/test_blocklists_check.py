@@ -164,3 +164,5 @@ def test_cli_usage_errors_exit_2(tmp_path, database, capsys):
     assert cli.main(["blocklists", "check", "--db", str(database), "--resolver", "dns.example:53"]) == 2
     assert "--resolver" in capsys.readouterr().err
     assert cli.main(["blocklists", "check", "--db", str(database), "--zones", str(tmp_path / "none.toml")]) == 2
+    assert cli.main(["blocklists", "check", "--db", str(database), "--ip", "news.example.com"]) == 2
+    assert "use --domain" in capsys.readouterr().err

@@ -7,6 +7,7 @@ Postmaster Tools and Microsoft SNDS files.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -148,6 +149,11 @@ def run_check(args) -> int:
             blocklists.parse_resolver(args.resolver)
         except ValueError:
             return _usage(f"--resolver {args.resolver!r}: give an IP address and optional port, e.g. 127.0.0.1:53")
+    for ip in args.ip or []:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            return _usage(f"--ip {ip!r} is not an IP address (use --domain for a domain)")
     try:
         zones = blocklists.load_zones(args.zones)
     except blocklists.ZonesError as exc:
