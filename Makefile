@@ -29,12 +29,24 @@ demo: install ## simulate an ESP's year, ingest it, render the last month's repo
 	rm -f $(DB) $(DB).wal
 	$(BIN)/dlvstats ingest $(DEMO)/drops/* --db $(DB)
 	$(BIN)/dlvstats info --db $(DB)
+	$(MAKE) --no-print-directory demo-blocklists
 	$(BIN)/dlvstats report --month $(DEMO_MONTH) --db $(DB) --out reports --force --allow-incomplete
 	@echo
 	@echo "Demo drops:     $(DEMO)/drops/  (latent truth: $(DEMO)/truth.json)"
 	@echo "Database:       $(DB)"
 	@echo "Report:         reports/$(DEMO_MONTH)/index.html"
 	@echo "Explore:        make lab"
+
+.PHONY: demo-blocklists
+demo-blocklists: install ## blocklists check of the demo database against a test zone served on 127.0.0.1 (started and stopped here)
+	@rm -f $(DB).zone-ready; \
+	$(BIN)/dlvstats blocklists serve-test-zone --zone demo.dnsbl.invalid --list 198.51.100.20=127.0.0.2 \
+	  --seconds 300 --ready-file $(DB).zone-ready >/dev/null & server=$$!; \
+	for i in $$(seq 600); do [ -s $(DB).zone-ready ] && break; sleep 0.1; done; \
+	$(BIN)/dlvstats blocklists check --db $(DB) --zones docs/examples/demo_blocklist_zones.toml \
+	  --resolver $$(cat $(DB).zone-ready) --since 400 --interval 0; rc=$$?; \
+	kill $$server 2>/dev/null; wait $$server 2>/dev/null; rm -f $(DB).zone-ready; \
+	[ $$rc -le 1 ]  # 1 = something is listed: the demo's point
 
 .PHONY: browser
 browser: ## make sure Debian's chromium is there for the rendered-report tests (installs it when root)

@@ -14,6 +14,7 @@ import pytest
 from tests.helpers import write_drop
 
 from dlvstats import privacy
+from dlvstats.db import SCHEMA_VERSION
 from dlvstats.ingest import ingest_paths
 
 KEY = "test-key-0123456789abcdef-not-a-real-secret"
@@ -218,7 +219,7 @@ def test_forget_removes_one_person_everywhere_and_rewrites_the_file(tmp_path):
     assert query(db, "SELECT count(*) FROM orders") == [(1,)]
     assert not list(tmp_path.glob("*.forget-tmp*")) and not Path(str(db) + ".wal").exists()
     # the rewritten database is a working dlvstats database
-    assert query(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [("1",)]
+    assert query(db, "SELECT value FROM meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION),)]
     ingest_paths(db, [drop], on_error="quarantine")  # and Alice can come back with a new drop
 
 

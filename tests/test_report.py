@@ -418,6 +418,8 @@ def test_summary_has_headlines_changes_and_alerts(tiny):
     assert any(t.startswith("Complaint rate") and "mailbox provider yahoo" in t for t in alerts)
     assert any(t.startswith("Hard-bounce spike for account globex") for t in alerts)
     assert any(t.startswith("Blocklist: ip 192.0.2.10 listed on spamhaus_sbl on 2026-10-20") for t in alerts)
+    listing = next(t for t in alerts if t.startswith("Blocklist: ip 192.0.2.10"))
+    assert "likeliest culprit globex (2 complaints of 45 delivered" in listing  # the complaining account
     assert not any("account acme" in t for t in alerts if t.startswith("Complaint"))
     assert "Month-over-month changes compare" in page and "Immature campaigns" in page
     # The hostile account name is in an alert, escaped.

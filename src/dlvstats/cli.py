@@ -217,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         report_cli.add_parser(sub)
     except ImportError:  # pragma: no cover
         pass
+    from dlvstats import blocklists_cli
+
+    blocklists_cli.add_parser(sub)
     return parser
 
 

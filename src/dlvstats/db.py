@@ -19,7 +19,7 @@ from dlvstats.config import SQL_DIR, settings
 log = logging.getLogger(__name__)
 
 #: The schema version this dlvstats writes. Older files are migrated forward by ``migrate``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class DatabaseBusy(RuntimeError):

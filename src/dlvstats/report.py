@@ -959,6 +959,23 @@ def headlines(now: dict, before: dict) -> list[Headline]:
     return rows
 
 
+def _top_culprit(run: MetricRun, month: str, listing) -> str:
+    """'; likeliest culprit ACCOUNT (N complaints of M delivered in the 14 days before)' or ''."""
+    if run.account_id:
+        return ""  # an account's pack names no other client
+    func = run.registered("blocklist-culprits")
+    if func is None:
+        return ""
+    culprits = run.table(func, month)
+    top = culprits[(culprits["target"] == listing.target) & (culprits["blocklist"] == listing.blocklist)
+                   & (culprits["listed_at"] == listing.listed_at) & (culprits["rank"] == 1)]
+    if top.empty:
+        return ""
+    r = top.iloc[0]
+    return (f"; likeliest culprit {r.account_id} ({int(r.complaints)} complaints of {int(r.delivered)} delivered, "
+            f"{int(r.hard_bounces)} hard bounces, {r.share_of_target_sends:.0%} of the sends in the 14 days before)")
+
+
 def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
     """Complaint rate over 0.1%/0.3% per account and provider, blocklist listings, hard-bounce spikes."""
     from dlvstats.config import COMPLAINT_RATE_CRITICAL, COMPLAINT_RATE_TARGET
@@ -1026,6 +1043,7 @@ def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
         users = _num(getattr(row, "accounts_using", None))
         if not account_id and users:
             text += f"; {int(users)} account(s) sent from it in the 30 days before"
+        text += _top_culprit(run, month, row)
         alerts.append(Alert("critical", text + "."))
     order = {"critical": 0, "warning": 1, "info": 2}
     alerts.sort(key=lambda a: order[a.level])

@@ -24,6 +24,9 @@ REGISTRY: dict[str, str] = {
     "blocklist-events": "dlvstats.metrics.sender_health:blocklist_events",
     "compliance": "dlvstats.metrics.sender_health:compliance",
     "account-risk": "dlvstats.metrics.sender_health:account_risk",
+    "gmail-spam-rate": "dlvstats.metrics.provider_signals:gmail_spam_rate",
+    "snds-ip-timeline": "dlvstats.metrics.provider_signals:snds_ip_timeline",
+    "blocklist-culprits": "dlvstats.metrics.provider_signals:blocklist_culprits",
 }
 
 

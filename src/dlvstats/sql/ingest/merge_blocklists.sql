@@ -4,7 +4,7 @@
 -- inside the new rows' time range can match: the range filter lets DuckDB skip old row groups
 -- (zone maps), so the cost follows the new data rather than the history.
 -- Parameters: $drop_id, $lo and $hi (min and max ts of the new rows).
-INSERT INTO blocklists
+INSERT INTO blocklists (event_key, ts, target, blocklist, action, drop_id)
 SELECT event_key, ts, target, blocklist, action, $drop_id
 FROM __new_blocklists AS n
 ANTI JOIN (SELECT event_key FROM blocklists WHERE ts BETWEEN $lo AND $hi) AS existing
