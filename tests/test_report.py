@@ -729,3 +729,22 @@ def test_interval_bounds_are_shown_like_their_quantity():
     out = report.polish_dataframe_html(frame._repr_html_())
     cells = re.findall(r"<td(?:\s[^>]*)?>(.*?)</td>", out)
     assert cells == ["2.5016", "2.16", "2.72", "2.00%", "1.90%", "30.00%"]
+
+
+@pytest.mark.slow
+def test_sim_email_is_small_and_its_subject_counts_the_alerts(sim_report):
+    """The demo month's e-mail (issue #16): under 1 MB without --attach-report (the page alone weighs
+    megabytes), nothing attached, the subject led by the number of alerts and warnings the page shows."""
+    import email
+    import email.policy
+
+    directory, _ = sim_report
+    raw = (directory / "email.eml").read_bytes()
+    assert (directory / "index.html").stat().st_size > 1_000_000  # so the size check below means something
+    assert len(raw) < 1_000_000
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert list(message.iter_attachments()) == []
+    manifest = json.loads((directory / "report.json").read_text())
+    count = sum(1 for a in manifest["alerts"] if a["level"] in ("critical", "warning"))
+    prefix = f"{count} alert{'s' if count != 1 else ''} — " if count else ""
+    assert message["Subject"] == f"{prefix}Deliverability report — October 2026"

@@ -4,6 +4,9 @@ offline. Checks that every chart is drawn, that the console stays clean, and tha
 (an account called ``<img src=x onerror=alert(1)>``, a campaign called ``</script><script>...``, a
 notebook printing raw HTML) show as text while no script of theirs runs.
 
+At 400 and 1,400 px wide, the page never scrolls sideways and no chart's legend, title or axis title
+overlaps another or leaves the chart; screenshots in /tmp/report-shots/ (DLVSTATS_SHOTS_DIR).
+
 Screenshots for a human look: /tmp/report_page.png (the simulated month), /tmp/report_top.png (its
 first screen), /tmp/report_hostile.png, /tmp/report_email.png (the e-mail body).
 """
@@ -179,4 +182,67 @@ def test_hostile_names_in_the_email_body_are_text(browser, hostile_report):
     visit = Visit(browser, html=message.get_body(("html",)).get_content(), width=700)
     assert visit.dialogs == [] and visit.page.locator("img").count() == 0
     assert HOSTILE_ACCOUNT in visit.page.inner_text("body")
+    visit.page.close()
+
+
+#: Boxes measured in the page: the document's width, every element sticking out of the viewport (outside
+#: a scroll box of its own), and, per chart, its title, legend and x-axis title.
+LAYOUT_PROBE = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const hit = (a, b) => a[0] < b[2] - 1 && b[0] < a[2] - 1 && a[1] < b[3] - 1 && b[1] < a[3] - 1;
+  const out = {doc: document.documentElement.scrollWidth, view: window.innerWidth, problems: [], charts: 0};
+  document.querySelectorAll('.js-plotly-plot').forEach(p => {
+    out.charts += 1;
+    const pb = box(p), parts = {};
+    for (const [name, sel] of [['title', '.gtitle'], ['legend', 'g.legend'], ['x-axis title', '.xtitle']]) {
+      const e = p.querySelector(sel);
+      if (!e) continue;
+      parts[name] = box(e);
+      const b = parts[name];
+      if (b[0] < pb[0] - 1 || b[2] > pb[2] + 1 || b[1] < pb[1] - 1 || b[3] > pb[3] + 1)
+        out.problems.push(p.id + ': ' + name + ' leaves the chart');
+    }
+    const names = Object.keys(parts);
+    for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++)
+      if (hit(parts[names[i]], parts[names[j]])) out.problems.push(p.id + ': ' + names[i] + ' on ' + names[j]);
+  });
+  document.querySelectorAll('main *').forEach(e => {
+    if (e.closest('.output, .table-wrap, .js-plotly-plot')) return;
+    if (e.getBoundingClientRect().right > window.innerWidth + 1)
+      out.problems.push(e.tagName.toLowerCase() + '.' + e.className + ' wider than the screen');
+  });
+  return out; }"""
+
+
+def shots_dir() -> Path:
+    directory = Path(os.environ.get("DLVSTATS_SHOTS_DIR", "/tmp/report-shots"))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        directory = Path("/tmp/report-shots")
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [400, 1400])
+def test_the_page_fits_the_screen_and_nothing_overlaps(browser, sim_page, width):
+    figures = json.loads((sim_page / "report.json").read_text())["figures"]
+    visit = Visit(browser, (sim_page / "index.html").as_uri(), width=width)
+    visit.wait_for_charts(figures)
+    visit.page.wait_for_timeout(500)
+    found = visit.page.evaluate(LAYOUT_PROBE)
+    assert found["charts"] == figures
+    assert found["view"] == width and found["doc"] <= width, "the page scrolls sideways"
+    assert found["problems"] == [], "\n".join(found["problems"])
+    # the summary table scrolls in its own box if it must; the page itself does not
+    wrap = visit.page.locator("#summary .table-wrap")
+    assert wrap.count() == 1 and wrap.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    directory = shots_dir()
+    visit.page.screenshot(path=str(directory / f"report-{width}-top.png"))
+    visit.page.screenshot(path=str(directory / f"report-{width}-page.png"), full_page=True)
+    for name in ("chart-4", "chart-9"):
+        chart = visit.page.locator(f"#{name}")
+        if chart.count():
+            chart.screenshot(path=str(directory / f"report-{width}-{name}.png"))
     visit.page.close()
