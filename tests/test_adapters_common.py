@@ -45,7 +45,9 @@ def test_unknown_file_in_auto_is_refused(tmp_path):
 
 
 def test_unknown_format_and_wrong_format(tmp_path):
-    with pytest.raises(DropError, match="unknown input format 'sparkpost'"):
+    with pytest.raises(DropError, match="unknown input format 'lettermint'"):
+        stage("lettermint", fixture_dir("ses"))
+    with pytest.raises(DropError, match="does not look like SparkPost data"):
         stage("sparkpost", fixture_dir("ses"))
     with pytest.raises(DropError, match="does not look like SES data"):
         stage("ses", fixture_dir("sendgrid") / "webhook-posts.jsonl")
