@@ -64,6 +64,11 @@ test: install browser ## run the whole test suite (installs what it needs)
 	$(BIN)/python -m pytest -q
 	$(BIN)/lint-imports
 
+.PHONY: test-fast
+test-fast: install ## the inner loop: every test not marked slow, then the module-boundary contracts
+	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/lint-imports
+
 .PHONY: lab
 lab: install ## open JupyterLab on notebooks/ with the demo database
 	@test -f $(DB) || (echo "No $(DB) yet: run 'make demo' first." && exit 1)

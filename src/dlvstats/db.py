@@ -76,7 +76,7 @@ def connect(
                     "Close that process (a notebook kernel? another ingest?) or raise "
                     "DLVSTATS_LOCK_TIMEOUT, then run the command again."
                 ) from exc
-            log.info("database %s is locked; retrying in %.1f s", path, delay)
+            log.warning("database %s is locked; retrying in %.1f s", path, delay)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     con.execute("SET TimeZone = 'UTC'")
