@@ -166,3 +166,34 @@ def test_cli_usage_errors_exit_2(tmp_path, database, capsys):
     assert cli.main(["blocklists", "check", "--db", str(database), "--zones", str(tmp_path / "none.toml")]) == 2
     assert cli.main(["blocklists", "check", "--db", str(database), "--ip", "news.example.com"]) == 2
     assert "use --domain" in capsys.readouterr().err
+
+
+def test_status_now_is_the_latest_check_dated_and_reaches_the_report(tmp_path, database, zone_server):
+    """A check made after the month (a report rendered early next month) shows in that month's report,
+    dated, as the state at the check; unknown answers are said to be neither listed nor clean."""
+    from dlvstats.metrics.provider_signals import blocklist_status
+    from dlvstats.report import MetricRun, _blocklist_now
+
+    zones = _zones(tmp_path)
+    _check(database, zones, zone_server, T0)
+    status = blocklist_status(database, "2026-11-01", "2026-12-01").set_index(["target", "blocklist"])
+    assert status.loc[(LISTED_IP, "test_ip_list"), "status"] == "listed"
+    assert status.loc[(LISTED_IP, "test_ip_list"), "listed_since"] == T0
+    assert status.loc[(REFUSED_IP, "test_ip_list"), "status"] == "unknown"
+    assert set(status["checked_at"]) == {T0}
+    # an account that sent nothing in the period sees none of the targets (its pack names no one else's)
+    assert len(blocklist_status(database, "2026-10-01", "2026-11-01", "acct_a")) == 0
+    assert len(blocklist_status(database, "2026-11-01", "2026-12-01", "acct_a")) == 4
+
+    alerts = _blocklist_now(MetricRun(database, None), "2026-11", set())
+    texts = [a.text for a in alerts]
+    assert [a.level for a in alerts] == ["critical", "info"]
+    assert texts[0].startswith(f"Blocklist now: ip {LISTED_IP} is listed on test_ip_list (SBL: test listing) "
+                               "at the DNS check of 2026-12-01 06:00 UTC")
+    assert "1 answer(s) of 1 list(s) were unknown" in texts[1]
+    # a listing the month's own alerts already show is not repeated
+    assert [a.level for a in _blocklist_now(MetricRun(database, None), "2026-11", {(LISTED_IP, "test_ip_list")})] == ["info"]
+    # after de-listing, nothing is listed now
+    del zone_server.entries[ip_key(LISTED_IP)]
+    _check(database, zones, zone_server, T0 + timedelta(hours=1))
+    assert [a.level for a in _blocklist_now(MetricRun(database, None), "2026-11", set())] == ["info"]

@@ -1045,9 +1045,34 @@ def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
             text += f"; {int(users)} account(s) sent from it in the 30 days before"
         text += _top_culprit(run, month, row)
         alerts.append(Alert("critical", text + "."))
+    alerts += _blocklist_now(run, month, {(r.target, r.blocklist) for r in listings.itertuples()
+                                          if str(r.delisted_at) in ("NaT", "None", "nan", "<NA>")})
     order = {"critical": 0, "warning": 1, "info": 2}
     alerts.sort(key=lambda a: order[a.level])
     return alerts
+
+
+def _blocklist_now(run: MetricRun, month: str, already: set) -> list[Alert]:
+    """Alerts from the latest DNS blocklist check (dated: it may be after the month), for the
+    listings the month's own alerts do not already show, and a line when some lists could not say."""
+    func = run.registered("blocklist-status")
+    if func is None:
+        return []
+    status = run.table(func, month)
+    out = []
+    for row in status[status["status"] == "listed"].itertuples():
+        if (row.target, row.blocklist) in already:
+            continue
+        since = "" if str(row.listed_since) in ("NaT", "None", "nan", "<NA>") else f", listed since {str(row.listed_since)[:16]} UTC"
+        out.append(Alert("critical", f"Blocklist now: {row.target_kind} {row.target} is listed on {row.blocklist} "
+                                     f"({row.meaning or row.return_code}) at the DNS check of "
+                                     f"{str(row.checked_at)[:16]} UTC{since}."))
+    unknown = status[status["status"] == "unknown"]
+    if len(unknown):
+        out.append(Alert("info", f"Blocklist check of {str(status['checked_at'].max())[:16]} UTC: "
+                                 f"{len(unknown)} answer(s) of {unknown['blocklist'].nunique()} list(s) were unknown "
+                                 "(query refused, policy code or no answer): neither listed nor clean."))
+    return out
 
 
 def metric_tables(run: MetricRun, month: str) -> dict:

@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "gmail-spam-rate": "dlvstats.metrics.provider_signals:gmail_spam_rate",
     "snds-ip-timeline": "dlvstats.metrics.provider_signals:snds_ip_timeline",
     "blocklist-culprits": "dlvstats.metrics.provider_signals:blocklist_culprits",
+    "blocklist-status": "dlvstats.metrics.provider_signals:blocklist_status",
 }
 
 

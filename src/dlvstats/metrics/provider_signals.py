@@ -61,3 +61,16 @@ def blocklist_culprits(db_path: str | Path, date_from, date_to, account_id: str 
     frame["complaints"] = frame["complaint_rate__num"]
     frame["delivered"] = frame["complaint_rate__den"]
     return finish_rates(frame, ["complaint_rate"], min_delivered=min_delivered)
+
+
+def blocklist_status(db_path: str | Path, date_from, date_to, account_id: str | None = None) -> pd.DataFrame:
+    """The DNS blocklists' answer at the latest ``dlvstats blocklists check``, per target and list
+    (``status`` listed | not_listed | unknown, ``checked_at``, ``listed_since``, ``answers_unknown``).
+
+    Not cut by the period: it is the state when the check ran (a database never checked gives no
+    rows, which the report says in words, never as "not listed"). With ``account_id``, only the
+    targets that account sent from in the period."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        db.run(con, "relations/blocklist_periods")
+        return db.query_df(con, "metrics/blocklist_status", account_id=account_id, **period.params())
