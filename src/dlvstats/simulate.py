@@ -3,7 +3,7 @@
 What it does
     ``simulate(out_dir, ...)`` invents an ESP with a handful of client accounts, their lists and
     recipients, runs their campaigns month by month and writes one canonical drop per calendar month
-    (``out_dir/drops/YYYY-MM/<kind>.<ext>``, format of ``shared/spec/canonical-logs.md``) plus what
+    (``out_dir/drops/YYYY-MM/<kind>.<ext>``, format of ``docs/canonical-logs.md``) plus what
     the logs cannot show: ``truth.json`` (real read rates, image blocking, machine events, gift
     conversions, the stale client and the blocklisting), ``truth_machine_events.csv.gz`` (every
     machine open and click by ``event_id``) and ``truth_messages.parquet`` (latent flags per message).

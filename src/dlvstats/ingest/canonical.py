@@ -1,4 +1,4 @@
-"""Read a canonical drop (../shared/spec/canonical-logs.md) into staged tables.
+"""Read a canonical drop (docs/canonical-logs.md) into staged tables.
 
 A drop is a directory whose files (or sub-directories of files) are named after their kind. Each
 file becomes one temporary staged table (see docs/architecture.md): every canonical column as

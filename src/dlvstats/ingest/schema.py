@@ -1,6 +1,6 @@
 """The canonical kinds: columns, types, required flags, enumerations and natural keys.
 
-This is the spec (../shared/spec/canonical-logs.md) as data. Readers and adapters use it to build
+This is the spec (docs/canonical-logs.md) as data. Readers and adapters use it to build
 staged tables; the loader uses it to validate and convert. Nothing here touches a database.
 """
 

@@ -1,4 +1,4 @@
--- Schema version 1: the canonical tables (one per kind of ../shared/spec/canonical-logs.md) plus
+-- Schema version 1: the canonical tables (one per kind of docs/canonical-logs.md) plus
 -- bookkeeping. Grain and keys are stated per table; docs/schema.md documents every column.
 -- Rules: every timestamp is UTC (TIMESTAMP without zone, UTC by rule); recipients are trimmed and
 -- lower-cased; natural keys are enforced by the loader (anti-join), not by constraints, so that
