@@ -1,0 +1,109 @@
+"""The analysts' Python surface, for notebooks and scripts: one session on a database, every metric
+by its CLI name, pandas or polars frames, and read-only SQL.
+
+    >>> import dlvstats
+    >>> s = dlvstats.open("data/dlvstats.duckdb", timezone="Europe/Paris")
+    >>> s.metrics()                                   # the names, as `dlvstats metrics --help` lists them
+    >>> s.metric("hidden-images", "2026-10")          # a month ...
+    >>> s.metric("engagement-by-age", date_from="2026-01-01", date_to="2026-11-01", account="acct_oldlist")
+    >>> s.metric("sender-health", "2026-10", by="provider", frame="polars")
+    >>> s.sql("SELECT provider, count(*) AS n FROM message_facts GROUP BY ALL ORDER BY n DESC")
+
+The session checks the database once when opened (a dlvstats database, the account exists) and
+holds no connection between calls: a notebook left open for a day never blocks an ingest. Each
+call opens a read-only connection for its own length. Frames are pandas by default; ``frame=
+"polars"`` (per call or for the session) hands the same table over as a polars DataFrame.
+
+Must not import papermill, the report or the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dlvstats import db
+from dlvstats.metrics import REGISTRY, get
+from dlvstats.metrics.common import Period, check_account, readonly
+
+FRAMES = ("pandas", "polars")
+
+
+class Session:
+    """A database, an optional account and a reporting time zone, shared by every call."""
+
+    def __init__(self, db_path: str | Path, account: str | None = None, timezone: str = "UTC",
+                 frame: str = "pandas"):
+        self.db_path = Path(db_path)
+        if not self.db_path.exists():
+            raise FileNotFoundError(f"{self.db_path}: no such database (build one with `dlvstats ingest DROP "
+                                    f"--db {self.db_path}`, or `make demo`)")
+        with readonly(self.db_path):
+            pass  # a dlvstats database of a version this code reads: said now, not at the first metric
+        check_account(self.db_path, account)
+        Period.month("2000-01", timezone)  # an unknown zone is refused here, by name
+        self.account, self.timezone, self.frame = account, timezone, _frame_kind(frame)
+
+    def __repr__(self) -> str:
+        return (f"dlvstats.Session({str(self.db_path)!r}, account={self.account!r}, "
+                f"timezone={self.timezone!r}, frame={self.frame!r})")
+
+    @staticmethod
+    def metrics() -> list[str]:
+        """Every metric name (the CLI's)."""
+        return sorted(REGISTRY)
+
+    def period(self, month: str | None = None, date_from=None, date_to=None) -> Period:
+        """A month (``YYYY-MM``) or days ``date_from``..``date_to`` (end exclusive), in the session's zone."""
+        if month is not None:
+            if date_from is not None or date_to is not None:
+                raise ValueError("give a month or date_from/date_to, not both")
+            return Period.month(month, self.timezone)
+        if date_from is None or date_to is None:
+            raise ValueError("give a month ('2026-10') or both date_from and date_to ('2026-10-01', '2026-11-01')")
+        return Period.parse(date_from, date_to, self.timezone)
+
+    def metric(self, name: str, month: str | None = None, *, date_from=None, date_to=None,
+               account: str | None = ..., frame: str | None = None, **options):
+        """One metric table, as ``dlvstats metrics NAME`` prints it; ``options`` are its keyword options
+        (``--option key=value`` on the command line). ``account=None`` lifts the session's account."""
+        func = get(name)
+        period = self.period(month, date_from, date_to)
+        who = self.account if account is ... else account
+        if who is not self.account:
+            check_account(self.db_path, who)
+        table = func(self.db_path, period.start, period.end, who, **options)
+        return _as_frame(table, frame or self.frame)
+
+    def sql(self, query: str, frame: str | None = None, **params):
+        """A read-only query on the database (``$name`` parameters from ``params``); the tables and
+        views are those of docs/schema.md (sends, opens, ..., message_facts)."""
+        with readonly(self.db_path) as con:
+            result = con.execute(query, params or None)
+            if _frame_kind(frame or self.frame) == "polars":
+                import polars as pl
+
+                return pl.from_arrow(result.to_arrow_table())  # through Arrow, no copy through pandas
+            return result.df()
+
+
+def open(db_path: str | Path, account: str | None = None, timezone: str = "UTC",  # noqa: A001 - the verb
+         frame: str = "pandas") -> Session:
+    """A session on a dlvstats database (see the module's docstring for examples)."""
+    return Session(db_path, account=account, timezone=timezone, frame=frame)
+
+
+def _frame_kind(frame: str) -> str:
+    if frame not in FRAMES:
+        raise ValueError(f"frame={frame!r}: choose one of {', '.join(FRAMES)}")
+    return frame
+
+
+def _as_frame(table, frame: str):
+    if _frame_kind(frame) == "pandas":
+        return table
+    import polars as pl
+
+    return pl.from_pandas(table)
+
+
+__all__ = ["Session", "open"]
