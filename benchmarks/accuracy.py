@@ -2,11 +2,13 @@
 
     python benchmarks/accuracy.py --worlds all --seeds 10 --scale 0.25 --out docs/accuracy.md --jobs 2
     python benchmarks/accuracy.py --worlds realistic,scanner_pools --seeds 3      # table on stdout
+    python benchmarks/accuracy.py --db data/dlvstats.duckdb --truth data/demo/truth.json   # one database
 
 For each world x seed: simulate (--scale x 20,000 contacts, --months months; cached under
 --cache-dir by world, seed, scale and the simulator's code), ingest into a real DuckDB file
 (classification included), run hidden-images, engagement-by-age, the classification scores and the
-gift campaigns, and compare with the truth. Writes the markdown report (see dlvstats.accuracy) to
+gift campaigns, and compare with the truth. With --db and --truth: the same scores for one database
+already ingested from a simulation (the demo's), no simulation run. Writes the markdown report (see dlvstats.accuracy) to
 --out, or stdout; with --cells also every cell as CSV. Progress lines on stderr. Exit 0; the count of
 "wrong while ok" cells is the last stderr line (the CI check is tests/test_accuracy.py).
 """
@@ -48,7 +50,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=ROOT / "data" / "accuracy-cache",
                         help="simulated drops kept here between runs (default data/accuracy-cache)")
     parser.add_argument("--note", default="", help="a sentence for the report's header")
+    parser.add_argument("--db", type=Path, help="score this ingested simulated database instead of a sweep")
+    parser.add_argument("--truth", type=Path, help="with --db: its truth.json (truth_machine_events.csv.gz beside it)")
     args = parser.parse_args(argv)
+    if (args.db is None) != (args.truth is None):
+        parser.error("--db and --truth go together: the database and the truth.json of the simulation it holds")
+    if args.db:
+        return _one_database(args, argv)
     try:
         worlds = runner.parse_worlds(args.worlds)
     except ValueError as exc:
@@ -69,6 +77,28 @@ def main(argv=None) -> int:
     note = (f"{contacts:,} contacts x {args.months} months per run, seeds {args.seeds[0]}..{args.seeds[-1]} "
             f"({len(args.seeds)}); {time.monotonic() - started:.0f} s wall. {args.note}").strip()
     text = markdown.render(scored, command, note)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if args.cells:
+        scored.to_csv(args.cells, index=False)
+    print(f"wrong while ok: {int(scored['wrong_while_ok'].sum())} cells", file=sys.stderr)
+    return 0
+
+
+def _one_database(args, argv) -> int:
+    import json
+
+    from dlvstats.accuracy.estimates import estimate_cells
+
+    truth = json.loads(args.truth.read_text(encoding="utf-8"))
+    cells = estimate_cells(args.db, truth, args.truth.parent / "truth_machine_events.csv.gz")
+    cells.insert(0, "seed", truth["seed"])
+    cells.insert(0, "world", (truth.get("world") or {}).get("spec", runner.DEFAULT_WORLD))
+    scored = compare.score(cells)
+    command = "python benchmarks/accuracy.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    text = markdown.render(scored, command, f"one database: {args.db} (seed {truth['seed']}). {args.note}".strip())
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:
