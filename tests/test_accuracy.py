@@ -100,6 +100,17 @@ def test_summaries_over_seeds():
     assert "Wrong while ok, in all: **1** cells" in text
 
 
+def test_world_summary_worst_error_is_among_scored_cells():
+    cells = _frame([
+        _cell(1, "engagement-by-age", "est_read_rate", "03", 0.20, 0.21, 0.18, 0.24, "ok", delivered=9000),
+        _cell(1, "engagement-by-age", "est_read_rate", "19", 0.02, 0.30, 0.0, 0.6, "insufficient_data",
+              delivered=300),  # too small to score: shown per cell, not the world's worst
+    ])
+    ws = compare.world_summary(compare.score(cells)).iloc[0]
+    assert ws["worst_error"] == pytest.approx(0.01) and ws["worst_cell"] == "03 (seed 1)"
+    assert ws["scored"] == 1 and ws["intervals"] == 2
+
+
 def test_parse_worlds_and_cache_key(tmp_path):
     assert runner.parse_worlds("all")[0] == "default" and "realistic" in runner.parse_worlds("all")
     assert runner.parse_worlds("default, scanner_pools:0.2") == ["default", "scanner_pools:0.2"]

@@ -107,11 +107,14 @@ def summarise(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def world_summary(scored: pd.DataFrame) -> pd.DataFrame:
-    """One row per world x table x quantity: worst error, coverage pooled over cells and seeds, the
-    cells scored, over tolerance, and wrong while ok."""
+    """One row per world x table x quantity: worst error (among the scored cells when the quantity has a
+    tolerance: a 40-clicker provider's noise is not the estimator's error), coverage pooled over cells
+    and seeds, the cells scored, over tolerance, and wrong while ok."""
     rows = []
     for key, g in scored.groupby(["world", "table", "quantity"], sort=False):
         with_error = g[g["abs_error"].notna()]
+        if with_error["tolerance"].notna().any():  # the worst among the cells a tolerance applies to
+            with_error = with_error[with_error["tolerance"].notna()]
         worst = with_error.loc[with_error["abs_error"].idxmax()] if len(with_error) else None
         rows.append({
             "world": key[0], "table": key[1], "quantity": key[2],

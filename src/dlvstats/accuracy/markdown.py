@@ -38,6 +38,12 @@ est_read_rate per age year min(0.03, max(0.01, 0.2 × truth)) when the age year 
 {AGE_MIN_DELIVERED:,}+ delivered (smaller ones unscored); classification precision and recall 0.05
 below 1; gift re-registrations exact; gift buyer rates unscored. **Wrong while ok**: seeds where the
 error exceeds the tolerance while the status says `ok` — the promise `ok` breaks.
+
+In the summary, *worst error* is taken over the scored cells (those a tolerance applies to: every
+provider, age years with {AGE_MIN_DELIVERED:,}+ delivered); the per-cell tables below show the rest.
+For classification, *delivered* is the denominator (events truly or labelled of the class). The gift
+buyer rates' truth is the realised rate of the same people, so their coverage checks the counting,
+not the interval's calibration; re-registrations are counts (error 0 = exact).
 """
 
 
@@ -45,7 +51,7 @@ def render(scored: pd.DataFrame, command: str, header_note: str = "") -> str:
     ws = world_summary(scored)
     cells = summarise(scored)
     bad = wrong_while_ok(scored)
-    seeds = scored.groupby("world")["seed"].nunique()
+    seeds = scored.groupby("world", sort=False)["seed"].nunique()
     out = ["# Accuracy of the estimators across simulated worlds", "",
            "Produced by the harness (`dlvstats.accuracy`), not edited by hand:", "", "```", command, "```", ""]
     if header_note:
