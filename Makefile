@@ -78,6 +78,10 @@ lab: install ## open JupyterLab on notebooks/ with the demo database
 bench: install ## benchmarks (not part of make test): throughput and peak memory
 	$(BIN)/python benchmarks/run.py --sends 1M
 
+.PHONY: accuracy
+accuracy: install ## every estimator in every simulated world, 10 seeds: writes docs/accuracy.md (~5-10 min on 2 cores)
+	$(BIN)/python benchmarks/accuracy.py --worlds all --seeds 10 --scale 0.25 --months 6 --jobs 2 --out docs/accuracy.md
+
 .PHONY: lint
 lint: install ## ruff and the module-boundary contracts
 	$(BIN)/ruff check src tests

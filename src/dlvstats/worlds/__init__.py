@@ -21,9 +21,11 @@ MECHANISMS: dict[str, type[Mechanism]] = {m.name: m for m in (
     ScannerPools, ProxyPrefetch, MppVariants, DeviceBlocking, BlockedClickRatio, PlainTextReaders, OldLists,
     ThinProviders)}
 
-# strengths justified in docs/simulator.md ("The realistic world") from published figures
-REALISTIC = (("scanner_pools", 1.0), ("proxy_prefetch", 0.15), ("mpp_variants", 0.3), ("device_blocking", 1.0),
-             ("blocked_click_ratio", 1.2), ("plain_text", 0.04), ("old_lists", 1.0), ("thin_providers", 0.7))
+# strengths justified in docs/simulator.md ("The realistic world") from published figures. Calibrated
+# on 20,000 contacts x 6 months (seed 1): machine share of clicks 22% overall, B2C accounts 6-14%,
+# B2B 59% (published: B2C 5-15%, B2B/media 30-65%); scanner_pools:1 gave 85%.
+REALISTIC = (("scanner_pools", 0.01), ("proxy_prefetch", 0.15), ("mpp_variants", 0.3), ("device_blocking", 0.43),
+             ("blocked_click_ratio", 1.2), ("plain_text", 0.04), ("old_lists", 0.5), ("thin_providers", 0.7))
 REALISTIC_SUMMARY = "a mix of every mechanism at strengths taken from published figures (docs/simulator.md)"
 
 
