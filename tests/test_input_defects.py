@@ -87,3 +87,37 @@ def test_a_date_without_time_stays_on_its_day(tmp_path):
     got = dict(rows(db, "SELECT message_id, strftime(sent_at, '%Y-%m-%d %H:%M') FROM sends"))
     # a day is a day (kept at 12:00 UTC); a time of day is an instant in --timezone, as before
     assert got == {"m1": "2026-11-01 12:00", "m2": "2026-10-31 23:30", "m3": "2026-11-01 12:00"}
+
+
+ID9 = "0102019a1f2e3d4c-aaaaaaaa-1111-4c1e-9d3b-000000000009-000000"
+
+
+def test_arf_undisclosed_recipient_is_attributed_by_message_id(tmp_path):
+    """Defect 2: `To: <Undisclosed Recipients>` (no address) refused the whole feedback-loop ingest,
+    although the report's Message-ID names the send."""
+    from tests.test_adapters_helpers import fixture_dir
+
+    db = tmp_path / "arf.duckdb"
+    ingest_paths(db, [fixture_dir("ses")], input_format="ses")
+    summary = ingest_paths(db, [DEFECTS / "arf" / "undisclosed.eml"], input_format="arf")
+    assert counts(summary) == {"complaints": (1, 1, 0, 0, 0)}
+    assert rows(db, "SELECT message_id, recipient, account_id FROM complaints "
+                   "WHERE drop_id = (SELECT max(drop_id) FROM drops)") == [
+        ("0102019a1f2e3d4c-aaaaaaaa-1111-4c1e-9d3b-000000000001-000000", "alice@gmail.com", "acme")]
+
+
+def test_arf_report_listing_two_recipients_gives_two_complaints(tmp_path):
+    """Defect 2: a report with two Original-Rcpt-To fields was attributed to the first recipient only."""
+    from tests.helpers import write_drop
+
+    header = ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient", "status"]
+    drop = write_drop(tmp_path / "d", {"sends": (header, [
+        [f"{ID9}:alice@gmail.com", "2026-10-01T08:00:00Z", "acme", "news", "c1", "alice@gmail.com", "delivered"],
+        [f"{ID9}:bob@gmail.com", "2026-10-01T08:00:00Z", "acme", "news", "c1", "bob@gmail.com", "delivered"],
+    ])})
+    db = tmp_path / "two.duckdb"
+    ingest_paths(db, [drop])
+    summary = ingest_paths(db, [DEFECTS / "arf" / "two-recipients.eml"], input_format="arf")
+    assert counts(summary) == {"complaints": (2, 2, 0, 0, 0)}
+    assert rows(db, "SELECT message_id, recipient FROM complaints ORDER BY recipient") == [
+        (f"{ID9}:alice@gmail.com", "alice@gmail.com"), (f"{ID9}:bob@gmail.com", "bob@gmail.com")]
