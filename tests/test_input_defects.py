@@ -121,3 +121,12 @@ def test_arf_report_listing_two_recipients_gives_two_complaints(tmp_path):
     assert counts(summary) == {"complaints": (2, 2, 0, 0, 0)}
     assert rows(db, "SELECT message_id, recipient FROM complaints ORDER BY recipient") == [
         (f"{ID9}:alice@gmail.com", "alice@gmail.com"), (f"{ID9}:bob@gmail.com", "bob@gmail.com")]
+
+
+def test_mailgun_internal_code_498_is_not_an_smtp_code(tmp_path):
+    """Defect 6: Mailgun's 498 (no MX) is its own code, no server said it: it was stored as smtp_code."""
+    db = tmp_path / "mg.duckdb"
+    ingest_paths(db, [DEFECTS / "mailgun" / "failed-498.jsonl"], input_format="mailgun")
+    assert rows(db, "SELECT recipient, status, bounce_class, smtp_code, bounce_reason FROM sends") == [
+        ("zoe@nomx.example", "bounced", "hard", None,
+         "Mailgun internal code 498 (no SMTP reply): No MX for nomx.example")]
