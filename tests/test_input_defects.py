@@ -130,3 +130,19 @@ def test_mailgun_internal_code_498_is_not_an_smtp_code(tmp_path):
     assert rows(db, "SELECT recipient, status, bounce_class, smtp_code, bounce_reason FROM sends") == [
         ("zoe@nomx.example", "bounced", "hard", None,
          "Mailgun internal code 498 (no SMTP reply): No MX for nomx.example")]
+
+
+def test_excel_sep_line_is_understood(tmp_path):
+    """Defect 6: Excel's `sep=;` first line was taken for the header (missing columns); now it sets
+    the separator, the header is line 2, and line numbers stay the file's own."""
+    drop = DEFECTS / "excel-sep"
+    with pytest.raises(IngestRefused) as refused:
+        ingest_paths(tmp_path / "x.duckdb", [drop])
+    # the one bad row (status "nope") is reported at its physical line, 4
+    assert f"{drop / 'sends.csv'}, line 4" in str(refused.value)
+    summary = ingest_paths(tmp_path / "q.duckdb", [drop], on_error="quarantine")
+    assert counts(summary)["sends"] == (3, 2, 0, 0, 1)
+    assert rows(tmp_path / "q.duckdb", "SELECT message_id, status FROM sends ORDER BY 1") == [
+        ("m1", "delivered"), ("m3", "sent")]
+    assert rows(tmp_path / "q.duckdb", "SELECT line FROM rejects") == [(4,)]
+    assert any("sep=" in note for note in summary.notes)

@@ -20,6 +20,8 @@ its own, from its first 64 KiB, unless the user names it (``ReadOptions``):
 - **delimiter**: the header line decides it when it is unambiguous: exactly one of ``,`` ``;``
   tab ``|`` appears in it, or only one of them splits it into known column names. Otherwise the
   file is refused with a message naming ``--delimiter``.
+- **Excel's ``sep=;`` line**: a first line ``sep=<c>`` (written by Excel so that it reopens the
+  file right) names the separator; the header is line 2 and line numbers stay the file's own.
 - **decimal comma** in ``amount``: accepted when the file's separator is not a comma (the French
   convention), or with ``--decimal-comma``.
 - **dates** that are not ISO 8601 (``27/11/2026 14:03``, ``11/27/2026``, ``27.11.2026``): the
@@ -219,6 +221,8 @@ class CsvDialect:
     codec: str  # Python codec name
     header: list[str]
     notes: list[str]
+    #: lines before the header: 1 when Excel's ``sep=;`` line opens the file
+    skip: int = 0
 
     @property
     def duckdb_encoding(self) -> str | None:
@@ -278,6 +282,10 @@ def _decode_head(path: Path, head: bytes, codec: str, complete: bool, explicit: 
         ) from exc
 
 
+#: Excel's separator line ("sep=;"), written by Excel and expected by it on open.
+_SEP_LINE = re.compile(r"^sep=([^\w\s\"])\s*$", re.IGNORECASE)
+
+
 def _split_header(line: str, delimiter: str) -> list[str]:
     try:
         fields = next(csv.reader([line], delimiter=delimiter, strict=False))
@@ -323,7 +331,14 @@ def sniff_csv(path: Path, kind: str, options: ReadOptions) -> CsvDialect:
     codec, notes = _resolve_encoding(path, head, complete, options)
     text = _decode_head(path, head, codec, complete, explicit=bool(options.encoding))
     text = text.lstrip("\ufeff")
-    first = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]  # CRLF, LF or (old Mac) CR line ends
+    lines = re.split(r"\r\n|\n|\r", text, maxsplit=2)  # CRLF, LF or (old Mac) CR line ends
+    first, skip = lines[0], 0
+    sep_line = _SEP_LINE.match(first)
+    if sep_line:  # Excel's "sep=;" line: it names the separator, the header is the next line
+        first, skip = (lines[1] if len(lines) > 1 else ""), 1
+        if not options.delimiter:
+            options = replace(options, delimiter=sep_line.group(1))
+        notes.append(f"{path}: line 1 is Excel's {sep_line.group(0).strip()!r}: the header is line 2")
     if not first.strip():
         raise DropError(f"{path}, line 1: empty file or missing header row")
     if "\x00" in first:
@@ -338,7 +353,7 @@ def sniff_csv(path: Path, kind: str, options: ReadOptions) -> CsvDialect:
         )
     delimiter, more = _resolve_delimiter(path, kind, first, options)
     header = _split_header(first, delimiter)
-    return CsvDialect(delimiter, codec, header, notes + more)
+    return CsvDialect(delimiter, codec, header, notes + more, skip)
 
 
 def read_csv_header(path: Path, options: ReadOptions, kind: str = "sends") -> list[str]:
@@ -507,10 +522,11 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
         columns={f"c{i}": "VARCHAR" for i in range(len(header))},
         delim=dialect.delimiter,
         encoding=dialect.duckdb_encoding or "utf-8",
+        skip=int(dialect.skip),
     )
     reader = (
         "read_csv($source, columns=$columns, header=true, auto_detect=false, delim=$delim, quote='\"', "
-        "escape='\"', strict_mode=true, encoding=$encoding, store_rejects=true, ignore_errors=true, "
+        "escape='\"', strict_mode=true, encoding=$encoding, skip=$skip, store_rejects=true, ignore_errors=true, "
         "rejects_scan='reject_scans', rejects_table='reject_errors')"
     )
     try:
@@ -518,7 +534,7 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS "
                 f"SELECT {select_cols}{extra_cols}, $file AS __file, "
-                f"(row_number() OVER () + 1)::BIGINT AS __line, "
+                f"(row_number() OVER () + 1 + {int(dialect.skip)})::BIGINT AS __line, "
                 f"NULL::VARCHAR AS __raw, NULL::VARCHAR AS __error FROM {reader}",
                 params,
             )
@@ -787,12 +803,14 @@ def physical_lines(path: str, record_lines: list[int], options: ReadOptions) -> 
         kind = path.parent.name if path.parent.name in KINDS else "sends"
     try:
         dialect = sniff_csv(path, kind, options)
-        codec, delimiter = dialect.codec, dialect.delimiter
+        codec, delimiter, skip = dialect.codec, dialect.delimiter, dialect.skip
     except DropError:
-        codec, delimiter = codec_name(options.encoding or "utf-8"), options.delimiter or ","
+        codec, delimiter, skip = codec_name(options.encoding or "utf-8"), options.delimiter or ",", 0
     with _open_text(path, codec, errors="replace") as handle:
+        for _ in range(skip):
+            handle.readline()
         reader = csv.reader(handle, delimiter=delimiter)
-        start = 1
+        start = 1 + skip
         try:
             for record_index, _ in enumerate(reader, start=1):
                 if record_index in wanted:
