@@ -9,6 +9,7 @@ import pytest
 from tests.test_adapters_helpers import counts, rows
 
 from dlvstats.ingest import IngestRefused, ingest_paths
+from dlvstats.ingest.canonical import DropError
 
 DEFECTS = Path(__file__).parent / "data" / "defects"
 
@@ -146,3 +147,44 @@ def test_excel_sep_line_is_understood(tmp_path):
         ("m1", "delivered"), ("m3", "sent")]
     assert rows(tmp_path / "q.duckdb", "SELECT line FROM rejects") == [(4,)]
     assert any("sep=" in note for note in summary.notes)
+
+
+def test_ses_sns_body_without_topicarn_and_message_escaped_twice(tmp_path):
+    """Defect 6: an SNS body was recognised only by its TopicArn; its Message escaped twice must load."""
+    from dlvstats.ingest.adapters import sniff
+
+    path = DEFECTS / "ses" / "sns-body-no-topicarn.json"
+    assert sniff(path) == "ses"
+    db = tmp_path / "ses.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto")
+    assert counts(summary)["sends"] == (1, 1, 0, 0, 0)
+    assert rows(db, "SELECT recipient, status FROM sends") == [("frank@outlook.com", "delivered")]
+
+
+def test_mailtrap_is_not_taken_for_sendgrid(tmp_path):
+    """Defect 6: a Mailtrap webhook under --format auto was read as SendGrid, and the refusal told
+    the user to use --format auto, which they had."""
+    from dlvstats.ingest.adapters import sniff
+
+    path = DEFECTS / "mailtrap" / "webhook.json"
+    assert sniff(path) != "sendgrid"
+    with pytest.raises(DropError) as refused:
+        ingest_paths(tmp_path / "m.duckdb", [path], input_format="auto")
+    message = str(refused.value)
+    assert "Mailtrap" in message and "no adapter" in message
+    assert "--format auto" not in message
+    assert "sendgrid, mailgun" in message  # the formats it can read are listed
+
+
+def test_auto_refusal_does_not_advise_auto(tmp_path):
+    """Defect 6: a file auto-detection took for a format but which has no event of it is refused
+    naming what detection chose, without advising `--format auto`."""
+    import json
+
+    path = tmp_path / "s3-via-sns.json"  # an SNS notification of an S3 event, not of SES
+    path.write_text(json.dumps({"Type": "Notification", "TopicArn": "arn:aws:sns:eu-west-1:123456789012:uploads",
+                                "Message": json.dumps({"Records": [{"eventSource": "aws:s3"}]})}))
+    with pytest.raises(DropError) as refused:
+        ingest_paths(tmp_path / "o.duckdb", [path], input_format="auto")
+    message = str(refused.value)
+    assert "--format auto" not in message and "detected" in message and "--format" in message
