@@ -1,0 +1,141 @@
+"""Your own CSV headers (issue #15 point 3): `dlvstats ingest --map mapping.toml` reads an export
+with French headers, status words and Paris local times; `dlvstats map --propose` proposes a
+mapping from the header and first rows; refusals name what is unmapped. The month in Europe/Paris
+counts the 01/11/2026 00:30 message in November."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.test_adapters_helpers import rows
+
+from dlvstats.cli import main
+from dlvstats.ingest import ingest_paths
+from dlvstats.ingest.canonical import DropError, ReadOptions
+from dlvstats.ingest.mapping import MappingError, load_mapping, propose, with_read_options
+from dlvstats.metrics.headlines import headline_rates
+from dlvstats.report import MetricRun
+
+DATA = Path(__file__).parent / "data" / "mapping"
+EXPORT = DATA / "export_campagnes.csv"
+
+
+def _ingest(db, path, mapping_path, **kwargs):
+    mapping = load_mapping(mapping_path)
+    return ingest_paths(db, [path], read_options=with_read_options(mapping, ReadOptions()),
+                        timezone_name=mapping.read["timezone"], **kwargs)
+
+
+def test_export_loads_with_the_mapping_through_the_cli(tmp_path, capsys):
+    db = tmp_path / "m.duckdb"
+    assert main(["ingest", "--map", str(DATA / "mapping.toml"), str(EXPORT), "--db", str(db), "--quiet"]) == 0
+    got = rows(db, "SELECT message_id, recipient, strftime(sent_at, '%Y-%m-%d %H:%M'), account_id, list_id, "
+                   "campaign_id, status, bounce_class FROM sends ORDER BY message_id")
+    assert got == [
+        ("MSG-0001", "alice@orange.fr", "2026-10-31 22:50", "acme", "clients", "Newsletter novembre", "delivered", None),
+        ("MSG-0002", "bob@free.fr", "2026-10-31 23:30", "acme", "clients", "Newsletter novembre", "delivered", None),
+        ("MSG-0003", "carol@sfr.fr", "2026-11-01 08:15", "acme", "clients", "Newsletter novembre", "bounced", "hard"),
+        ("MSG-0004", "dave@laposte.net", "2026-11-02 09:00", "acme", "clients", "Newsletter novembre", "deferred", None),
+        ("MSG-0005", "eve@wanadoo.fr", "2026-11-02 09:01", "acme", "clients", "Newsletter novembre", "sent", None),
+    ]
+    # the Paris month counts the message sent at 01/11/2026 00:30 Paris time in November; UTC does not
+    def delivered(month, tz="UTC"):
+        value = MetricRun(db, None, tz).table(headline_rates, month)["delivered"].iloc[0]
+        return 0 if pd.isna(value) else int(value)  # a month without deliveries: NA, not 0
+
+    assert (delivered("2026-11", "Europe/Paris"), delivered("2026-11")) == (1, 0)  # MSG-0002
+    assert (delivered("2026-10", "Europe/Paris"), delivered("2026-10")) == (1, 2)
+
+
+def test_a_status_the_mapping_forgot_is_refused_at_its_line(tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text((DATA / "mapping.toml").read_text(encoding="utf-8").replace('"Envoyé" = "sent"\n', ""),
+                       encoding="utf-8")
+    with pytest.raises(Exception) as refused:
+        _ingest(tmp_path / "x.duckdb", EXPORT, mapping)
+    assert f"{EXPORT}, line 6: status: \"Envoyé\" is not one of" in str(refused.value)
+    summary = _ingest(tmp_path / "q.duckdb", EXPORT, mapping, on_error="quarantine")
+    c = summary.counts["sends"]
+    assert (c.read, c.loaded, c.rejected) == (5, 4, 1)  # every row accounted for
+
+
+def test_unmapped_required_columns_are_named(tmp_path):
+    mapping = tmp_path / "m.toml"
+    text = (DATA / "mapping.toml").read_text(encoding="utf-8")
+    mapping.write_text(text.replace('"Adresse e-mail" = "recipient"\n', "").replace('list_id = "clients"\n', ""),
+                       encoding="utf-8")
+    with pytest.raises(DropError) as refused:
+        _ingest(tmp_path / "x.duckdb", EXPORT, mapping)
+    message = str(refused.value)
+    assert "missing required column(s) list_id, recipient" in message
+    assert f"Map them in {mapping} under [columns]" in message and "[constants]" in message
+
+
+def test_a_source_column_not_in_the_header_is_refused(tmp_path):
+    mapping = tmp_path / "m.toml"
+    text = (DATA / "mapping.toml").read_text(encoding="utf-8")
+    mapping.write_text(text.replace('"Motif" = ', '"Motif du rejet" = '), encoding="utf-8")
+    with pytest.raises(MappingError, match="names column\\(s\\) 'motif du rejet' that the header does not have"):
+        _ingest(tmp_path / "x.duckdb", EXPORT, mapping)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('kind = "envois"\n', "kind = 'envois': give one of sends"),
+    ('kind = "sends"\n[columns]\n"Email" = "adresse"\n', "[columns] names 'adresse', not a column of sends"),
+    ('kind = "sends"\n[columns]\n"A" = "recipient"\n"B" = "recipient"\n', "recipient mapped more than once"),
+    ('kind = "sends"\n[read]\nzone = "Europe/Paris"\n', "[read] zone unknown"),
+    ('kind = "sends"\n[columns\n', "not valid TOML"),
+])
+def test_bad_mapping_files_say_what_is_wrong(tmp_path, text, problem):
+    path = tmp_path / "m.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError) as refused:
+        load_mapping(path)
+    assert problem in str(refused.value) and str(path) in str(refused.value)
+
+
+def test_propose_reads_the_header_and_first_rows(tmp_path):
+    text = propose(EXPORT)
+    path = tmp_path / "proposed.toml"
+    path.write_text(text, encoding="utf-8")
+    proposed = load_mapping(path)  # the proposal is a valid mapping file as written
+    assert proposed.kind == "sends"
+    assert proposed.columns == {
+        "identifiant du message": "message_id", "adresse e-mail": "recipient", "date d'envoi": "sent_at",
+        "campagne": "campaign_id", "statut": "status", "type de rebond": "bounce_class", "motif": "bounce_reason",
+    }
+    assert proposed.values["status"] == {"Délivré": "delivered", "Hard bounce": "bounced", "Différé": "deferred",
+                                         "Envoyé": "sent"}
+    assert proposed.read == {"delimiter": ";", "date_format": "%d/%m/%Y %H:%M"}
+    assert '# "Ouvertures" = ?' in text  # an unrecognised column is said, not guessed
+    assert "# account_id = " in text and "# list_id = " in text  # required and missing: said
+    # completed with what no header can tell, it loads the export
+    done = tmp_path / "done.toml"
+    done.write_text(text.replace("[constants]", '[constants]\naccount_id = "acme"\nlist_id = "clients"'), encoding="utf-8")
+    summary = ingest_paths(tmp_path / "p.duckdb", [EXPORT], timezone_name="Europe/Paris",
+                           read_options=with_read_options(load_mapping(done), ReadOptions()), on_error="quarantine")
+    c = summary.counts["sends"]
+    assert (c.read, c.loaded, c.rejected) == (5, 5, 0)
+
+
+def test_map_propose_cli(tmp_path, capsys):
+    out = tmp_path / "mapping.toml"
+    assert main(["map", "--propose", str(EXPORT), "--out", str(out)]) == 0
+    assert load_mapping(out).kind == "sends"
+    assert main(["map", "--propose", str(EXPORT), "--out", str(out)]) == 2  # never overwrites
+    assert "exists" in capsys.readouterr().err
+    assert main(["map", "--propose", str(tmp_path / "none.csv")]) == 2
+    with pytest.raises(SystemExit) as usage:
+        main(["map", "--help"])
+    assert usage.value.code == 0
+    assert "dlvstats ingest --map mapping.toml" in capsys.readouterr().out
+
+
+def test_map_is_refused_with_an_esp_format(tmp_path, capsys):
+    copy = shutil.copy(EXPORT, tmp_path / "e.csv")
+    code = main(["ingest", "--map", str(DATA / "mapping.toml"), "--format", "ses", str(copy),
+                 "--db", str(tmp_path / "x.duckdb")])
+    assert code == 2 and "--map reads CSV exports" in capsys.readouterr().err
