@@ -139,3 +139,32 @@ def test_map_is_refused_with_an_esp_format(tmp_path, capsys):
     code = main(["ingest", "--map", str(DATA / "mapping.toml"), "--format", "ses", str(copy),
                  "--db", str(tmp_path / "x.duckdb")])
     assert code == 2 and "--map reads CSV exports" in capsys.readouterr().err
+
+
+def test_crm_subscriptions_with_canonical_orders_beside(tmp_path):
+    """docs/inputs.md's example: a CRM export mapped to subscriptions (collected_at, source, campaign),
+    loaded in one drop with a canonical orders.csv."""
+    from tests.helpers import write_csv
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "contacts_crm.csv").write_text(
+        "Email;Date d'inscription;Date de collecte;Origine;Opération\n"
+        "alice@orange.fr;03/11/2026;15/06/2019;Jeu concours;noel-2026\n"
+        "bob@free.fr;04/11/2026;;Site;\n", encoding="utf-8")
+    write_csv(drop / "orders.csv", ["ts", "account_id", "recipient", "order_id", "amount"],
+              [["2026-11-05T10:00:00Z", "acme", "alice@orange.fr", "o1", "12.50"]])
+    mapping = tmp_path / "contacts.toml"
+    mapping.write_text(
+        'kind = "subscriptions"\n[columns]\n"Email" = "recipient"\n"Date d\'inscription" = "ts"\n'
+        '"Date de collecte" = "collected_at"\n"Origine" = "source"\n"Opération" = "campaign_id"\n'
+        '[values.source]\n"Jeu concours" = "gift"\n'
+        '[constants]\naccount_id = "acme"\nlist_id = "newsletter"\naction = "subscribe"\n'
+        '[read]\ndate_format = "%d/%m/%Y"\ntimezone = "Europe/Paris"\n', encoding="utf-8")
+    db = tmp_path / "crm.duckdb"
+    summary = _ingest(db, drop, mapping)
+    assert {k: (c.read, c.loaded) for k, c in summary.counts.items()} == {"subscriptions": (2, 2), "orders": (1, 1)}
+    got = rows(db, "SELECT recipient, strftime(ts, '%Y-%m-%d'), strftime(collected_at, '%Y-%m-%d'), source, "
+                   "campaign_id, action FROM subscriptions ORDER BY recipient")
+    assert got == [("alice@orange.fr", "2026-11-03", "2019-06-15", "gift", "noel-2026", "subscribe"),
+                   ("bob@free.fr", "2026-11-04", None, "Site", None, "subscribe")]
