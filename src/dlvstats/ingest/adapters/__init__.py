@@ -37,6 +37,7 @@ FORMATS: dict[str, str] = {
     "mailjet": "dlvstats.ingest.adapters.mailjet",
     "mandrill": "dlvstats.ingest.adapters.mandrill",
     "sparkpost": "dlvstats.ingest.adapters.sparkpost",
+    "exim": "dlvstats.ingest.adapters.exim",
 }
 
 #: formats auto-detection recognises but no adapter reads: format -> what to call it.
@@ -87,6 +88,9 @@ def _head(path: Path, size: int = 65536) -> str:
 
 
 _SYSLOG_POSTFIX = re.compile(r"^\S.*?\spostfix(?:/[\w.-]+)*\[\d+\]:\s", re.MULTILINE)
+_EXIM_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?( \[\d+\])? "
+    r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (<=|=>|->|\*\*|==) ", re.MULTILINE)
 _HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s", re.MULTILINE)
 
 
@@ -128,6 +132,8 @@ def sniff(path: Path) -> str | None:
         return "pmta"
     if _SYSLOG_POSTFIX.search(head):
         return "postfix"
+    if _EXIM_LINE.search(head):
+        return "exim"
     if text.startswith("From ") or (
         _HEADER_LINE.match(text)
         and re.search(r"(?im)^(content-type:\s*multipart/report|feedback-type:|x-hmxmroriginalrecipient:)", text)
