@@ -188,3 +188,16 @@ def test_auto_refusal_does_not_advise_auto(tmp_path):
         ingest_paths(tmp_path / "o.duckdb", [path], input_format="auto")
     message = str(refused.value)
     assert "--format auto" not in message and "detected" in message and "--format" in message
+
+
+def test_auto_says_not_recognised_listing_the_formats(tmp_path):
+    """Done-when of #15: a file auto-detection cannot read is 'not recognised', with the formats listed."""
+    from dlvstats.ingest.adapters import FORMATS
+
+    path = tmp_path / "export.json"
+    path.write_text('[{"id": 1, "what": "a JSON export of no known ESP"}]\n')
+    with pytest.raises(DropError) as refused:
+        ingest_paths(tmp_path / "n.duckdb", [path], input_format="auto")
+    message = str(refused.value)
+    assert message.startswith("format not recognised: cannot tell the format of")
+    assert all(name in message for name in FORMATS) and "--format" in message
