@@ -168,3 +168,19 @@ def test_crm_subscriptions_with_canonical_orders_beside(tmp_path):
                    "campaign_id, action FROM subscriptions ORDER BY recipient")
     assert got == [("alice@orange.fr", "2026-11-03", "2019-06-15", "gift", "noel-2026", "subscribe"),
                    ("bob@free.fr", "2026-11-04", None, "Site", None, "subscribe")]
+
+
+def test_mailchimp_audience_export_with_the_shipped_example(tmp_path):
+    """docs/examples/mailchimp_audience.toml on a Mailchimp audience export's layout (its documented
+    columns: Email Address, OPTIN_TIME, CONFIRM_TIME, MEMBER_RATING, LEID...); propose picks the kind."""
+    export = DATA / "subscribed_members_export.csv"
+    assert "kind = \"subscriptions\"" in propose(export)
+    example = Path(__file__).parent.parent / "docs" / "examples" / "mailchimp_audience.toml"
+    db = tmp_path / "mc.duckdb"
+    summary = ingest_paths(db, [export], read_options=with_read_options(load_mapping(example), ReadOptions()))
+    c = summary.counts["subscriptions"]
+    assert (c.read, c.loaded) == (2, 2)
+    assert rows(db, "SELECT recipient, strftime(ts, '%Y-%m-%d %H:%M'), strftime(collected_at, '%Y-%m-%d'), source "
+                    "FROM subscriptions ORDER BY recipient") == [
+        ("alice@orange.fr", "2019-06-15 10:25", "2019-06-15", "mailchimp"),
+        ("bob@free.fr", "2026-11-04 09:00", None, "mailchimp")]

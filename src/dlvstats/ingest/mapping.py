@@ -158,6 +158,14 @@ SYNONYMS: dict[str, str] = {
     "smtp code": "smtp_code", "code smtp": "smtp_code", "reason": "bounce_reason", "raison": "bounce_reason",
     "motif": "bounce_reason", "bounce reason": "bounce_reason", "ip": "sending_ip", "ip d envoi": "sending_ip",
     "sending ip": "sending_ip", "domain": "sending_domain", "domaine d envoi": "sending_domain",
+    # subscriptions (Mailchimp audience exports: OPTIN_TIME when the address was collected,
+    # CONFIRM_TIME when the double opt-in was confirmed; French CRM headers)
+    "optin time": "collected_at", "date de collecte": "collected_at", "collected at": "collected_at",
+    "confirm time": "ts", "date d inscription": "ts", "subscribed at": "ts", "date inscription": "ts",
+    "origine": "source", "source": "source", "provenance": "source",
+    # orders
+    "order id": "order_id", "numero de commande": "order_id", "commande": "order_id",
+    "montant": "amount", "amount": "amount", "total": "amount", "date de commande": "ts", "order date": "ts",
 }
 
 #: normalised status words -> canonical `sends.status`.
