@@ -139,8 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="time zone of timestamps that carry no offset (default UTC, or the --map file's; "
                    "French exports are often Europe/Paris)")
     p.add_argument("--map", dest="mapping", type=Path, default=None, metavar="MAPPING.toml",
-                   help="read CSV files not named after a kind with your own column mapping (source column "
-                   "-> canonical column, value renames, constants, date format, time zone); propose one "
+                   help="read CSV exports with your own column mapping (source column -> canonical column, value "
+                   "renames, constants, date format, time zone): every CSV file not named after another kind "
+                   "is read as the mapping's kind; propose one "
                    "with `dlvstats map --propose FILE`; see docs/inputs.md")
     p.add_argument("--format", dest="input_format", default=None,
                    choices=["canonical", "auto", "ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix",
