@@ -248,29 +248,15 @@ def cmd_ingest(args) -> int:
     db_path = args.db or _default_db()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     progress = Progress(args.quiet)
-    read_options = ReadOptions(
-        delimiter=args.delimiter, encoding=args.encoding, date_format=args.date_format,
-        decimal_comma=args.decimal_comma,
-    )
-    timezone_name = args.timezone or "UTC"
-    if args.mapping is not None and args.input_format not in (None, "canonical"):
-        print(f"dlvstats ingest: --map reads CSV exports; it cannot be combined with --format "
-              f"{args.input_format} (ingest the {args.input_format} files in another run)", file=sys.stderr)
-        return EXIT_USAGE
-    if args.mapping is not None:
-        from dlvstats.ingest.mapping import MappingError, load_mapping, with_read_options
+    from dlvstats.map_cli import ingest_mapping  # --map: its read options and time zone
 
-        try:
-            mapping = load_mapping(args.mapping)
-        except MappingError as exc:
-            print(f"dlvstats ingest: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        read_options = with_read_options(mapping, read_options)
-        timezone_name = args.timezone or mapping.read.get("timezone", "UTC")
+    resolved = ingest_mapping(args, ReadOptions(delimiter=args.delimiter, encoding=args.encoding,
+                                                date_format=args.date_format, decimal_comma=args.decimal_comma))
+    if resolved is None:
+        return EXIT_USAGE
     try:
         summary = ingest_paths(
-            db_path, args.paths, on_error=args.on_error, timezone_name=timezone_name,
-            read_options=read_options,
+            db_path, args.paths, on_error=args.on_error, timezone_name=resolved[1], read_options=resolved[0],
             pseudonymize=args.pseudonymize,
             input_format=_input_format(args), progress=progress,
             adapter_options=_adapter_options(args),

@@ -57,3 +57,23 @@ def run(args) -> int:
         args.out.write_text(text, encoding="utf-8")
         print(f"mapping proposed in {args.out}; check it, then: dlvstats ingest --map {args.out} {args.propose}")
     return 0
+
+
+def ingest_mapping(args, read_options):
+    """``dlvstats ingest --map``: (read options carrying the mapping, time zone), or None after
+    printing why the mapping cannot be used (a usage error)."""
+    timezone_name = args.timezone or "UTC"
+    if args.mapping is None:
+        return read_options, timezone_name
+    if args.input_format not in (None, "canonical"):
+        print(f"dlvstats ingest: --map reads CSV exports; it cannot be combined with --format "
+              f"{args.input_format} (ingest the {args.input_format} files in another run)", file=sys.stderr)
+        return None
+    from dlvstats.ingest.mapping import MappingError, load_mapping, with_read_options
+
+    try:
+        mapping = load_mapping(args.mapping)
+    except MappingError as exc:
+        print(f"dlvstats ingest: {exc}", file=sys.stderr)
+        return None
+    return with_read_options(mapping, read_options), args.timezone or mapping.read.get("timezone", "UTC")

@@ -168,6 +168,23 @@ def _earlier_staged_sends(con, start_index: int) -> list[str]:
     return sorted(tables, key=lambda n: int(n[len("__stage_"):]))
 
 
+def _no_adapter(file: Path, fmt: str) -> DropError:
+    return DropError(
+        f"{file}: looks like {NO_ADAPTER[fmt]}, which dlvstats has no adapter for. The formats it "
+        f"reads are: {', '.join(FORMATS)}. Export the events as canonical files "
+        "(docs/input-files.md), or as a CSV read with a mapping file (`--map`, docs/inputs.md)."
+    )
+
+
+def _detected_wrongly(exc: NotRecognised) -> DropError:
+    """Under ``--format auto``: the refusal must not advise the option the user just used."""
+    return DropError(
+        f"{exc.file}: format detected as {exc.fmt}, but none of its records is a {exc.fmt} "
+        f"event: it is no format dlvstats reads ({', '.join(FORMATS)}). Name the right one with "
+        "`--format`, export canonical files (docs/input-files.md), or move the file out of the drop."
+    )
+
+
 def stage_format(
     con,
     input_format: str,
@@ -216,11 +233,7 @@ def stage_format(
         if fmt is None:
             unknown.append(file)
         elif fmt in NO_ADAPTER:
-            raise DropError(
-                f"{file}: looks like {NO_ADAPTER[fmt]}, which dlvstats has no adapter for. The formats it "
-                f"reads are: {', '.join(FORMATS)}. Export the events as canonical files "
-                "(docs/input-files.md), or as a CSV read with a mapping file (`--map`, docs/inputs.md)."
-            )
+            raise _no_adapter(file, fmt)
         else:
             groups.setdefault(fmt, []).append(file)
     if unknown:
@@ -245,13 +258,7 @@ def stage_format(
         try:
             result = module.stage(con, path, groups[fmt], start_index + len(staged), options, progress)
         except NotRecognised as exc:
-            if input_format != "auto":
-                raise
-            raise DropError(
-                f"{exc.file}: format detected as {exc.fmt}, but none of its records is a {exc.fmt} "
-                f"event: it is no format dlvstats reads ({', '.join(FORMATS)}). Name the right one with "
-                "`--format`, export canonical files (docs/input-files.md), or move the file out of the drop."
-            ) from exc
+            raise (_detected_wrongly(exc) if input_format == "auto" else exc) from exc
         staged.extend(result.staged)
         errors.update(result.errors)
         notes.extend(result.notes)
