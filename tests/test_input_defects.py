@@ -201,3 +201,14 @@ def test_auto_says_not_recognised_listing_the_formats(tmp_path):
     message = str(refused.value)
     assert message.startswith("format not recognised: cannot tell the format of")
     assert all(name in message for name in FORMATS) and "--format" in message
+
+
+@pytest.mark.parametrize("sep", [",", "\t", "|"])
+def test_excel_sep_line_with_other_separators(tmp_path, sep):
+    drop = tmp_path / "d"
+    drop.mkdir()
+    header = ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient", "status"]
+    row = ["m1", "2026-10-01T08:00:00Z", "acme", "news", "c1", "a@example.com", "delivered"]
+    (drop / "sends.csv").write_text(f"sep={sep}\n{sep.join(header)}\n{sep.join(row)}\n")
+    summary = ingest_paths(tmp_path / "s.duckdb", [drop])
+    assert counts(summary)["sends"] == (1, 1, 0, 0, 0)

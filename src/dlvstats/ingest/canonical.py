@@ -289,7 +289,7 @@ def _decode_head(path: Path, head: bytes, codec: str, complete: bool, explicit: 
 
 
 #: Excel's separator line ("sep=;"), written by Excel and expected by it on open.
-_SEP_LINE = re.compile(r"^sep=([^\w\s\"])\s*$", re.IGNORECASE)
+_SEP_LINE = re.compile(r"^sep=([^\w\s\"]|\t)\s*$", re.IGNORECASE)
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
