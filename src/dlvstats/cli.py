@@ -126,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
         "database is left unchanged; the message names file, line and problem.",
         epilog="Examples:\n  dlvstats ingest data/drops/2026-10 --db data/dlvstats.duckdb\n"
         "  dlvstats ingest export/ --timezone Europe/Paris --on-error quarantine\n"
+        "  dlvstats ingest --map mapping.toml export_campagnes.csv   (your own headers; docs/inputs.md)\n"
         "Exit codes: 0 loaded, 3 refused (nothing loaded), 4 database busy, 1 other failure.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -134,11 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-error", choices=["refuse", "quarantine"], default="refuse",
                    help="refuse (default): any bad row refuses the whole load; quarantine: load the good "
                    "rows and keep each bad one in the `rejects` table")
-    p.add_argument("--timezone", default="UTC",
-                   help="time zone of timestamps that carry no offset (default UTC; French exports are "
-                   "often Europe/Paris)")
+    p.add_argument("--timezone", default=None,
+                   help="time zone of timestamps that carry no offset (default UTC, or the --map file's; "
+                   "French exports are often Europe/Paris)")
+    p.add_argument("--map", dest="mapping", type=Path, default=None, metavar="MAPPING.toml",
+                   help="read CSV exports with your own column mapping (source column -> canonical column, value "
+                   "renames, constants, date format, time zone): every CSV file not named after another kind "
+                   "is read as the mapping's kind; propose one "
+                   "with `dlvstats map --propose FILE`; see docs/inputs.md")
     p.add_argument("--format", dest="input_format", default=None,
-                   choices=["canonical", "auto", "ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix"],
+                   choices=["canonical", "auto", "ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix",
+                            "brevo", "mailjet", "mandrill", "sparkpost", "exim"],
                    help="input format (default: canonical when files are named after canonical kinds, else "
                    "sniffed from content as with 'auto'); ESP/MTA formats are described in docs/formats/")
     p.add_argument("--delimiter", default=None,
@@ -220,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dlvstats import blocklists_cli
 
     blocklists_cli.add_parser(sub)
+    from dlvstats import map_cli
+
+    map_cli.add_parser(sub)
     return parser
 
 
@@ -238,13 +248,15 @@ def cmd_ingest(args) -> int:
     db_path = args.db or _default_db()
     db_path.parent.mkdir(parents=True, exist_ok=True)
     progress = Progress(args.quiet)
+    from dlvstats.map_cli import ingest_mapping  # --map: its read options and time zone
+
+    resolved = ingest_mapping(args, ReadOptions(delimiter=args.delimiter, encoding=args.encoding,
+                                                date_format=args.date_format, decimal_comma=args.decimal_comma))
+    if resolved is None:
+        return EXIT_USAGE
     try:
         summary = ingest_paths(
-            db_path, args.paths, on_error=args.on_error, timezone_name=args.timezone,
-            read_options=ReadOptions(
-                delimiter=args.delimiter, encoding=args.encoding, date_format=args.date_format,
-                decimal_comma=args.decimal_comma,
-            ),
+            db_path, args.paths, on_error=args.on_error, timezone_name=resolved[1], read_options=resolved[0],
             pseudonymize=args.pseudonymize,
             input_format=_input_format(args), progress=progress,
             adapter_options=_adapter_options(args),
@@ -259,6 +271,8 @@ def cmd_ingest(args) -> int:
 
 def _input_format(args) -> str:
     """--format, else canonical when every path is a canonical drop, else sniffed from content."""
+    if getattr(args, "mapping", None) is not None:
+        return "canonical"  # --map reads CSV exports (cmd_ingest refuses it with an ESP format)
     if args.input_format:
         return args.input_format
     from dlvstats.ingest.canonical import DropError, list_drop_files

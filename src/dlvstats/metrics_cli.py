@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 
@@ -108,8 +109,12 @@ def run(args) -> int:
         print(f"dlvstats metrics: {exc}", file=sys.stderr)
         return 2
     func = metrics.get(args.name)
-    date_from, date_to = _zoned(args.date_from, args.date_to, args.report_timezone or settings().report_timezone)
-    frame = func(db_path, date_from, date_to, account_id=args.account_id, **_parse_options(args.option))
+    zone = args.report_timezone or settings().report_timezone
+    date_from, date_to = _zoned(args.date_from, args.date_to, zone)
+    options = _parse_options(args.option)
+    if "timezone" in inspect.signature(func).parameters:
+        options.setdefault("timezone", zone)  # days/weeks/months cut in the reporting zone too
+    frame = func(db_path, date_from, date_to, account_id=args.account_id, **options)
     sys.stdout.write(export.render(frame, args.output_format))
     if not export.render(frame, args.output_format).endswith("\n"):
         sys.stdout.write("\n")

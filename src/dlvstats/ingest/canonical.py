@@ -20,6 +20,8 @@ its own, from its first 64 KiB, unless the user names it (``ReadOptions``):
 - **delimiter**: the header line decides it when it is unambiguous: exactly one of ``,`` ``;``
   tab ``|`` appears in it, or only one of them splits it into known column names. Otherwise the
   file is refused with a message naming ``--delimiter``.
+- **Excel's ``sep=;`` line**: a first line ``sep=<c>`` (written by Excel so that it reopens the
+  file right) names the separator; the header is line 2 and line numbers stay the file's own.
 - **decimal comma** in ``amount``: accepted when the file's separator is not a comma (the French
   convention), or with ``--decimal-comma``.
 - **dates** that are not ISO 8601 (``27/11/2026 14:03``, ``11/27/2026``, ``27.11.2026``): the
@@ -68,6 +70,8 @@ class ReadOptions:
     date_format: str | tuple[str, ...] | None = None
     #: accept '12,50' in decimal columns; None = yes when the file's separator is not a comma.
     decimal_comma: bool | None = None
+    #: ``--map``: a ``mapping.ColumnMapping`` applied to the files it is given for (docs/inputs.md).
+    mapping: object | None = None
 
     def date_formats(self) -> list[str]:
         if not self.date_format:
@@ -120,8 +124,10 @@ def _kind_and_ext(path: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
-def list_drop_files(drop: Path) -> list[tuple[str, Path, str]]:
-    """(kind, file, extension) for every file of a drop, in a stable order; unknown kinds are an error."""
+def list_drop_files(drop: Path, mapped_kind: str | None = None) -> list[tuple[str, Path, str]]:
+    """(kind, file, extension) for every file of a drop, in a stable order; unknown kinds are an error.
+
+    With ``mapped_kind`` (``--map``), a CSV file not named after a kind is read as that kind."""
     drop = Path(drop)
     if not drop.exists():
         raise DropError(f"{drop}: no such file or directory")
@@ -147,6 +153,8 @@ def list_drop_files(drop: Path) -> list[tuple[str, Path, str]]:
         if entry.name in ("truth.json", "README.md", "README.txt") or entry.name.startswith("truth_"):
             continue  # the simulator's latent truth and notes travel beside a drop; they are not data
         kind, ext = _kind_and_ext(entry)
+        if kind not in KINDS and mapped_kind and ext in (".csv", ".csv.gz"):
+            kind = mapped_kind
         if kind not in KINDS:
             unknown.append(str(entry))
             continue
@@ -219,6 +227,8 @@ class CsvDialect:
     codec: str  # Python codec name
     header: list[str]
     notes: list[str]
+    #: lines before the header: 1 when Excel's ``sep=;`` line opens the file
+    skip: int = 0
 
     @property
     def duckdb_encoding(self) -> str | None:
@@ -278,6 +288,10 @@ def _decode_head(path: Path, head: bytes, codec: str, complete: bool, explicit: 
         ) from exc
 
 
+#: Excel's separator line ("sep=;"), written by Excel and expected by it on open.
+_SEP_LINE = re.compile(r"^sep=([^\w\s\"]|\t)\s*$", re.IGNORECASE)
+
+
 def _split_header(line: str, delimiter: str) -> list[str]:
     try:
         fields = next(csv.reader([line], delimiter=delimiter, strict=False))
@@ -323,7 +337,14 @@ def sniff_csv(path: Path, kind: str, options: ReadOptions) -> CsvDialect:
     codec, notes = _resolve_encoding(path, head, complete, options)
     text = _decode_head(path, head, codec, complete, explicit=bool(options.encoding))
     text = text.lstrip("\ufeff")
-    first = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]  # CRLF, LF or (old Mac) CR line ends
+    lines = re.split(r"\r\n|\n|\r", text, maxsplit=2)  # CRLF, LF or (old Mac) CR line ends
+    first, skip = lines[0], 0
+    sep_line = _SEP_LINE.match(first)
+    if sep_line:  # Excel's "sep=;" line: it names the separator, the header is the next line
+        first, skip = (lines[1] if len(lines) > 1 else ""), 1
+        if not options.delimiter:
+            options = replace(options, delimiter=sep_line.group(1))
+        notes.append(f"{path}: line 1 is Excel's {sep_line.group(0).strip()!r}: the header is line 2")
     if not first.strip():
         raise DropError(f"{path}, line 1: empty file or missing header row")
     if "\x00" in first:
@@ -338,7 +359,7 @@ def sniff_csv(path: Path, kind: str, options: ReadOptions) -> CsvDialect:
         )
     delimiter, more = _resolve_delimiter(path, kind, first, options)
     header = _split_header(first, delimiter)
-    return CsvDialect(delimiter, codec, header, notes + more)
+    return CsvDialect(delimiter, codec, header, notes + more, skip)
 
 
 def read_csv_header(path: Path, options: ReadOptions, kind: str = "sends") -> list[str]:
@@ -356,8 +377,32 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _mapped_columns(kind: str, table: str, usable: list[str], position: dict[str, int], mapping):
+    """The staging SELECT list: each canonical column from its file column (with the mapping's
+    value renames as a CASE), a mapping constant, or NULL; and the parameters it uses."""
+    params: dict = {}
+    cols = []
+    for c in KINDS[kind].column_names:
+        if c in usable:
+            expr = f"c{position[c]}"
+            renames = mapping.values.get(c, {}) if mapping is not None else {}
+            if renames:
+                whens = []
+                for j, (src, dst) in enumerate(renames.items()):
+                    params[f"{table}_v{position[c]}_{j}"], params[f"{table}_w{position[c]}_{j}"] = src, dst
+                    whens.append(f"WHEN ${table}_v{position[c]}_{j} THEN ${table}_w{position[c]}_{j}")
+                expr = f"CASE trim({expr}) {' '.join(whens)} ELSE {expr} END"
+        elif mapping is not None and c in mapping.constants:
+            params[f"{table}_k_{c}"] = mapping.constants[c]
+            expr = f"${table}_k_{c}::VARCHAR"
+        else:
+            expr = "NULL::VARCHAR"
+        cols.append(f"{expr} AS {_ident(c)}")
+    return ", ".join(cols), params
+
+
 def _check_columns(kind: str, path: Path, present: list[str], delimiter: str | None = None,
-                   detected: bool = True) -> tuple[list[str], list[str]]:
+                   detected: bool = True, mapping_hint: str = "") -> tuple[list[str], list[str]]:
     spec = KINDS[kind]
     missing = [c.name for c in spec.columns if c.required and c.name not in present]
     if missing:
@@ -371,7 +416,7 @@ def _check_columns(kind: str, path: Path, present: list[str], delimiter: str | N
         shown = ", ".join(present) if present else "nothing"
         raise DropError(
             f"{path}, line 1: missing required column(s) {', '.join(missing)} for kind '{kind}' "
-            f"(header has: {shown[:300]}).{hint}"
+            f"(header has: {shown[:300]}).{hint}{mapping_hint}"
         )
     duplicated = sorted({c for c in present if present.count(c) > 1})
     if duplicated:
@@ -471,7 +516,15 @@ def _has_c1_bytes(path: Path) -> bool:
 
 def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect: CsvDialect):
     header = [h or f"column{i + 1}" for i, h in enumerate(dialect.header)]
-    usable, ignored = _check_columns(kind, path, header, dialect.delimiter, not options.delimiter)
+    mapping = options.mapping
+    source_header = list(header)
+    if mapping is not None:
+        mapping.check_header(path, header)
+        header = mapping.rename(header)
+    present = header + [c for c in (mapping.constants if mapping is not None else {}) if c not in header]
+    usable, ignored = _check_columns(kind, path, present, dialect.delimiter, not options.delimiter,
+                                     mapping.missing_hint() if mapping is not None else "")
+    usable = [c for c in usable if c in header]
     notes = list(dialect.notes)
     decimal_comma = options.decimal_comma if options.decimal_comma is not None else dialect.delimiter != ","
     if decimal_comma and options.decimal_comma is None and "amount" in usable:
@@ -481,10 +534,7 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
     )
     # Columns are named by position (c0, c1, ...): nothing from the file's header enters the SQL text.
     position = {name: i for i, name in enumerate(header)}
-    select_cols = ", ".join(
-        f"c{position[c]} AS {_ident(c)}" if c in usable else f"NULL::VARCHAR AS {_ident(c)}"
-        for c in KINDS[kind].column_names
-    )
+    select_cols, map_params = _mapped_columns(kind, table, usable, position, mapping)
     # Header columns not staged under a canonical name (ignored or repeated ones) are kept as
     # __c<i>, so a bad row's raw record can be rebuilt whole, with every column, on the error path.
     staged_as = {
@@ -492,10 +542,10 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
         for i, name in enumerate(header)
     }
     extra_cols = "".join(f", c{i} AS {ref}" for i, ref in staged_as.items() if ref.startswith('"__c'))
-    raw_params = {f"{table}_k{i}": name for i, name in enumerate(header)}
+    raw_params = {f"{table}_k{i}": name for i, name in enumerate(source_header)}
     raw_sql = "json_object(" + ", ".join(f"${table}_k{i}, s.{ref}" for i, ref in staged_as.items()) + ")::VARCHAR"
     text_sql = "concat_ws(chr(31), " + ", ".join(ref for ref in staged_as.values()) + ")"
-    params: dict = {}
+    params: dict = dict(map_params)
     transcoded: Path | None = None
     source = path
     if dialect.duckdb_encoding is None:
@@ -507,10 +557,11 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
         columns={f"c{i}": "VARCHAR" for i in range(len(header))},
         delim=dialect.delimiter,
         encoding=dialect.duckdb_encoding or "utf-8",
+        skip=int(dialect.skip),
     )
     reader = (
         "read_csv($source, columns=$columns, header=true, auto_detect=false, delim=$delim, quote='\"', "
-        "escape='\"', strict_mode=true, encoding=$encoding, store_rejects=true, ignore_errors=true, "
+        "escape='\"', strict_mode=true, encoding=$encoding, skip=$skip, store_rejects=true, ignore_errors=true, "
         "rejects_scan='reject_scans', rejects_table='reject_errors')"
     )
     try:
@@ -518,7 +569,7 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS "
                 f"SELECT {select_cols}{extra_cols}, $file AS __file, "
-                f"(row_number() OVER () + 1)::BIGINT AS __line, "
+                f"(row_number() OVER () + 1 + {int(dialect.skip)})::BIGINT AS __line, "
                 f"NULL::VARCHAR AS __raw, NULL::VARCHAR AS __error FROM {reader}",
                 params,
             )
@@ -754,11 +805,15 @@ def stage_drop(con, drop: Path, options: ReadOptions, start_index: int = 0, prog
     staged: list[Staged] = []
     structural: dict[str, list[dict]] = {}
     check_date_format(con, options)
-    files = list_drop_files(drop)
+    mapping = options.mapping
+    files = list_drop_files(drop, mapping.kind if mapping is not None else None)
     for i, (kind, path, ext) in enumerate(files):
         table = f"__stage_{start_index + i}"
+        # the mapping applies to every CSV file read as its kind; other kinds are canonical files
+        mapped = mapping is not None and kind == mapping.kind and ext in (".csv", ".csv.gz")
+        file_options = options if mapped or mapping is None else replace(options, mapping=None)
         if ext in (".csv", ".csv.gz"):
-            item, errors = stage_csv(con, kind, path, table, options)
+            item, errors = stage_csv(con, kind, path, table, file_options)
         elif ext in (".jsonl", ".jsonl.gz"):
             item, errors = stage_jsonl(con, kind, path, table, options)
         else:
@@ -787,12 +842,14 @@ def physical_lines(path: str, record_lines: list[int], options: ReadOptions) -> 
         kind = path.parent.name if path.parent.name in KINDS else "sends"
     try:
         dialect = sniff_csv(path, kind, options)
-        codec, delimiter = dialect.codec, dialect.delimiter
+        codec, delimiter, skip = dialect.codec, dialect.delimiter, dialect.skip
     except DropError:
-        codec, delimiter = codec_name(options.encoding or "utf-8"), options.delimiter or ","
+        codec, delimiter, skip = codec_name(options.encoding or "utf-8"), options.delimiter or ",", 0
     with _open_text(path, codec, errors="replace") as handle:
+        for _ in range(skip):
+            handle.readline()
         reader = csv.reader(handle, delimiter=delimiter)
-        start = 1
+        start = 1 + skip
         try:
             for record_index, _ in enumerate(reader, start=1):
                 if record_index in wanted:

@@ -36,7 +36,8 @@ from dlvstats.metrics.common import Period, finish_rates, readonly
 
 #: The dimensions a sender-health table can be cut by (the SQL knows exactly these).
 DIMENSIONS = ("account", "provider", "sending_ip", "sending_domain", "all")
-#: Time buckets: UTC day, ISO week (Monday), month, or the whole period pooled.
+#: Time buckets: day, ISO week (Monday), month (cut in the reporting time zone, UTC by default),
+#: or the whole period pooled.
 GRAINS = ("day", "week", "month", "period")
 BOUNCE_CATEGORIES = ("invalid_mailbox", "bad_domain", "mailbox_full", "policy_block", "content", "other")
 
@@ -109,6 +110,16 @@ def _check_grain(grain: str) -> str:
     return grain
 
 
+def _check_timezone(con, timezone: str | None) -> str:
+    """The reporting time zone by its IANA name (ValueError naming it when unknown)."""
+    name = timezone or "UTC"
+    found = con.execute("SELECT name FROM pg_timezone_names() WHERE lower(name) = lower($tz) LIMIT 1",
+                        {"tz": name}).fetchone()
+    if not found:
+        raise ValueError(f"{name!r} is not a time zone name (e.g. UTC, Europe/Paris)")
+    return found[0]
+
+
 def _build_relations(con, period: Period, account_id, bounce_rules) -> None:
     db.run(con, "relations/bounce_category", rules_path=str(bounce_rules or BOUNCE_RULES_CSV),
            account_id=account_id, **period.params())
@@ -129,6 +140,7 @@ def sender_health(
     min_delivered: int = MIN_CELL_DELIVERED,
     target: float = COMPLAINT_RATE_TARGET,
     critical: float = COMPLAINT_RATE_CRITICAL,
+    timezone: str = "UTC",
 ) -> pd.DataFrame:
     """Complaint and bounce rates per dimension value and time bucket (a long table).
 
@@ -140,6 +152,8 @@ def sender_health(
     ``delivered_fbl``), ``over_target`` / ``over_critical`` (``complaint_rate_fbl`` above ``target``
     / ``critical``: 0.1% / 0.3% by default), and for provider rows ``complaint_feedback`` (how that
     provider reports complaints; Gmail's says its own rate is only in Postmaster Tools).
+    Days, weeks and months are cut in ``timezone`` (``--report-timezone``); ``period_start`` is
+    the UTC instant where the bucket begins (2026-10-31 23:00 for November in Europe/Paris).
     """
     period = Period.parse(date_from, date_to)
     dimensions = _dimension_list(by)
@@ -147,7 +161,7 @@ def sender_health(
         _build_relations(con, period, account_id, bounce_rules)
         frame = db.query_df(con, "metrics/sender_health", account_id=account_id, dimensions=dimensions,
                             grain=_check_grain(grain), fbl_providers=_fbl_list(fbl_providers),
-                            **period.params())
+                            tz=_check_timezone(con, timezone), **period.params())
     frame = finish_rates(frame, HEALTH_RATES, min_delivered=min_delivered)
     frame["small_cell_fbl"] = frame["delivered_fbl"].fillna(0) < min_delivered
     fbl_rate = frame["complaint_rate_fbl"].fillna(0)
@@ -175,8 +189,10 @@ def bounce_categories(
     grain: str = "period",
     bounce_rules: str | Path | None = None,
     min_delivered: int = MIN_CELL_DELIVERED,
+    timezone: str = "UTC",
 ) -> pd.DataFrame:
-    """Bounced messages by category (why they bounced), per dimension value and time bucket.
+    """Bounced messages by category (why they bounced), per dimension value and time bucket
+    (cut in ``timezone``, as in ``sender_health``).
 
     One row per (``dimension``, ``dimension_value``, ``period_start``, ``category``); categories
     ``invalid_mailbox``, ``bad_domain``, ``mailbox_full``, ``policy_block``, ``content``, ``other``
@@ -188,7 +204,8 @@ def bounce_categories(
     with readonly(db_path) as con:
         _build_relations(con, period, account_id, bounce_rules)
         frame = db.query_df(con, "metrics/sender_health_bounces", account_id=account_id,
-                            dimensions=_dimension_list(by), grain=_check_grain(grain), **period.params())
+                            dimensions=_dimension_list(by), grain=_check_grain(grain),
+                            tz=_check_timezone(con, timezone), **period.params())
     return finish_rates(frame, ["bounce_rate"], min_delivered=min_delivered, volume_column="sends")
 
 

@@ -18,7 +18,7 @@ import importlib
 import re
 from pathlib import Path
 
-from dlvstats.ingest.adapters.common import AdapterOptions, StageResult, create_macros
+from dlvstats.ingest.adapters.common import AdapterOptions, NotRecognised, StageResult, create_macros
 from dlvstats.ingest.canonical import DropError, ReadOptions, stage_csv, stage_jsonl, stage_parquet
 from dlvstats.ingest.schema import FILE_EXTENSIONS, KINDS
 
@@ -37,6 +37,12 @@ FORMATS: dict[str, str] = {
     "mailjet": "dlvstats.ingest.adapters.mailjet",
     "mandrill": "dlvstats.ingest.adapters.mandrill",
     "sparkpost": "dlvstats.ingest.adapters.sparkpost",
+    "exim": "dlvstats.ingest.adapters.exim",
+}
+
+#: formats auto-detection recognises but no adapter reads: format -> what to call it.
+NO_ADAPTER: dict[str, str] = {
+    "mailtrap": "Mailtrap webhook events",
 }
 
 _SKIP_NAMES = ("truth.json", "README.md", "README.txt", "_SUCCESS")
@@ -82,6 +88,9 @@ def _head(path: Path, size: int = 65536) -> str:
 
 
 _SYSLOG_POSTFIX = re.compile(r"^\S.*?\spostfix(?:/[\w.-]+)*\[\d+\]:\s", re.MULTILINE)
+_EXIM_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?( \[\d+\])? "
+    r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} (<=|=>|->|\*\*|==) ", re.MULTILINE)
 _HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s", re.MULTILINE)
 
 
@@ -90,8 +99,14 @@ def sniff(path: Path) -> str | None:
     head = _head(path)
     text = head.lstrip()
     if text.startswith(("{", "[")):
-        if re.search(r'"(eventType|notificationType)"\s*:', text) or '"TopicArn"' in text or '"Sns"' in text:
-            return "ses"
+        if (re.search(r'\\*"(eventType|notificationType)\\*"\s*:', text) or '"TopicArn"' in text
+                or '"Sns"' in text or re.search(
+                    r'"Type"\s*:\s*"(Notification|SubscriptionConfirmation|UnsubscribeConfirmation)"', text)):
+            return "ses"  # also SNS bodies without TopicArn, and a Message escaped once or twice
+        if re.search(r'"sending_stream"\s*:', text) or (
+            re.search(r'"events"\s*:\s*\[', text) and '"event_id"' in text and '"message_id"' in text
+        ):
+            return "mailtrap"  # before SendGrid: its events also have event, email and timestamp
         if '"RecordType"' in text:
             return "postmark"
         if re.search(r'"(event-data|recipient-domain|log-level)"\s*:', text) or (
@@ -117,6 +132,8 @@ def sniff(path: Path) -> str | None:
         return "pmta"
     if _SYSLOG_POSTFIX.search(head):
         return "postfix"
+    if _EXIM_LINE.search(head):
+        return "exim"
     if text.startswith("From ") or (
         _HEADER_LINE.match(text)
         and re.search(r"(?im)^(content-type:\s*multipart/report|feedback-type:|x-hmxmroriginalrecipient:)", text)
@@ -149,6 +166,23 @@ def _earlier_staged_sends(con, start_index: int) -> list[str]:
         if suffix.isdigit() and int(suffix) < start_index:
             tables.append(name)
     return sorted(tables, key=lambda n: int(n[len("__stage_"):]))
+
+
+def _no_adapter(file: Path, fmt: str) -> DropError:
+    return DropError(
+        f"{file}: looks like {NO_ADAPTER[fmt]}, which dlvstats has no adapter for. The formats it "
+        f"reads are: {', '.join(FORMATS)}. Export the events as canonical files "
+        "(docs/input-files.md), or as a CSV read with a mapping file (`--map`, docs/inputs.md)."
+    )
+
+
+def _detected_wrongly(exc: NotRecognised) -> DropError:
+    """Under ``--format auto``: the refusal must not advise the option the user just used."""
+    return DropError(
+        f"{exc.file}: format detected as {exc.fmt}, but none of its records is a {exc.fmt} "
+        f"event: it is no format dlvstats reads ({', '.join(FORMATS)}). Name the right one with "
+        "`--format`, export canonical files (docs/input-files.md), or move the file out of the drop."
+    )
 
 
 def stage_format(
@@ -198,12 +232,14 @@ def stage_format(
         fmt = input_format if input_format != "auto" else sniff(file)
         if fmt is None:
             unknown.append(file)
+        elif fmt in NO_ADAPTER:
+            raise _no_adapter(file, fmt)
         else:
             groups.setdefault(fmt, []).append(file)
     if unknown:
         listed = ", ".join(str(u) for u in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         raise DropError(
-            f"cannot tell the format of {listed}; name it with `--format` "
+            f"format not recognised: cannot tell the format of {listed}; name it with `--format` "
             f"({', '.join(FORMATS)}), or move the file(s) out of the drop."
         )
     create_macros(con)
@@ -219,7 +255,10 @@ def stage_format(
             continue
         module = importlib.import_module(module_name)
         options.staged_sends = earlier_sends + [s.table for s in staged if s.kind == "sends"]
-        result = module.stage(con, path, groups[fmt], start_index + len(staged), options, progress)
+        try:
+            result = module.stage(con, path, groups[fmt], start_index + len(staged), options, progress)
+        except NotRecognised as exc:
+            raise (_detected_wrongly(exc) if input_format == "auto" else exc) from exc
         staged.extend(result.staged)
         errors.update(result.errors)
         notes.extend(result.notes)

@@ -27,7 +27,7 @@ import email.policy
 import gzip
 import re
 import zlib
-from email.utils import parsedate_to_datetime
+from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
 from dlvstats import db
@@ -131,6 +131,26 @@ def _get(msg, name: str) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
+def _recipients(feedback, original) -> list[str | None]:
+    """The complainants' addresses: every ``X-HmXmrOriginalRecipient``, else every
+    ``Original-Rcpt-To`` (RFC 5965 repeats the field, one recipient each), else
+    ``Removal-Recipient``, else the original ``To:``. A value that is not an address
+    (``<Undisclosed Recipients>``, ``undisclosed``) or is redacted is no recipient: ``[None]`` when
+    none is left, so that the report is matched by its ids alone."""
+    for block, name in ((original, "X-HmXmrOriginalRecipient"), (feedback, "Original-Rcpt-To"),
+                        (feedback, "Removal-Recipient"), (original, "To")):
+        values = [str(v) for v in (block.get_all(name) or [])] if block is not None else []
+        if not values:
+            continue
+        found = []
+        for _, addr in getaddresses(values):
+            address = _address(addr)
+            if address and "@" in address and not _redacted(address) and address not in found:
+                found.append(address)
+        return found or [None]
+    return [None]
+
+
 def parse_report(data: bytes, tags: dict[str, str]) -> dict:
     """One message of an .eml or mbox as an ARF row (``COLUMNS`` without file and line)."""
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
@@ -161,11 +181,8 @@ def parse_report(data: bytes, tags: dict[str, str]) -> dict:
         row["etype"] = "unknown"
     else:
         row.update(etype="ignore", note=f"feedback type {ftype} is not a spam complaint (only abuse is)")
-    recipient = _address(
-        _get(original, "X-HmXmrOriginalRecipient") or _get(feedback, "Original-Rcpt-To")
-        or _get(feedback, "Removal-Recipient") or _get(original, "To")
-    )
-    row["recipient"] = None if _redacted(recipient) else recipient
+    row["recipients"] = _recipients(feedback, original)
+    row["recipient"] = row["recipients"][0]
     row["own_id"] = _get(original, tags["message_id"]) or _get(feedback, tags["message_id"])
     mid = _get(original, "Message-ID")
     row["msgid"] = mid.strip().strip("<>").strip() if mid else None
@@ -202,7 +219,9 @@ def stage(con, path: Path, files: list[Path], start_index: int, options: common.
                 row = {"__raw": data[:_RAW_LIMIT].decode("utf-8", errors="replace"), "etype": "error",
                        "__error": f"cannot parse the message: {exc}"}
             row["__file"], row["__line"] = str(file), line
-            rows.append(tuple(row.get(c) for c in COLUMNS))
+            for recipient in row.get("recipients") or [row.get("recipient")]:
+                row["recipient"] = recipient  # one complaint per complainant the report lists
+                rows.append(tuple(row.get(c) for c in COLUMNS))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __adp_arf ("
         + ", ".join(f'"{c}" {"BIGINT" if c == "__line" else "VARCHAR"}' for c in COLUMNS) + ")"

@@ -287,6 +287,14 @@ def read_json_docs(con, files: list[Path], fmt: str) -> None:
     con.execute("DROP TABLE IF EXISTS __adp_mode")
 
 
+class NotRecognised(DropError):
+    """A file none of whose records the adapter recognises (``check_recognised``)."""
+
+    def __init__(self, message: str, file: str, fmt: str):
+        super().__init__(message)
+        self.file, self.fmt = file, fmt
+
+
 def check_recognised(con, fmt: str, what: str) -> None:
     """Refuse a file none of whose records has an event type: most likely the wrong ``--format``."""
     row = con.execute(
@@ -295,9 +303,9 @@ def check_recognised(con, fmt: str, what: str) -> None:
         "ORDER BY __file LIMIT 1"
     ).fetchone()
     if row:
-        raise DropError(
+        raise NotRecognised(
             f"{row[0]}: none of its {row[2]} record(s) has {what}; it does not look like {fmt} "
-            "data. Check `--format` (or use `--format auto`)."
+            "data. Check `--format` (or use `--format auto`).", row[0], fmt
         )
 
 

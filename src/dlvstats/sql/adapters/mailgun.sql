@@ -3,7 +3,9 @@
 -- Events API pages ({"items": [...], "paging"}), or bare event objects (an Events API item).
 -- message_id: the user-variable `message_id` (configurable) when present, else
 -- `<message.headers.message-id>:<recipient>` (a Mailgun message may have several recipients).
--- timestamp: float epoch seconds. Bot flag: client-info.bot (apple, generic -> machine; gmail ->
+-- timestamp: float epoch seconds. delivery-status.code 498, 499 and 6xx are Mailgun's internal
+-- codes: no smtp_code, the reason says "Mailgun internal code ...".
+-- Bot flag: client-info.bot (apple, generic -> machine; gmail ->
 -- not a machine: Gmail's proxy fetches when the reader opens; empty -> false; absent -> unknown).
 -- Parameters: JSONPaths into the event (e.g. '$."user-variables"."account_id"'): $p_account,
 -- $p_list, $p_campaign, $p_message_id, $p_sending_domain.
@@ -48,7 +50,10 @@ WITH e AS (
     SELECT *,
            lower(x[1]) AS vtype, lower(x[2]) AS severity, lower(x[3]) AS reason,
            dlv_addr(x[4]) AS rcpt,
-           NULLIF(concat_ws(' ', NULLIF(x[12], ''), NULLIF(x[13], '')), '') AS ds_text
+           NULLIF(concat_ws(' ', NULLIF(x[12], ''), NULLIF(x[13], '')), '') AS ds_text,
+           -- 498/499 and 6xx are Mailgun's own codes (no MX, too old, could not connect,
+           -- suppressed), not a receiving server's reply: never an smtp_code
+           coalesce(x[11] IN ('498', '499') OR regexp_full_match(x[11], '6[0-9][0-9]'), false) AS mg_internal
     FROM e
 ), t AS (
     SELECT *,
@@ -81,10 +86,13 @@ SELECT __file, pos AS __line, coalesce(bad, ed::VARCHAR) AS __raw,
        x[15] AS sending_ip,
        coalesce(x[24], x[17], NULLIF(split_part(x[16], '@', 2), '')) AS sending_domain,
        CASE WHEN etype = 'bounce' THEN CASE WHEN reason = 'espblock' THEN 'soft' ELSE 'hard' END END AS bounce_class,
-       CASE WHEN etype IN ('bounce', 'delay') THEN coalesce(CASE WHEN regexp_full_match(coalesce(x[11], ''), '[245][0-9][0-9]') THEN x[11] END,
-                                                            dlv_smtp_code(ds_text)) END AS smtp_code,
+       CASE WHEN etype IN ('bounce', 'delay') AND NOT mg_internal
+                THEN coalesce(CASE WHEN regexp_full_match(coalesce(x[11], ''), '[245][0-9][0-9]') THEN x[11] END,
+                              dlv_smtp_code(ds_text)) END AS smtp_code,
        CASE WHEN etype IN ('bounce', 'delay') THEN coalesce(x[14], dlv_enhanced(ds_text)) END AS enhanced_status,
-       CASE WHEN etype IN ('bounce', 'delay') THEN coalesce(ds_text, reason) END AS bounce_reason,
+       CASE WHEN etype IN ('bounce', 'delay') AND mg_internal
+                THEN concat_ws(': ', 'Mailgun internal code ' || x[11] || ' (no SMTP reply)', coalesce(ds_text, reason))
+            WHEN etype IN ('bounce', 'delay') THEN coalesce(ds_text, reason) END AS bounce_reason,
        CASE WHEN etype IN ('open', 'click') THEN x[18] END AS user_agent,
        CASE WHEN etype IN ('open', 'click') THEN x[9] END AS ip,
        CASE WHEN etype = 'click' THEN x[10] END AS url,

@@ -4,11 +4,13 @@
 --        dimension in $dimensions: 'account' (account_id), 'provider' (recipient's mailbox
 --        provider), 'sending_ip', 'sending_domain', 'all' (everything in scope, value 'all').
 --        Messages sent in [$date_from, $date_to) (sent_at, UTC), of $account_id when given.
---        period_start is the start of the UTC day / ISO week (Monday) / month of sent_at
+--        period_start is the start of the day / ISO week (Monday) / month of sent_at in the
+--        reporting time zone $tz (as a UTC timestamp)
 --        ($grain = 'day' | 'week' | 'month'), clipped to the period; 'period' pools everything.
 -- Needs: __bounce_category (relations/bounce_category.sql) and __blocklist_periods
 --        (relations/blocklist_periods.sql) built for the same scope on this connection.
--- Parameters: $date_from, $date_to, $account_id, $dimensions (VARCHAR[]), $grain,
+-- Parameters: $date_from, $date_to, $account_id, $dimensions (VARCHAR[]), $grain, $tz (the
+--             reporting time zone of the day/week/month cuts, e.g. 'Europe/Paris'; 'UTC' by default),
 --             $fbl_providers (VARCHAR[]: providers that report complaints per message, from
 --             dlvstats/data/complaint_feedback_providers.csv).
 -- Public columns (counts are messages unless said):
@@ -62,9 +64,9 @@ bucketed AS NOT MATERIALIZED (
                ELSE 'all'
            END AS dimension_value,
            CASE $grain
-               WHEN 'day' THEN greatest(date_trunc('day', m.sent_at), $date_from)
-               WHEN 'week' THEN greatest(date_trunc('week', m.sent_at), $date_from)
-               WHEN 'month' THEN greatest(date_trunc('month', m.sent_at), $date_from)
+               WHEN 'day' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('day', m.sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('day', timezone($tz, timezone('UTC', m.sent_at))))) END), $date_from)
+               WHEN 'week' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('week', m.sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('week', timezone($tz, timezone('UTC', m.sent_at))))) END), $date_from)
+               WHEN 'month' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('month', m.sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('month', timezone($tz, timezone('UTC', m.sent_at))))) END), $date_from)
                ELSE CAST($date_from AS TIMESTAMP)
            END AS period_start,
            m.*
@@ -97,9 +99,9 @@ cells AS (
     -- counts, and per rate Σy, Σn, Σy², Σyn, Σn², k
     SELECT dimension, dimension_value, period_start,
            CASE $grain
-               WHEN 'day' THEN least(date_trunc('day', period_start) + INTERVAL 1 DAY, $date_to)
-               WHEN 'week' THEN least(date_trunc('week', period_start) + INTERVAL 7 DAY, $date_to)
-               WHEN 'month' THEN least(date_trunc('month', period_start) + INTERVAL 1 MONTH, $date_to)
+               WHEN 'day' THEN least((CASE WHEN $tz = 'UTC' THEN date_trunc('day', period_start) + INTERVAL 1 DAY ELSE timezone('UTC', timezone($tz, date_trunc('day', timezone($tz, timezone('UTC', period_start))) + INTERVAL 1 DAY)) END), $date_to)
+               WHEN 'week' THEN least((CASE WHEN $tz = 'UTC' THEN date_trunc('week', period_start) + INTERVAL 7 DAY ELSE timezone('UTC', timezone($tz, date_trunc('week', timezone($tz, timezone('UTC', period_start))) + INTERVAL 7 DAY)) END), $date_to)
+               WHEN 'month' THEN least((CASE WHEN $tz = 'UTC' THEN date_trunc('month', period_start) + INTERVAL 1 MONTH ELSE timezone('UTC', timezone($tz, date_trunc('month', timezone($tz, timezone('UTC', period_start))) + INTERVAL 1 MONTH)) END), $date_to)
                ELSE CAST($date_to AS TIMESTAMP)
            END AS period_end,
            count(*) AS recipients,
@@ -137,7 +139,7 @@ cells AS (
 ),
 routes AS (
     -- which IPs and domains each cell sent from: one cheap pass over the messages (few groups)
-    SELECT account_id, provider, sending_ip, sending_domain, date_trunc('day', sent_at) AS day
+    SELECT account_id, provider, sending_ip, sending_domain, (CASE WHEN $tz = 'UTC' THEN date_trunc('day', sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('day', timezone($tz, timezone('UTC', sent_at))))) END) AS day
     FROM msg GROUP BY ALL
 ),
 targets AS (
@@ -151,8 +153,8 @@ targets AS (
            END AS dimension_value,
            CASE $grain
                WHEN 'day' THEN greatest(r.day, $date_from)
-               WHEN 'week' THEN greatest(date_trunc('week', r.day), $date_from)
-               WHEN 'month' THEN greatest(date_trunc('month', r.day), $date_from)
+               WHEN 'week' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('week', r.day) ELSE timezone('UTC', timezone($tz, date_trunc('week', timezone($tz, timezone('UTC', r.day))))) END), $date_from)
+               WHEN 'month' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('month', r.day) ELSE timezone('UTC', timezone($tz, date_trunc('month', timezone($tz, timezone('UTC', r.day))))) END), $date_from)
                ELSE CAST($date_from AS TIMESTAMP)
            END AS period_start,
            unnest([r.sending_ip, r.sending_domain]) AS target

@@ -2,9 +2,10 @@
 -- blocklisting or a content block is told apart from dead addresses.
 -- Grain: one row per (dimension, dimension_value, period_start, category) with at least one
 --        bounce; dimensions, grain and scope as in sender_health.sql (messages sent in
---        [$date_from, $date_to), sent_at UTC, of $account_id when given).
+--        [$date_from, $date_to), sent_at UTC, of $account_id when given; cuts in $tz).
 -- Needs: __bounce_category (relations/bounce_category.sql) built for the same scope.
--- Parameters: $date_from, $date_to, $account_id, $dimensions (VARCHAR[]), $grain.
+-- Parameters: $date_from, $date_to, $account_id, $dimensions (VARCHAR[]), $grain, $tz (the
+--             reporting time zone of the day/week/month cuts, e.g. 'Europe/Paris'; 'UTC' by default).
 -- Public columns:
 --   category            invalid_mailbox | bad_domain | mailbox_full | policy_block | content | other
 --   bounces             bounced messages of the category (hard and soft)
@@ -38,9 +39,9 @@ bucketed AS NOT MATERIALIZED (
                ELSE 'all'
            END AS dimension_value,
            CASE $grain
-               WHEN 'day' THEN greatest(date_trunc('day', m.sent_at), $date_from)
-               WHEN 'week' THEN greatest(date_trunc('week', m.sent_at), $date_from)
-               WHEN 'month' THEN greatest(date_trunc('month', m.sent_at), $date_from)
+               WHEN 'day' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('day', m.sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('day', timezone($tz, timezone('UTC', m.sent_at))))) END), $date_from)
+               WHEN 'week' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('week', m.sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('week', timezone($tz, timezone('UTC', m.sent_at))))) END), $date_from)
+               WHEN 'month' THEN greatest((CASE WHEN $tz = 'UTC' THEN date_trunc('month', m.sent_at) ELSE timezone('UTC', timezone($tz, date_trunc('month', timezone($tz, timezone('UTC', m.sent_at))))) END), $date_from)
                ELSE CAST($date_from AS TIMESTAMP)
            END AS period_start,
            m.*
