@@ -22,11 +22,11 @@ from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
+from dlvstats.metrics import read_strata
 from dlvstats.metrics.hidden_images import (
     MAX_BLOCKED_SHARE_HALFWIDTH,
     MAX_MACHINE_OPEN_SHARE,
     quiet,
-    read_weights,
 )
 from dlvstats.metrics.read_estimator import (
     CLICK_RATIO_HIGH,
@@ -69,15 +69,24 @@ RECENCY_ORDER = ["0-2 months", "3-5 months", "6-11 months", "12-23 months", "24+
 
 def _build_base(con, period: Period, account_id, *, cohort_unit: str = "quarter", attribution_days: int = 7,
                 max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
-                max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH, with_recency: bool = True) -> dict:
-    """Create temp tables __address_age and __eng_msg on ``con``; return the read weights and variances."""
+                max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH,
+                with_recency: bool = True) -> read_strata.StratifiedRead:
+    """Create temp tables __reader_device, __address_age and __eng_msg on ``con``, run the stratified read
+    estimator (metrics.read_strata) over them and give every message its stratum's read weight.
+
+    ``max_machine_open_share`` and ``max_blocked_share_halfwidth`` are kept for callers of the former
+    provider-level weights: the stratified estimator needs no cut-off (every provider's share among its
+    messages without a machine open is shrunk by its precision), so they no longer change the weights.
+    """
     quiet(con)
-    weights, variances, _ = read_weights(con, period, account_id, max_machine_open_share, max_blocked_share_halfwidth)
+    db.run(con, "relations/reader_device", account_id=account_id, **period.params())
     db.run(con, "relations/address_age", account_id=account_id, **period.params())
     db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
-           weight_providers=list(weights), weight_values=[weights[p] for p in weights],
+           weight_providers=["*"], weight_values=[1.0],
            cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)
-    return weights, variances
+    read = read_strata.estimate(con)
+    read_strata.apply_weights(con, read)
+    return read
 
 
 def _band_weights(weights: dict, ratio: float) -> list[float]:
@@ -86,8 +95,8 @@ def _band_weights(weights: dict, ratio: float) -> list[float]:
     return [float(w) for w in 1 / (1 - blocked_share_at_ratio(shares, ratio))]
 
 
-def _aggregate(con, dims: list[str], base: tuple, age_band_edges=DEFAULT_AGE_BANDS) -> pd.DataFrame:
-    weights, variances = base
+def _aggregate(con, dims: list[str], read: read_strata.StratifiedRead, age_band_edges=DEFAULT_AGE_BANDS) -> pd.DataFrame:
+    weights, variances = read.weights, read.weight_variances
     flags = {f"by_{name}": name in dims for name in _DIMENSIONS}
     raw = db.query_df(con, "metrics/engagement_aggregate", **flags, weight_providers=list(variances),
                       weight_variances=[variances[p] for p in variances],
@@ -98,7 +107,7 @@ def _aggregate(con, dims: list[str], base: tuple, age_band_edges=DEFAULT_AGE_BAN
     return raw.drop(columns=[k for k in _ALL_KEYS if k not in keep])
 
 
-def _finish(raw: pd.DataFrame, min_delivered: int) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, min_delivered: int, bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rates with cluster intervals; est_read_rate's interval also carries the pooled shares' error.
 
     est_read_rate is a ratio of weighted openers (weight 1/(1-b) of the provider) to measurable
@@ -115,9 +124,25 @@ def _finish(raw: pd.DataFrame, min_delivered: int) -> pd.DataFrame:
     df["est_read_rate_low"] = np.clip(est - np.hypot(est - low, extra), 0, 1)
     df["est_read_rate_high"] = np.clip(est + np.hypot(high - est, extra), 0, 1)
     df = df.drop(columns=cols + ["est_read_rate_wvar_term"])
+    if bootstrap is not None:  # by age: the interval of the person-level bootstrap (metrics.read_strata)
+        df = _with_bootstrap(df, bootstrap)
     df = finish_rates(df, RATES, min_delivered=min_delivered)
     df["estimate_status"], df["status_reason"] = age_status(df)
     return df
+
+
+def _with_bootstrap(df: pd.DataFrame, bootstrap: pd.DataFrame) -> pd.DataFrame:
+    """est_read_rate_low/high per age from the bootstrap replicates of the whole stratified estimator
+    (shares, shrinkage and read rates recomputed per replicate, people resampled): wider than the
+    delta-method interval where the shares are uncertain, and it covers (docs/metrics.md)."""
+    cols = ["est_read_rate_low", "est_read_rate_high"]
+    boot = bootstrap.set_index("age_years")[cols]
+    key = df["age_years"]
+    found = key.isin(boot.index)
+    out = df.copy()
+    for col in cols:
+        out.loc[found, col] = key[found].map(boot[col]).to_numpy(float)
+    return out
 
 
 def _order(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
@@ -178,7 +203,8 @@ def engagement_tables(db_path, date_from, date_to, account_id: str | None = None
         if needs_recency:  # the notebook's sunset table needs the same base: keep its (small) buckets
             memo_put(_sunset_key(db_path, period, account_id, attribution_days, max_machine_open_share,
                                  max_blocked_share_halfwidth), _sunset_buckets(con))
-    return {name: _shape(name, _finish(frame, cohort_min_delivered if name == "cohorts" else min_delivered),
+    return {name: _shape(name, _finish(frame, cohort_min_delivered if name == "cohorts" else min_delivered,
+                                       base.by_age if name == "by_age" else None),
                          period, cohorts_since)
             for name, frame in raw.items()}
 
@@ -241,6 +267,19 @@ def signup_cohorts(db_path, date_from, date_to, account_id: str | None = None, *
     """
     return engagement_tables(db_path, date_from, date_to, account_id, tables=["cohorts"], cohort_unit=cohort_unit,
                              cohorts_since=cohorts_since, cohort_min_delivered=min_delivered, **options)["cohorts"]
+
+
+def hidden_images_by_age(db_path, date_from, date_to, account_id: str | None = None, **options) -> pd.DataFrame:
+    """Image-blocked share (each age's own, for display) and est_read_rate (pooled shares) by age_years."""
+    df = engagement_by_age(db_path, date_from, date_to, account_id, **options)
+    keep = ["age_years", "delivered", "measurable_delivered", "measurable_human_openers",
+            "measurable_human_clickers", "measurable_clickers_without_open",
+            "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
+            "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
+            "est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_readers",
+            "age_is_lower_bound_share", "small_cell"]
+    return df[keep]
+
 
 
 # --------------------------------------------------------------------------------------------- decay

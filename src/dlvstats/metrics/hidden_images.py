@@ -2,8 +2,9 @@
 
 The metric (``hidden_images``, CLI ``hidden-images``) is one row per mailbox provider, pooled over the
 period; SQL in ``sql/metrics/hidden_images.sql`` (its header gives every column's numerator and
-denominator). Notebook helpers: by clicking device/OS, by mail client of the openers, by address
-age, the estimator's assumption check, and a plain-words sentence.
+denominator). Notebook helpers: by clicking device/OS, by mail client of the openers, the
+estimator's assumption check, and a plain-words sentence (by address age: ``engagement.hidden_images_by_age``;
+this module never imports engagement, which builds on it).
 
 The estimator, among messages without a machine open (an MPP prefetch hides human opens):
 ``image_blocked_share`` = human clickers without a human open / human clickers, and
@@ -342,20 +343,6 @@ def estimator_checks(db_path, date_from, date_to, account_id: str | None = None,
     df["estimator_share"] = reference
     df["differs_from_estimator"] = (reference < df["share_without_open_low"]) | (reference > df["share_without_open_high"])
     return df.drop(columns=["evidence_order"])
-
-
-def hidden_images_by_age(db_path, date_from, date_to, account_id: str | None = None, **options) -> pd.DataFrame:
-    """Image-blocked share (each age's own, for display) and est_read_rate (pooled shares) by age_years."""
-    from dlvstats.metrics.engagement import engagement_by_age
-
-    df = engagement_by_age(db_path, date_from, date_to, account_id, **options)
-    keep = ["age_years", "delivered", "measurable_delivered", "measurable_human_openers",
-            "measurable_human_clickers", "measurable_clickers_without_open",
-            "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
-            "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
-            "est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_readers",
-            "age_is_lower_bound_share", "small_cell"]
-    return df[keep]
 
 
 def _measurable_providers(con, period: Period, account_id) -> list[str]:

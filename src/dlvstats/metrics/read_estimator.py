@@ -20,6 +20,7 @@ of blocked readers among readers is b(r) = s / (s + r (1 - s)) where s is the sh
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -205,3 +206,47 @@ def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_rea
         "the read rate may lie anywhere in est_read_rate_band_low/high" for t in out.loc[hit, "assumption_check"]]
     out.loc[hit, "estimate_status"] = "assumption_violated"
     return out
+
+
+def shrink_within(num, den, var, group, target, usable) -> tuple[np.ndarray, np.ndarray, float]:
+    """Shrink cell shares num/den toward their group's ``target`` (the provider's own shrunk share), by
+    precision: empirical Bayes with the within-group between-cell variance tau^2 from DerSimonian-Laird
+    moments about the precision-weighted group means (one-way random effects).
+
+    ``group``: integer group of each cell; ``target``: the share each cell is shrunk toward (per cell);
+    ``usable``: cells with clickers. Cells not usable take ``target`` (weight 1). Returns (shrunk shares,
+    B = the weight of the target in each, tau^2). With no group holding two usable cells, tau^2 = 0:
+    there is nothing to tell cells apart, so every cell takes its provider's share.
+    """
+    num, den, var, target = (np.asarray(a, dtype=float) for a in (num, den, var, target))
+    group = np.asarray(group)
+    usable = np.asarray(usable, dtype=bool) & (den > 0)
+    out = target.copy()
+    pull = np.ones(num.shape)
+    if not usable.any():
+        return out, pull, 0.0
+    s = num[usable] / den[usable]
+    t = np.clip(np.nan_to_num(target[usable], nan=float(num[usable].sum() / den[usable].sum())), 0, 1)
+    floor = np.maximum(t * (1 - t), 1e-4) / den[usable]
+    v = np.maximum(np.nan_to_num(var[usable], nan=0.0), floor)
+    w = 1 / v
+    g = group[usable]
+    labels, inverse = np.unique(g, return_inverse=True)
+    sw = np.bincount(inverse, weights=w)
+    mu = np.bincount(inverse, weights=w * s) / sw
+    q = float((w * (s - mu[inverse]) ** 2).sum())
+    df = len(s) - len(labels)
+    denom = float(w.sum() - (np.bincount(inverse, weights=w**2) / sw).sum())
+    tau2 = max(0.0, (q - df) / denom) if df > 0 and denom > 0 else 0.0
+    b = v / (v + tau2) if tau2 > 0 else np.ones_like(v)
+    out[usable] = (1 - b) * s + b * t
+    pull[usable] = b
+    return out, pull, tau2
+
+
+def poisson_bootstrap_interval(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over bootstrap replicates (axis 0), ignoring replicates where it is undefined."""
+    tail = (1 - level) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column (no data) stays NaN
+        return np.nanpercentile(values, tail, axis=0), np.nanpercentile(values, 100 - tail, axis=0)

@@ -6,7 +6,7 @@
 -- months_since_signup). A dimension switched off is NULL in every row (dropped by the caller).
 -- Grain: one row per combination of the dimensions switched on.
 -- Parameters: the $by_* switches; $age_band_edges; $weight_providers, $weight_variances: aligned
--- lists provider -> variance of its read weight (provider '*' for the default), used for the
+-- lists stratum (weight_key of __eng_msg: provider|device; below 'provider' names that key) -> variance of its read weight (provider '*' for the default), used for the
 -- interval of est_read_rate; $band_low_weights, $band_high_weights: aligned with $weight_providers, the
 -- read weights if blocked readers clicked 1.5x (low) / 0.6x (high) as often as others.
 -- Also: est_read_rate_band_low/high (those weights' est_read_rate), borrowed_opener_share (measurable
@@ -57,7 +57,7 @@ keyed AS (
            CASE WHEN $by_recency THEN recency_order END AS recency_order,
            CASE WHEN $by_cohort THEN signup_cohort END AS signup_cohort,
            CASE WHEN $by_cohort THEN months_since_signup END AS months_since_signup,
-           provider, person, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
+           weight_key AS provider, person, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
            has_human_open, has_human_click, has_complaint, has_unsubscribe, is_measurable,
            measurable_human_open, measurable_human_click, measurable_click_without_open, read_weight
     FROM __eng_msg AS m

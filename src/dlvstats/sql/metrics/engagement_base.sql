@@ -1,7 +1,8 @@
 -- engagement_base: the messages of the period with everything the engagement tables group by.
 -- Grain: one row per message sent in [$date_from, $date_to) (UTC, on sent_at), of $account_id
 -- when given. Output: temp table __eng_msg, aggregated by engagement_aggregate.sql and friends.
--- Needs: temp table __address_age (relations/address_age.sql) built with the same $account_id.
+-- Needs: temp tables __address_age (relations/address_age.sql) and __reader_device
+-- (relations/reader_device.sql) built with the same $account_id.
 -- Parameters:
 --   $date_from, $date_to, $account_id   the period (half-open) and the account (NULL = all);
 --   $weight_providers, $weight_values  two aligned lists: provider -> read weight
@@ -33,7 +34,11 @@
 --                      person is mailed by one account; the same address on two accounts counts as
 --                      two clusters);
 --   is_measurable      delivered and no machine open (a machine open hides human opens);
---   read_weight        the weight of the message's provider (the '*' entry when absent);
+--   device             the person's reading device family (__reader_device, reader_device.sql:
+--                      'mobile' | 'desktop' | 'unknown'); weight_key = provider || '|' || device, the
+--                      stratum of the read estimator (metrics/read_strata.py);
+--   read_weight        the weight of the message's weight_key, else of its provider, else the '*'
+--                      entry (the read estimator then sets each stratum's weight: read_weights_apply.sql);
 --   orders, revenue    orders attributed to this message (see $attribution_days).
 CREATE OR REPLACE TEMP TABLE __eng_msg AS
 WITH period AS (
@@ -146,11 +151,15 @@ assembled AS (
            w.is_delivered AND NOT w.has_machine_open AND w.has_human_click AS measurable_human_click,
            w.is_delivered AND NOT w.has_machine_open AND w.has_human_click AND NOT w.has_human_open
                AS measurable_click_without_open,
-           coalesce(wt.read_weight, dw.read_weight) AS read_weight,
+           coalesce(rd.device, 'unknown') AS device,
+           coalesce(w.provider, 'other') || '|' || coalesce(rd.device, 'unknown') AS weight_key,
+           coalesce(wk.read_weight, wt.read_weight, dw.read_weight) AS read_weight,
            coalesce(oa.orders, 0) AS orders,
            coalesce(oa.revenue, 0) AS revenue
     FROM with_signals AS w
     LEFT JOIN __address_age AS a ON a.person = w.person
+    LEFT JOIN __reader_device AS rd ON rd.person = w.person
+    LEFT JOIN weights AS wk ON wk.provider = coalesce(w.provider, 'other') || '|' || coalesce(rd.device, 'unknown')
     LEFT JOIN weights AS wt ON wt.provider = w.provider
     CROSS JOIN default_weight AS dw
     LEFT JOIN account_start AS st ON st.account_id = w.account_id
