@@ -20,9 +20,9 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
-from dlvstats.metrics import read_strata
 from dlvstats.metrics.hidden_images import (
     MAX_BLOCKED_SHARE_HALFWIDTH,
     MAX_MACHINE_OPEN_SHARE,
@@ -79,14 +79,8 @@ def _build_base(con, period: Period, account_id, *, cohort_unit: str = "quarter"
     messages without a machine open is shrunk by its precision), so they no longer change the weights.
     """
     quiet(con)
-    db.run(con, "relations/reader_device", account_id=account_id, **period.params())
-    db.run(con, "relations/address_age", account_id=account_id, **period.params())
-    db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
-           weight_providers=["*"], weight_values=[1.0],
-           cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)
-    read = read_strata.estimate(con)
-    read_strata.apply_weights(con, read)
-    return read
+    return read_strata.prepare(con, period, account_id, cohort_unit=cohort_unit, attribution_days=attribution_days,
+                               with_recency=with_recency)
 
 
 def _band_weights(weights: dict, ratio: float) -> list[float]:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
 from dlvstats.metrics.read_estimator import (
@@ -215,6 +216,33 @@ def _apply_used(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _apply_stratified(df: pd.DataFrame, by_provider: pd.DataFrame) -> pd.DataFrame:
+    """est_read_rate (with its bootstrap interval), est_readers, est_hidden_readers, the sensitivity band,
+    hidden_reader_share_of_nonopens and image_blocked_share_used of each provider from the stratified
+    estimator (metrics.read_strata: provider x device cells, partially pooled): the per-age table and
+    this one apply the same weights, so the headline, this table and the ages agree. Providers whose
+    opens are mostly machine keep no estimate. ``image_blocked_share_used`` is then the provider's
+    effective share, 1 - human openers / estimated readers (its cells' shares weighted by their openers).
+    """
+    out = df.copy()
+    strat = by_provider.set_index("provider") if len(by_provider) else pd.DataFrame()
+    machine = out["opens_mostly_machine"].astype(bool).to_numpy()
+    has = out["provider"].isin(strat.index).to_numpy() & ~machine
+    if not has.any():
+        return out
+    pick = strat.loc[out.loc[has, "provider"]]
+    o, d = out.loc[has, "human_openers"].to_numpy(float), out.loc[has, "measurable_delivered"].to_numpy(float)
+    for col in ("est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_read_rate_band_low",
+                "est_read_rate_band_high", "est_readers", "image_blocked_share_used"):
+        out.loc[has, col] = pick[col].to_numpy(float)
+    out.loc[has, "est_hidden_readers"] = pick["est_readers"].to_numpy(float) - o
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for suffix in ("", "_low", "_high"):
+            value = pick[f"est_read_rate{suffix}"].to_numpy(float)
+            out.loc[has, f"hidden_reader_share_of_nonopens{suffix}"] = np.clip((value * d - o) / (d - o), 0, 1)
+    return out
+
+
 _SHARE_COLS = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
 
 
@@ -256,6 +284,8 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
     with readonly(db_path) as con:
         raw = _provider_frame(con, period, account_id, max_machine_open_share)
         done = _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)
+        read = read_strata.prepare(con, period, account_id, with_recency=False)
+        done = _apply_stratified(done, read.by_provider)
         providers = done.loc[done["image_blocked_share"].notna(), "provider"].tolist() or ["__none__"]
         checks = db.query_df(con, "metrics/hidden_images_checks", **period.params(), account_id=account_id,
                              providers=providers)

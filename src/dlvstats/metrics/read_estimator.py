@@ -157,8 +157,9 @@ def provider_status(df: pd.DataFrame, machine, no_clicker, pull, overall: float,
         elif no_clicker.iat[i] or clickers < min_clickers or df["small_cell"].iat[i]:
             status.append("insufficient_data")
             reason.append(f"only {clickers:,} human clickers ({int(df['delivered'].iat[i]):,} delivered): its own "
-                          f"share is fragile; the share used ({df['image_blocked_share_used'].iat[i]:.1%}) is "
-                          f"{pull[i]:.0%} the overall share ({overall:.1%}) and {1 - pull[i]:.0%} its own")
+                          f"share is fragile; its provider share is {pull[i]:.0%} the overall share "
+                          f"({overall:.1%}) and {1 - pull[i]:.0%} its own, and each device's share leans on it "
+                          f"(effective share used {df['image_blocked_share_used'].iat[i]:.1%})")
         elif not (share_hw[i] <= OK_SHARE_HALFWIDTH and rate_hw[i] <= OK_READ_RATE_HALFWIDTH):
             status.append("imprecise")
             reason.append(f"{clickers:,} human clickers give the blocked share to +-{share_hw[i]:.3f} and the read "

@@ -194,6 +194,21 @@ def _cell_table(cells, cc, uc, S, SP, group, pull_c, pull_p, borrowed, min_cell_
     return out
 
 
+def prepare(con, period, account_id, *, cohort_unit: str = "quarter", attribution_days: int = 7,
+            with_recency: bool = True, replicates: int = REPLICATES, seed: int = SEED) -> StratifiedRead:
+    """Build __reader_device, __address_age and __eng_msg on ``con`` for ``period`` (a common.Period),
+    run the estimator and give every message of __eng_msg its stratum's read weight. The one entry
+    point of hidden_images (per provider) and engagement (per age, source, ...): one estimator."""
+    db.run(con, "relations/reader_device", account_id=account_id, **period.params())
+    db.run(con, "relations/address_age", account_id=account_id, **period.params())
+    db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
+           weight_providers=["*"], weight_values=[1.0],
+           cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)
+    read = estimate(con, replicates=replicates, seed=seed)
+    apply_weights(con, read)
+    return read
+
+
 def apply_weights(con, read: StratifiedRead) -> None:
     """Set each message's read_weight in __eng_msg to its cell's (providers without a share: '*')."""
     keys = [k for k in read.weights if k != "*"]
