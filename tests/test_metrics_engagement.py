@@ -12,19 +12,19 @@ Read weights: the stratified estimator (metrics.read_strata), strata provider x 
 person's user agents). Provider shares first, shrunk toward the overall one (read_estimator.shrink_shares):
 gmail 2/4 = 0.5, cluster variance 1/12; microsoft 0/2 = 0, floored at the binomial one at the overall
 share 1/3: (2/9)/2 = 1/9; tau^2 = 1/36, B = 3/4 and 4/5, random-effects mean 5/18: gmail 1/3, microsoft 2/9.
-Then each cell toward its provider's share (read_estimator.shrink_within): gmail desktop 2/2 (g5, g6
-click in a desktop browser, no open), gmail mobile 0/2 (g1, g2), microsoft desktop 0/2 (m1, m2); variances
-floored at the binomial one at the provider's share: 1/9, 1/9 and (2/9)(7/9)/2 = 7/81. Group means 1/2 and
-0, Q = 9/4 + 9/4 = 4.5 on 3 - 2 = 1 degree of freedom, denominator 18 + 81/7 - (9 + 81/7) = 9, tau^2 =
-3.5/9 = 7/18. B = (1/9)/(1/9 + 7/18) = 2/9 for gmail cells, (7/81)/(7/81 + 7/18) = 2/11 for microsoft
-desktop. Shares: gmail desktop 7/9 + 2/27 = 23/27, gmail mobile 2/27 (weight 27/25), microsoft desktop
-2/11 x 2/9 = 4/99 (weight 99/95); cells without a clicker (g3, g4 open through the image proxy and
-never click: device unknown) take their provider's share (gmail 1/3, weight 3/2).
+Then each cell toward its provider's share (read_estimator.shrink_within, tau^2 per provider): gmail
+desktop 2/2 (g5, g6 click in a desktop browser, no open), gmail mobile 0/2 (g1, g2); variances floored at
+the binomial one at gmail's share: 1/9 each. Mean 1/2, Q = 9/4 + 9/4 = 4.5 on 2 - 1 = 1 degree of
+freedom, denominator 18 - 162/18 = 9, tau^2 = 3.5/9 = 7/18, B = (1/9)/(1/9 + 7/18) = 2/9.
+Shares: gmail desktop 7/9 + 2/27 = 23/27, gmail mobile 2/27 (weight 27/25). microsoft has one usable
+cell (desktop, m1, m2): nothing tells its devices apart, tau^2 = 0, the cell takes microsoft's 2/9
+(weight 9/7). Cells without a clicker (g3, g4 open through the image proxy and never click: device
+unknown) take their provider's share (gmail 1/3, weight 3/2).
 
 Hand-worked engagement-by-age (account A, January):
 - age 0 (m1..m5, a1..a4): sends 9, delivered 9, hard_bounce_rate 0, open_rate 6/9 (m1, m2, a1-a4),
   human_open_rate 2/9, click_rate 3/9 (m1, m2, a1), complaint 0, unsubscribe 0,
-  measurable_delivered 5 (the apple messages have machine opens), est_read_rate 2*(99/95)/5 = 198/475,
+  measurable_delivered 5 (the apple messages have machine opens), est_read_rate 2*(9/7)/5 = 18/35,
   age_is_lower_bound_share 0.
 - age 2 (g1, g2, g5, g6, g8, g9): sends 6, delivered 6, open_rate 2/6, click_rate 4/6,
   est_read_rate 2*(27/25)/6 = 0.36 (g1, g2 on mobile).
@@ -77,7 +77,7 @@ def test_engagement_by_age_tiny(tiny_db):
     assert a0.open_rate == pytest.approx(6 / 9)
     assert a0.human_open_rate == pytest.approx(2 / 9)
     assert a0.click_rate == pytest.approx(3 / 9)
-    assert a0.est_read_rate == pytest.approx(198 / 475)
+    assert a0.est_read_rate == pytest.approx(18 / 35)
     assert a0.age_is_lower_bound_share == 0
     assert (a2.sends, a2.delivered) == (6, 6)
     assert a2.open_rate == pytest.approx(2 / 6) and a2.click_rate == pytest.approx(4 / 6)
@@ -91,7 +91,7 @@ def test_engagement_by_age_tiny(tiny_db):
     assert a3.age_is_lower_bound_share == 1
     # one message per person in the period: the cluster interval is the plain Wilson interval
     assert (a3.complaint_rate_low, a3.complaint_rate_high) == tuple(pytest.approx(v) for v in _wilson(1, 5))
-    assert (a0.est_read_rate_low <= 198 / 475 <= a0.est_read_rate_high <= 1)
+    assert (a0.est_read_rate_low <= 18 / 35 <= a0.est_read_rate_high <= 1)
     assert df.small_cell.all()
     required = ["age_years", "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate",
                 "click_rate", "complaint_rate", "unsubscribe_rate", "est_read_rate"]

@@ -32,8 +32,8 @@ the plain Wilson interval; the precision rule is relaxed to +-1, as 4 clickers c
   est_hidden_readers 1.16, hidden_reader_share_of_nonopens 1.16/7, image_blocked_share_used (effective)
   1.16/5.16.
 - microsoft: delivered 5, human_openers 2, human_clickers 2 (m1, m2), clickers_without_open 0,
-  image_blocked_share 0, measured_open_rate 2/5; its desktop cell's share 4/99 (weight 99/95) ->
-  est_read_rate 2 x (99/95)/5 = 198/475, hidden readers 8/95, hidden share (8/95)/3 = 8/285.
+  image_blocked_share 0, measured_open_rate 2/5; its one desktop cell takes microsoft's shrunk share 2/9
+  -> est_read_rate (2/5)/(7/9) = 18/35, hidden readers 4/7, hidden share (18/7 - 2)/(5 - 2) = 4/21.
 - apple: delivered 4, machine_open_share 4/4 = 1 > 0.5 -> is_measurable false, no estimate.
 Sensitivity (20 delivered): default human_open_rate 6/20 (g1-g4, m1, m2), human_click_rate 7/20
 (g1, g2, g5, g6, m1, m2, a1), machine_open_share 4/10 (a1-a4 of 10 opened), bot_click_share 2/10
@@ -157,8 +157,8 @@ def test_hidden_images_tiny(tiny_db):
     assert g.is_measurable and g.small_cell  # 11 delivered < 1000
     m = df.loc["microsoft"]
     assert (m.delivered, m.human_openers, m.human_clickers, m.clickers_without_open) == (5, 2, 2, 0)
-    assert m.image_blocked_share == 0 and m.est_read_rate == pytest.approx(198 / 475)
-    assert m.hidden_reader_share_of_nonopens == pytest.approx(8 / 285)
+    assert m.image_blocked_share == 0 and m.est_read_rate == pytest.approx(18 / 35)
+    assert m.hidden_reader_share_of_nonopens == pytest.approx(4 / 21)
     a = df.loc["apple"]
     assert a.delivered == 4 and a.machine_open_share == 1
     assert not a.is_measurable and "unmeasurable" in a.note
@@ -216,8 +216,8 @@ def test_device_clients_checks_tiny(tiny_db):
     assert (est.readers, est.readers_without_open) == (6, 2)
     sentence = in_plain_words(hidden_images(tiny_db, *PERIOD, max_blocked_share_halfwidth=1))
     assert "apple" in sentence and "non-opens" in sentence
-    # the headline is the table's own sum: gmail 1.16 + microsoft 8/95, of 7 + 3 non-opens
-    assert "about 1 (12.4%)" in sentence
+    # the headline is the table's own sum: gmail 1.16 + microsoft 4/7, of 7 + 3 non-opens
+    assert "about 2 (17.3%)" in sentence
 
 
 def test_sensitivity_tiny(tiny_db):
@@ -328,7 +328,7 @@ def test_status_and_band_columns(tiny_db):
     assert df.loc["apple", "estimate_status"] == "unmeasurable"
     assert df.loc["microsoft", "estimate_status"] == "insufficient_data"
     assert "overall share" in df.loc["microsoft", "status_reason"]
-    assert df.loc["microsoft", "image_blocked_share_used"] == pytest.approx(4 / 99)
+    assert df.loc["microsoft", "image_blocked_share_used"] == pytest.approx(2 / 9)
     assert df.loc["gmail", "image_blocked_share_used"] == pytest.approx(1.16 / 5.16)
     g = df.loc["gmail"]
     assert g.est_read_rate_band_low < g.est_read_rate < g.est_read_rate_band_high

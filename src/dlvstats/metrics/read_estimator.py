@@ -209,40 +209,45 @@ def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_rea
     return out
 
 
-def shrink_within(num, den, var, group, target, usable) -> tuple[np.ndarray, np.ndarray, float]:
+def shrink_within(num, den, var, group, target, usable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shrink cell shares num/den toward their group's ``target`` (the provider's own shrunk share), by
-    precision: empirical Bayes with the within-group between-cell variance tau^2 from DerSimonian-Laird
-    moments about the precision-weighted group means (one-way random effects).
+    precision: empirical Bayes with a between-cell variance tau^2 of each group (provider) from
+    DerSimonian-Laird moments about the group's precision-weighted mean.
 
     ``group``: integer group of each cell; ``target``: the share each cell is shrunk toward (per cell);
     ``usable``: cells with clickers. Cells not usable take ``target`` (weight 1). Returns (shrunk shares,
-    B = the weight of the target in each, tau^2). With no group holding two usable cells, tau^2 = 0:
-    there is nothing to tell cells apart, so every cell takes its provider's share.
+    B = the weight of the target in each cell, tau^2 of each cell's group). tau^2 is the provider's own:
+    devices differ within one provider (desktop clients blocking images at Orange) and not at another;
+    a provider with one usable cell, or whose cells differ no more than their noise (Q <= df), gets
+    tau^2 = 0 and every cell takes its provider's share: nothing tells its devices apart.
     """
     num, den, var, target = (np.asarray(a, dtype=float) for a in (num, den, var, target))
     group = np.asarray(group)
     usable = np.asarray(usable, dtype=bool) & (den > 0)
     out = target.copy()
     pull = np.ones(num.shape)
+    tau2_cell = np.zeros(num.shape)
     if not usable.any():
-        return out, pull, 0.0
+        return out, pull, tau2_cell
     s = num[usable] / den[usable]
     t = np.clip(np.nan_to_num(target[usable], nan=float(num[usable].sum() / den[usable].sum())), 0, 1)
     floor = np.maximum(t * (1 - t), 1e-4) / den[usable]
     v = np.maximum(np.nan_to_num(var[usable], nan=0.0), floor)
     w = 1 / v
-    g = group[usable]
-    labels, inverse = np.unique(g, return_inverse=True)
+    labels, inverse = np.unique(group[usable], return_inverse=True)
     sw = np.bincount(inverse, weights=w)
     mu = np.bincount(inverse, weights=w * s) / sw
-    q = float((w * (s - mu[inverse]) ** 2).sum())
-    df = len(s) - len(labels)
-    denom = float(w.sum() - (np.bincount(inverse, weights=w**2) / sw).sum())
-    tau2 = max(0.0, (q - df) / denom) if df > 0 and denom > 0 else 0.0
-    b = v / (v + tau2) if tau2 > 0 else np.ones_like(v)
+    q = np.bincount(inverse, weights=w * (s - mu[inverse]) ** 2)
+    df = np.bincount(inverse) - 1
+    denom = sw - np.bincount(inverse, weights=w**2) / sw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = np.where((df > 0) & (denom > 0), np.maximum(0.0, (q - df) / denom), 0.0)
+    tg = tau2[inverse]
+    b = np.where(tg > 0, v / (v + tg), 1.0)
     out[usable] = (1 - b) * s + b * t
     pull[usable] = b
-    return out, pull, tau2
+    tau2_cell[usable] = tg
+    return out, pull, tau2_cell
 
 
 def poisson_bootstrap_interval(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
