@@ -124,8 +124,8 @@ def test_recency_source_surface_cohorts_tiny(tiny_db):
 def test_sunset_tiny(tiny_db):
     from dlvstats.metrics.engagement import sunset_in_plain_words, sunset_recommendation
 
-    df = sunset_recommendation(tiny_db, *PERIOD, account_id="A", thresholds=[1, 3, 4, 6],
-                               max_blocked_share_halfwidth=1).set_index("threshold_months")
+    df = sunset_recommendation(tiny_db, *PERIOD, account_id="A", thresholds=[1, 3, 4, 6], min_complaints=1,
+                               min_orders=1, max_blocked_share_halfwidth=1).set_index("threshold_months")
     t4 = df.loc[4]
     assert (t4.sends_removed, t4.complaints_removed, t4.hard_bounces_removed) == (14, 1, 1)
     assert (t4.human_clickers_removed, t4.orders_removed) == (3, 1)
@@ -136,7 +136,7 @@ def test_sunset_tiny(tiny_db):
     assert "4 months" in sunset_in_plain_words(df.reset_index())
     # the weights are parameters: make a complaint cheap and nothing is worth suppressing
     cheap = sunset_recommendation(tiny_db, *PERIOD, account_id="A", thresholds=[1, 3, 4, 6], weight_complaint=1,
-                                  max_blocked_share_halfwidth=1)
+                                  min_complaints=1, min_orders=1, max_blocked_share_halfwidth=1)
     assert not cheap.recommended.any()
 
 

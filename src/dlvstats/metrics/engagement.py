@@ -53,13 +53,13 @@ DISPLAY_COLUMNS = [
     "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "click_rate_low",
     "click_rate_high", "complaint_rate", "complaint_rate_low", "complaint_rate_high", "unsubscribe_rate",
     "est_read_rate", "est_read_rate_low", "est_read_rate_high", "age_is_lower_bound_share", "small_cell",
-    "est_read_rate_band_low", "est_read_rate_band_high", "estimate_status", "status_reason",
+    "est_read_rate_band_low", "est_read_rate_band_high", "age_unknown_share", "estimate_status", "status_reason",
 ]
 SUNSET_COLUMNS = [
     "threshold_months", "sends_removed", "sends_removed_share", "complaints_removed", "complaints_removed_share",
     "hard_bounces_removed", "hard_bounces_removed_share", "human_clickers_removed", "human_clickers_removed_share",
     "orders_removed", "revenue_removed", "est_hidden_readers_removed", "machine_opened_removed", "net_value",
-    "recommended",
+    "recommended", "recommendation_status", "recommendation_reason",
 ]
 
 DEFAULT_AGE_BANDS = (0, 1, 2, 3, 5, 8, 12)
@@ -122,7 +122,28 @@ def _finish(raw: pd.DataFrame, min_delivered: int, bootstrap: pd.DataFrame | Non
         df = _with_bootstrap(df, bootstrap)
     df = finish_rates(df, RATES, min_delivered=min_delivered)
     df["estimate_status"], df["status_reason"] = age_status(df)
+    if "age_years" in df:
+        df = _unknown_age(df)
     return df
+
+
+#: What an unknown age row says (its est_read_rate and rates stay: they are right for these addresses,
+#: only their age is missing).
+UNKNOWN_AGE_REASON = ("age unknown: nothing dates when these addresses were collected (no collected_at and no "
+                      "sign-up in the data, only the first message sent to them); they are kept out of the ages "
+                      "instead of being counted as age 0. Give collected_at with the subscriptions to place them")
+
+
+def _unknown_age(df: pd.DataFrame) -> pd.DataFrame:
+    """``age_bucket`` ('0', '1', ..., 'unknown') and the status of the unknown-age row (insufficient_data for
+    an age analysis, whatever the precision of its rates)."""
+    out = df.copy()
+    unknown = out["age_years"].isna()
+    out["age_years"] = out["age_years"].astype("Int64")
+    out["age_bucket"] = out["age_years"].astype("string").fillna("unknown")
+    out.loc[unknown, "estimate_status"] = "insufficient_data"
+    out.loc[unknown, "status_reason"] = UNKNOWN_AGE_REASON
+    return out
 
 
 def _with_bootstrap(df: pd.DataFrame, bootstrap: pd.DataFrame) -> pd.DataFrame:
@@ -317,7 +338,7 @@ def fit_decay(table: pd.DataFrame, rate: str = "est_read_rate", x: str = "age_ye
     value; inf if it never halves) with its interval, ``plateau``, ``initial`` (value at 0),
     ``cells`` used, and ``curve`` (a DataFrame t, fitted, fitted_low, fitted_high for charts).
     """
-    cells = table[(table["delivered"] >= min_delivered) & table[rate].notna()].copy()
+    cells = table[(table["delivered"] >= min_delivered) & table[rate].notna() & table[x].notna()].copy()
     if len(cells) < 3:  # nothing to fit: say so rather than stop a notebook or a report
         nan = float("nan")
         return {"rate": rate, "model": "not fitted: fewer than 3 age cells with "
@@ -370,6 +391,10 @@ def decay_summary(fit: dict) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------- sunset
 
 DEFAULT_THRESHOLDS = (1, 2, 3, 4, 6, 9, 12, 18, 24)
+#: The sunset recommendation weighs complaints against clicks and orders: with fewer than these in the
+#: period, the balance is noise and no threshold is recommended (parameters of sunset_recommendation).
+MIN_SUNSET_COMPLAINTS = 10
+MIN_SUNSET_ORDERS = 10
 
 
 def _sunset_key(db_path, period: Period, account_id, attribution_days, max_machine_open_share,
@@ -389,7 +414,8 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
                           thresholds=DEFAULT_THRESHOLDS, weight_click: float = 1.0, weight_order: float = 5.0,
                           weight_hidden_reader: float = 0.0, weight_complaint: float = 30.0,
                           weight_hard_bounce: float = 3.0, include_unknown: bool = False,
-                          attribution_days: int = 7, **estimator_options) -> pd.DataFrame:
+                          attribution_days: int = 7, min_complaints: int = MIN_SUNSET_COMPLAINTS,
+                          min_orders: int = MIN_SUNSET_ORDERS, **estimator_options) -> pd.DataFrame:
     """What suppressing people inactive for at least T months would have removed, for each T.
 
     One row per threshold T (``threshold_months``): sends, delivered, complaints, hard bounces, human
@@ -402,7 +428,9 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
     negative: past that threshold complaints and bounces outweigh engagement. The default weights
     (a complaint costs as much as 30 clicks, a hard bounce 3, an order is worth 5 clicks) are a
     judgement: change them. People with machine opens only ('unknown') are kept unless
-    ``include_unknown``.
+    ``include_unknown``. No threshold is recommended (``recommendation_status`` 'insufficient_data', with
+    ``recommendation_reason``) when no orders were loaded for the account, or the period holds fewer than
+    ``min_complaints`` complaints or ``min_orders`` orders: the table stays, the verdict is withheld.
     """
     period = Period.parse(date_from, date_to)
     key = _sunset_key(db_path, period, account_id, attribution_days,
@@ -426,14 +454,41 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
         con.close()
     best = df["net_value"].idxmin() if len(df) else None
     df["recommended"] = False
-    if best is not None and df.loc[best, "net_value"] < 0:
+    with readonly(db_path) as con:
+        inputs = db.query_df(con, "metrics/sunset_inputs", **period.params(), account_id=account_id).iloc[0]
+    status, reason = sunset_sufficiency(inputs, min_complaints, min_orders)
+    df["recommendation_status"], df["recommendation_reason"] = status, reason
+    if status == "ok" and best is not None and df.loc[best, "net_value"] < 0:
         df.loc[best, "recommended"] = True
     return df
+
+
+def sunset_sufficiency(inputs, min_complaints: int = MIN_SUNSET_COMPLAINTS,
+                       min_orders: int = MIN_SUNSET_ORDERS) -> tuple[str, str]:
+    """(recommendation_status, recommendation_reason) from sunset_inputs.sql's counts: 'ok', or
+    'insufficient_data' with the missing input said plainly (no orders loaded, too few complaints or orders)."""
+    orders, in_period, complaints = (int(inputs[k]) for k in ("orders_loaded", "orders_in_period",
+                                                                "complaints_in_period"))
+    if orders == 0:
+        return ("insufficient_data", "no orders were loaded for this account, so the revenue a suppression would "
+                "lose cannot be counted: no threshold is recommended (load the orders file to get one)")
+    if complaints < min_complaints:
+        return ("insufficient_data", f"only {complaints:,} complaint(s) in the period (fewer than {min_complaints}): "
+                "too few to weigh against the clicks and orders of the people it would suppress; no threshold "
+                "is recommended (use a longer period)")
+    if in_period < min_orders:
+        return ("insufficient_data", f"only {in_period:,} order(s) in the period (fewer than {min_orders}): the "
+                "revenue a suppression would lose is too uncertain; no threshold is recommended (use a longer "
+                "period)")
+    return "ok", (f"{complaints:,} complaints and {in_period:,} orders in the period; the weights are a judgement: "
+                  "change them")
 
 
 def sunset_in_plain_words(table: pd.DataFrame) -> str:
     """One or two sentences on the sunset recommendation."""
     rec = table[table["recommended"]]
+    if len(table) and "recommendation_status" in table and table["recommendation_status"].iat[0] != "ok":
+        return "No suppression threshold is recommended: " + table["recommendation_reason"].iat[0] + "."
     if table.empty or table["sends_removed"].sum() == 0:
         return "No message of this period was sent to anyone past the shortest threshold: nothing to suppress."
     if rec.empty:

@@ -234,7 +234,7 @@ def shrink_within(num, den, var, group, target, usable) -> tuple[np.ndarray, np.
     floor = np.maximum(t * (1 - t), 1e-4) / den[usable]
     v = np.maximum(np.nan_to_num(var[usable], nan=0.0), floor)
     w = 1 / v
-    labels, inverse = np.unique(group[usable], return_inverse=True)
+    _, inverse = np.unique(group[usable], return_inverse=True)
     sw = np.bincount(inverse, weights=w)
     mu = np.bincount(inverse, weights=w * s) / sw
     q = np.bincount(inverse, weights=w * (s - mu[inverse]) ** 2)

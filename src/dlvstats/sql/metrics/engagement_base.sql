@@ -17,7 +17,11 @@
 --                      on the account sent at most this many days before it (last touch).
 -- Columns and rules:
 --   age_years          floor(elapsed whole days from collection_date (see address_age.sql) to sent_at
---                      / 365.25);
+--                      / 365.25); NULL (age unknown, shown as 'unknown') when nothing dates the address's
+--                      collection: no collected_at and no subscription at all (age_basis 'first_send',
+--                      e.g. an ESP export alone), or no address_age row. The first message sent is
+--                      only the start of the loaded data: taking it as the collection date would make
+--                      every such address age 0. age_unknown says so;
 --   months_since_signup floor(elapsed whole days from collection_date to sent_at / 30.4375);
 --   signup_cohort      date_trunc($cohort_unit, collection_date) (a DATE; shown as YYYY-MM);
 --   recency_order      1-5 'engaged' (a human signal before this send; 1 = 0-2 months since it, 2 =
@@ -128,7 +132,8 @@ assembled AS (
            a.age_is_lower_bound, a.acquisition_source,
            -- elapsed whole days (24 h periods), not calendar-day boundaries crossed
            floor(greatest(date_diff('second', a.collection_date, w.sent_at), 0) / 86400) AS age_days,
-           CAST(floor(age_days / 365.25) AS INTEGER) AS age_years,
+           a.age_basis IS NULL OR a.age_basis = 'first_send' AS age_unknown,
+           CASE WHEN NOT age_unknown THEN CAST(floor(age_days / 365.25) AS INTEGER) END AS age_years,
            CAST(floor(age_days / 30.4375) AS INTEGER) AS months_since_signup,
            CAST(date_trunc($cohort_unit, a.collection_date) AS DATE) AS signup_cohort,
            CAST(floor(greatest(date_diff('second',
