@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+
 from test_metrics_hidden_images import PERIOD, build_tiny_drop
 
 

@@ -470,16 +470,19 @@ def sunset_sufficiency(inputs, min_complaints: int = MIN_SUNSET_COMPLAINTS,
     orders, in_period, complaints = (int(inputs[k]) for k in ("orders_loaded", "orders_in_period",
                                                                 "complaints_in_period"))
     if orders == 0:
-        return ("insufficient_data", "no orders were loaded for this account, so the revenue a suppression would "
-                "lose cannot be counted: no threshold is recommended (load the orders file to get one)")
-    if complaints < min_complaints:
-        return ("insufficient_data", f"only {complaints:,} complaint(s) in the period (fewer than {min_complaints}): "
-                "too few to weigh against the clicks and orders of the people it would suppress; no threshold "
-                "is recommended (use a longer period)")
-    if in_period < min_orders:
-        return ("insufficient_data", f"only {in_period:,} order(s) in the period (fewer than {min_orders}): the "
-                "revenue a suppression would lose is too uncertain; no threshold is recommended (use a longer "
-                "period)")
+        reason = ("no orders were loaded for this account, so the revenue a suppression would lose cannot be "
+                  "counted: no threshold is recommended (load the orders file to get one)")
+    elif complaints < min_complaints:
+        reason = (f"only {complaints:,} complaint(s) in the period (fewer than {min_complaints}): too few to weigh "
+                  "against the clicks and orders of the people it would suppress; no threshold is recommended "
+                  "(use a longer period)")
+    elif in_period < min_orders:
+        reason = (f"only {in_period:,} order(s) in the period (fewer than {min_orders}): the revenue a suppression "
+                  "would lose is too uncertain; no threshold is recommended (use a longer period)")
+    else:
+        reason = ""
+    if reason:
+        return "insufficient_data", reason
     return "ok", (f"{complaints:,} complaints and {in_period:,} orders in the period; the weights are a judgement: "
                   "change them")
 
