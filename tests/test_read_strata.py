@@ -143,3 +143,25 @@ def test_device_blocking_world_cells(device_world):
     assert abs(mobile.image_blocked_share_used - t["orange/mobile"]["image_blocked_share"]) <= 0.05
     assert desktop.image_blocked_share_used - mobile.image_blocked_share_used > 0.2
     assert strata <= {f"{p}|{d}" for p, d in cells.index}
+
+
+def test_strata_table_tiny(tmp_path):
+    """The strata of the hand-built drop (worked in test_metrics_engagement's docstring): gmail desktop
+    2/2 -> 23/27, gmail mobile 0/2 -> 2/27, microsoft desktop 0/2 -> microsoft's 2/9 (one usable stratum),
+    the unknown-device strata their provider's share; every stratum small and saying so."""
+    from test_metrics_hidden_images import PERIOD, build_tiny_drop
+
+    from dlvstats.ingest import ingest_paths
+    from dlvstats.metrics.hidden_images import blocked_share_by_stratum
+
+    db_path = tmp_path / "tiny.duckdb"
+    ingest_paths(db_path, [build_tiny_drop(tmp_path / "drop")])
+    df = blocked_share_by_stratum(db_path, *PERIOD, account_id="A").set_index(["provider", "device"])
+    used = df["image_blocked_share_used"]
+    assert used[("gmail", "desktop")] == pytest.approx(23 / 27)
+    assert used[("gmail", "mobile")] == pytest.approx(2 / 27)
+    assert used[("gmail", "unknown")] == pytest.approx(1 / 3)
+    assert used[("microsoft", "desktop")] == pytest.approx(2 / 9)
+    assert df.loc[("gmail", "unknown"), "share_basis"].startswith("provider share")
+    assert df["small_cell"].all()
+    assert (df["image_blocked_share_used_low"] <= used).all() and (used <= df["image_blocked_share_used_high"]).all()

@@ -321,6 +321,18 @@ def read_weights(con, period: Period, account_id=None, max_machine_open_share: f
     return weights, variances, done
 
 
+def blocked_share_by_stratum(db_path, date_from, date_to, account_id: str | None = None) -> pd.DataFrame:
+    """The strata of the read estimator (metrics.read_strata): one row per provider x reading device with
+    its human clickers, clickers without an open, own share, the share used (shrunk toward its provider's,
+    with its bootstrap interval), the weight of the provider's share in it, ``small_cell`` (fewer than
+    30 human clickers) and ``share_basis`` (own, mostly its provider's, its provider's, the overall)."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        quiet(con)
+        read = read_strata.prepare(con, period, account_id, with_recency=False)
+    return read.cells
+
+
 def hidden_images_by_device(db_path, date_from, date_to, account_id: str | None = None, *,
                             providers: list[str] | None = None,
                             min_clickers: int = MIN_CLICKERS) -> pd.DataFrame:
