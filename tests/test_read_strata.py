@@ -149,10 +149,9 @@ def test_strata_table_tiny(tmp_path):
     """The strata of the hand-built drop (worked in test_metrics_engagement's docstring): gmail desktop
     2/2 -> 23/27, gmail mobile 0/2 -> 2/27, microsoft desktop 0/2 -> microsoft's 2/9 (one usable stratum),
     the unknown-device strata their provider's share; every stratum small and saying so."""
-    from test_metrics_hidden_images import PERIOD, build_tiny_drop
-
     from dlvstats.ingest import ingest_paths
     from dlvstats.metrics.hidden_images import blocked_share_by_stratum
+    from test_metrics_hidden_images import PERIOD, build_tiny_drop
 
     db_path = tmp_path / "tiny.duckdb"
     ingest_paths(db_path, [build_tiny_drop(tmp_path / "drop")])
