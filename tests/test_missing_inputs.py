@@ -76,3 +76,12 @@ def test_sunset_refuses_on_too_few_complaints(dbs):
     enough = sunset_recommendation(dbs["full"], *PERIOD, account_id="A", thresholds=[1, 3, 4, 6], min_complaints=1,
                                    min_orders=1)
     assert enough["recommended"].sum() == 1 and (enough["recommendation_status"] == "ok").all()
+
+
+def test_empty_period_gives_empty_tables(dbs):
+    """A period without any message: empty tables, no error (the bootstrap has nothing to resample)."""
+    from dlvstats.metrics.engagement import engagement_by_age
+    from dlvstats.metrics.hidden_images import hidden_images
+
+    assert engagement_by_age(dbs["full"], "2030-01-01", "2030-02-01").empty
+    assert hidden_images(dbs["full"], "2030-01-01", "2030-02-01").empty

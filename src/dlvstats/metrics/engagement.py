@@ -151,6 +151,8 @@ def _with_bootstrap(df: pd.DataFrame, bootstrap: pd.DataFrame) -> pd.DataFrame:
     (shares, shrinkage and read rates recomputed per replicate, people resampled): wider than the
     delta-method interval where the shares are uncertain, and it covers (docs/metrics.md)."""
     cols = ["est_read_rate_low", "est_read_rate_high"]
+    if "age_years" not in bootstrap:  # no measurable message in the period: nothing to resample
+        return df
     boot = bootstrap.set_index("age_years")[cols]
     key = df["age_years"]
     found = key.isin(boot.index)
