@@ -26,12 +26,14 @@ Hand-worked hidden-images table (each recipient has one message in the period, s
 the plain Wilson interval; the precision rule is relaxed to +-1, as 4 clickers cannot meet +-0.03):
 - gmail: delivered 11, machine_open_share 0/4 = 0, human_openers 4 (g1-g4), human_clickers 4
   (g1, g2, g5, g6), clickers_without_open 2, image_blocked_share 2/4 = 0.5 (Wilson 0.150-0.850),
-  measured_open_rate 4/11. est_read_rate uses the share shrunk toward the overall one (worked in
-  test_metrics_engagement's docstring): 1/3 -> (4/11)/(1-1/3) = 6/11, hidden_reader_share_of_nonopens
-  (6 - 4)/(11 - 4) = 2/7.
+  measured_open_rate 4/11. est_read_rate is the stratified estimator's (provider x device cells,
+  worked in test_metrics_engagement's docstring): openers g1, g2 on mobile (weight 27/25), g3, g4 of
+  unknown device (gmail's share 1/3, weight 3/2): readers 2.16 + 3 = 5.16, est_read_rate 5.16/11,
+  est_hidden_readers 1.16, hidden_reader_share_of_nonopens 1.16/7, image_blocked_share_used (effective)
+  1.16/5.16.
 - microsoft: delivered 5, human_openers 2, human_clickers 2 (m1, m2), clickers_without_open 0,
-  image_blocked_share 0, measured_open_rate 2/5; shrunk share 2/9 -> est_read_rate (2/5)/(7/9) =
-  18/35, hidden share (18/7 - 2)/(5 - 2) = 4/21.
+  image_blocked_share 0, measured_open_rate 2/5; its one desktop cell takes microsoft's shrunk share 2/9
+  -> est_read_rate (2/5)/(7/9) = 18/35, hidden readers 4/7, hidden share (18/7 - 2)/(5 - 2) = 4/21.
 - apple: delivered 4, machine_open_share 4/4 = 1 > 0.5 -> is_measurable false, no estimate.
 Sensitivity (20 delivered): default human_open_rate 6/20 (g1-g4, m1, m2), human_click_rate 7/20
 (g1, g2, g5, g6, m1, m2, a1), machine_open_share 4/10 (a1-a4 of 10 opened), bot_click_share 2/10
@@ -147,10 +149,11 @@ def test_hidden_images_tiny(tiny_db):
     assert (g.image_blocked_share_low, g.image_blocked_share_high) == (pytest.approx(low), pytest.approx(high))
     assert low == pytest.approx(0.150, abs=1e-3)
     assert g.measured_open_rate == pytest.approx(4 / 11)
-    assert g.est_read_rate == pytest.approx(6 / 11)
-    assert g.est_read_rate_low < 6 / 11 < g.est_read_rate_high
-    assert g.hidden_reader_share_of_nonopens == pytest.approx(2 / 7)
-    assert g.est_hidden_readers == pytest.approx(2)
+    assert g.est_read_rate == pytest.approx(5.16 / 11)
+    assert g.est_read_rate_low <= 5.16 / 11 <= g.est_read_rate_high
+    assert g.hidden_reader_share_of_nonopens == pytest.approx(1.16 / 7)
+    assert g.est_hidden_readers == pytest.approx(1.16)
+    assert g.image_blocked_share_used == pytest.approx(1.16 / 5.16)
     assert g.is_measurable and g.small_cell  # 11 delivered < 1000
     m = df.loc["microsoft"]
     assert (m.delivered, m.human_openers, m.human_clickers, m.clickers_without_open) == (5, 2, 2, 0)
@@ -173,7 +176,7 @@ def test_hidden_images_precision_rule_tiny(tiny_db):
 
     g = hidden_images(tiny_db, *PERIOD, account_id="A").set_index("provider").loc["gmail"]
     assert not g.is_measurable and g.note.startswith("imprecise")
-    assert g.image_blocked_share == pytest.approx(0.5) and g.est_read_rate == pytest.approx(6 / 11)
+    assert g.image_blocked_share == pytest.approx(0.5) and g.est_read_rate == pytest.approx(5.16 / 11)
 
 
 def test_hidden_images_period_and_account_filters(tiny_db):
@@ -213,8 +216,8 @@ def test_device_clients_checks_tiny(tiny_db):
     assert (est.readers, est.readers_without_open) == (6, 2)
     sentence = in_plain_words(hidden_images(tiny_db, *PERIOD, max_blocked_share_halfwidth=1))
     assert "apple" in sentence and "non-opens" in sentence
-    # the headline is the table's own sum: gmail 2 + microsoft 2 x (2/9)/(7/9) = 4/7, of 7 + 3 non-opens
-    assert "about 3 (25.7%)" in sentence
+    # the headline is the table's own sum: gmail 1.16 + microsoft 4/7, of 7 + 3 non-opens
+    assert "about 2 (17.3%)" in sentence
 
 
 def test_sensitivity_tiny(tiny_db):
@@ -326,9 +329,9 @@ def test_status_and_band_columns(tiny_db):
     assert df.loc["microsoft", "estimate_status"] == "insufficient_data"
     assert "overall share" in df.loc["microsoft", "status_reason"]
     assert df.loc["microsoft", "image_blocked_share_used"] == pytest.approx(2 / 9)
-    assert df.loc["gmail", "image_blocked_share_used"] == pytest.approx(1 / 3)
+    assert df.loc["gmail", "image_blocked_share_used"] == pytest.approx(1.16 / 5.16)
     g = df.loc["gmail"]
-    assert g.est_read_rate_band_low < g.measured_open_rate / (1 - 1 / 3) < g.est_read_rate_band_high
+    assert g.est_read_rate_band_low < g.est_read_rate < g.est_read_rate_band_high
     assert (df["estimate_status"] != "ok").all()
 
 

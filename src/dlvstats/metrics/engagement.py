@@ -20,13 +20,13 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
 from dlvstats.metrics.hidden_images import (
     MAX_BLOCKED_SHARE_HALFWIDTH,
     MAX_MACHINE_OPEN_SHARE,
     quiet,
-    read_weights,
 )
 from dlvstats.metrics.read_estimator import (
     CLICK_RATIO_HIGH,
@@ -53,13 +53,13 @@ DISPLAY_COLUMNS = [
     "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "click_rate_low",
     "click_rate_high", "complaint_rate", "complaint_rate_low", "complaint_rate_high", "unsubscribe_rate",
     "est_read_rate", "est_read_rate_low", "est_read_rate_high", "age_is_lower_bound_share", "small_cell",
-    "est_read_rate_band_low", "est_read_rate_band_high", "estimate_status", "status_reason",
+    "est_read_rate_band_low", "est_read_rate_band_high", "age_unknown_share", "estimate_status", "status_reason",
 ]
 SUNSET_COLUMNS = [
     "threshold_months", "sends_removed", "sends_removed_share", "complaints_removed", "complaints_removed_share",
     "hard_bounces_removed", "hard_bounces_removed_share", "human_clickers_removed", "human_clickers_removed_share",
     "orders_removed", "revenue_removed", "est_hidden_readers_removed", "machine_opened_removed", "net_value",
-    "recommended",
+    "recommended", "recommendation_status", "recommendation_reason",
 ]
 
 DEFAULT_AGE_BANDS = (0, 1, 2, 3, 5, 8, 12)
@@ -69,15 +69,18 @@ RECENCY_ORDER = ["0-2 months", "3-5 months", "6-11 months", "12-23 months", "24+
 
 def _build_base(con, period: Period, account_id, *, cohort_unit: str = "quarter", attribution_days: int = 7,
                 max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,
-                max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH, with_recency: bool = True) -> dict:
-    """Create temp tables __address_age and __eng_msg on ``con``; return the read weights and variances."""
+                max_blocked_share_halfwidth: float = MAX_BLOCKED_SHARE_HALFWIDTH,
+                with_recency: bool = True) -> read_strata.StratifiedRead:
+    """Create temp tables __reader_device, __address_age and __eng_msg on ``con``, run the stratified read
+    estimator (metrics.read_strata) over them and give every message its stratum's read weight.
+
+    ``max_machine_open_share`` and ``max_blocked_share_halfwidth`` are kept for callers of the former
+    provider-level weights: the stratified estimator needs no cut-off (every provider's share among its
+    messages without a machine open is shrunk by its precision), so they no longer change the weights.
+    """
     quiet(con)
-    weights, variances, _ = read_weights(con, period, account_id, max_machine_open_share, max_blocked_share_halfwidth)
-    db.run(con, "relations/address_age", account_id=account_id, **period.params())
-    db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
-           weight_providers=list(weights), weight_values=[weights[p] for p in weights],
-           cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)
-    return weights, variances
+    return read_strata.prepare(con, period, account_id, cohort_unit=cohort_unit, attribution_days=attribution_days,
+                               with_recency=with_recency)
 
 
 def _band_weights(weights: dict, ratio: float) -> list[float]:
@@ -86,8 +89,8 @@ def _band_weights(weights: dict, ratio: float) -> list[float]:
     return [float(w) for w in 1 / (1 - blocked_share_at_ratio(shares, ratio))]
 
 
-def _aggregate(con, dims: list[str], base: tuple, age_band_edges=DEFAULT_AGE_BANDS) -> pd.DataFrame:
-    weights, variances = base
+def _aggregate(con, dims: list[str], read: read_strata.StratifiedRead, age_band_edges=DEFAULT_AGE_BANDS) -> pd.DataFrame:
+    weights, variances = read.weights, read.weight_variances
     flags = {f"by_{name}": name in dims for name in _DIMENSIONS}
     raw = db.query_df(con, "metrics/engagement_aggregate", **flags, weight_providers=list(variances),
                       weight_variances=[variances[p] for p in variances],
@@ -98,7 +101,7 @@ def _aggregate(con, dims: list[str], base: tuple, age_band_edges=DEFAULT_AGE_BAN
     return raw.drop(columns=[k for k in _ALL_KEYS if k not in keep])
 
 
-def _finish(raw: pd.DataFrame, min_delivered: int) -> pd.DataFrame:
+def _finish(raw: pd.DataFrame, min_delivered: int, bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rates with cluster intervals; est_read_rate's interval also carries the pooled shares' error.
 
     est_read_rate is a ratio of weighted openers (weight 1/(1-b) of the provider) to measurable
@@ -115,9 +118,48 @@ def _finish(raw: pd.DataFrame, min_delivered: int) -> pd.DataFrame:
     df["est_read_rate_low"] = np.clip(est - np.hypot(est - low, extra), 0, 1)
     df["est_read_rate_high"] = np.clip(est + np.hypot(high - est, extra), 0, 1)
     df = df.drop(columns=cols + ["est_read_rate_wvar_term"])
+    if bootstrap is not None:  # by age: the interval of the person-level bootstrap (metrics.read_strata)
+        df = _with_bootstrap(df, bootstrap)
     df = finish_rates(df, RATES, min_delivered=min_delivered)
     df["estimate_status"], df["status_reason"] = age_status(df)
+    if "age_years" in df:
+        df = _unknown_age(df)
     return df
+
+
+#: What an unknown age row says (its est_read_rate and rates stay: they are right for these addresses,
+#: only their age is missing).
+UNKNOWN_AGE_REASON = ("age unknown: nothing dates when these addresses were collected (no collected_at and no "
+                      "sign-up in the data, only the first message sent to them); they are kept out of the ages "
+                      "instead of being counted as age 0. Give collected_at with the subscriptions to place them")
+
+
+def _unknown_age(df: pd.DataFrame) -> pd.DataFrame:
+    """``age_bucket`` ('0', '1', ..., 'unknown') and the status of the unknown-age row (insufficient_data for
+    an age analysis, whatever the precision of its rates)."""
+    out = df.copy()
+    unknown = out["age_years"].isna()
+    out["age_years"] = out["age_years"].astype("Int64")
+    out["age_bucket"] = out["age_years"].astype("string").fillna("unknown")
+    out.loc[unknown, "estimate_status"] = "insufficient_data"
+    out.loc[unknown, "status_reason"] = UNKNOWN_AGE_REASON
+    return out
+
+
+def _with_bootstrap(df: pd.DataFrame, bootstrap: pd.DataFrame) -> pd.DataFrame:
+    """est_read_rate_low/high per age from the bootstrap replicates of the whole stratified estimator
+    (shares, shrinkage and read rates recomputed per replicate, people resampled): wider than the
+    delta-method interval where the shares are uncertain, and it covers (docs/metrics.md)."""
+    cols = ["est_read_rate_low", "est_read_rate_high"]
+    if "age_years" not in bootstrap:  # no measurable message in the period: nothing to resample
+        return df
+    boot = bootstrap.set_index("age_years")[cols]
+    key = df["age_years"]
+    found = key.isin(boot.index)
+    out = df.copy()
+    for col in cols:
+        out.loc[found, col] = key[found].map(boot[col]).to_numpy(float)
+    return out
 
 
 def _order(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
@@ -178,7 +220,8 @@ def engagement_tables(db_path, date_from, date_to, account_id: str | None = None
         if needs_recency:  # the notebook's sunset table needs the same base: keep its (small) buckets
             memo_put(_sunset_key(db_path, period, account_id, attribution_days, max_machine_open_share,
                                  max_blocked_share_halfwidth), _sunset_buckets(con))
-    return {name: _shape(name, _finish(frame, cohort_min_delivered if name == "cohorts" else min_delivered),
+    return {name: _shape(name, _finish(frame, cohort_min_delivered if name == "cohorts" else min_delivered,
+                                       base.by_age if name == "by_age" else None),
                          period, cohorts_since)
             for name, frame in raw.items()}
 
@@ -243,6 +286,19 @@ def signup_cohorts(db_path, date_from, date_to, account_id: str | None = None, *
                              cohorts_since=cohorts_since, cohort_min_delivered=min_delivered, **options)["cohorts"]
 
 
+def hidden_images_by_age(db_path, date_from, date_to, account_id: str | None = None, **options) -> pd.DataFrame:
+    """Image-blocked share (each age's own, for display) and est_read_rate (pooled shares) by age_years."""
+    df = engagement_by_age(db_path, date_from, date_to, account_id, **options)
+    keep = ["age_years", "delivered", "measurable_delivered", "measurable_human_openers",
+            "measurable_human_clickers", "measurable_clickers_without_open",
+            "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
+            "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
+            "est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_readers",
+            "age_is_lower_bound_share", "small_cell"]
+    return df[keep]
+
+
+
 # --------------------------------------------------------------------------------------------- decay
 
 
@@ -284,7 +340,7 @@ def fit_decay(table: pd.DataFrame, rate: str = "est_read_rate", x: str = "age_ye
     value; inf if it never halves) with its interval, ``plateau``, ``initial`` (value at 0),
     ``cells`` used, and ``curve`` (a DataFrame t, fitted, fitted_low, fitted_high for charts).
     """
-    cells = table[(table["delivered"] >= min_delivered) & table[rate].notna()].copy()
+    cells = table[(table["delivered"] >= min_delivered) & table[rate].notna() & table[x].notna()].copy()
     if len(cells) < 3:  # nothing to fit: say so rather than stop a notebook or a report
         nan = float("nan")
         return {"rate": rate, "model": "not fitted: fewer than 3 age cells with "
@@ -337,6 +393,10 @@ def decay_summary(fit: dict) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------- sunset
 
 DEFAULT_THRESHOLDS = (1, 2, 3, 4, 6, 9, 12, 18, 24)
+#: The sunset recommendation weighs complaints against clicks and orders: with fewer than these in the
+#: period, the balance is noise and no threshold is recommended (parameters of sunset_recommendation).
+MIN_SUNSET_COMPLAINTS = 10
+MIN_SUNSET_ORDERS = 10
 
 
 def _sunset_key(db_path, period: Period, account_id, attribution_days, max_machine_open_share,
@@ -356,7 +416,8 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
                           thresholds=DEFAULT_THRESHOLDS, weight_click: float = 1.0, weight_order: float = 5.0,
                           weight_hidden_reader: float = 0.0, weight_complaint: float = 30.0,
                           weight_hard_bounce: float = 3.0, include_unknown: bool = False,
-                          attribution_days: int = 7, **estimator_options) -> pd.DataFrame:
+                          attribution_days: int = 7, min_complaints: int = MIN_SUNSET_COMPLAINTS,
+                          min_orders: int = MIN_SUNSET_ORDERS, **estimator_options) -> pd.DataFrame:
     """What suppressing people inactive for at least T months would have removed, for each T.
 
     One row per threshold T (``threshold_months``): sends, delivered, complaints, hard bounces, human
@@ -369,7 +430,9 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
     negative: past that threshold complaints and bounces outweigh engagement. The default weights
     (a complaint costs as much as 30 clicks, a hard bounce 3, an order is worth 5 clicks) are a
     judgement: change them. People with machine opens only ('unknown') are kept unless
-    ``include_unknown``.
+    ``include_unknown``. No threshold is recommended (``recommendation_status`` 'insufficient_data', with
+    ``recommendation_reason``) when no orders were loaded for the account, or the period holds fewer than
+    ``min_complaints`` complaints or ``min_orders`` orders: the table stays, the verdict is withheld.
     """
     period = Period.parse(date_from, date_to)
     key = _sunset_key(db_path, period, account_id, attribution_days,
@@ -393,14 +456,44 @@ def sunset_recommendation(db_path, date_from, date_to, account_id: str | None = 
         con.close()
     best = df["net_value"].idxmin() if len(df) else None
     df["recommended"] = False
-    if best is not None and df.loc[best, "net_value"] < 0:
+    with readonly(db_path) as con:
+        inputs = db.query_df(con, "metrics/sunset_inputs", **period.params(), account_id=account_id).iloc[0]
+    status, reason = sunset_sufficiency(inputs, min_complaints, min_orders)
+    df["recommendation_status"], df["recommendation_reason"] = status, reason
+    if status == "ok" and best is not None and df.loc[best, "net_value"] < 0:
         df.loc[best, "recommended"] = True
     return df
+
+
+def sunset_sufficiency(inputs, min_complaints: int = MIN_SUNSET_COMPLAINTS,
+                       min_orders: int = MIN_SUNSET_ORDERS) -> tuple[str, str]:
+    """(recommendation_status, recommendation_reason) from sunset_inputs.sql's counts: 'ok', or
+    'insufficient_data' with the missing input said plainly (no orders loaded, too few complaints or orders)."""
+    orders, in_period, complaints = (int(inputs[k]) for k in ("orders_loaded", "orders_in_period",
+                                                                "complaints_in_period"))
+    if orders == 0:
+        reason = ("no orders were loaded for this account, so the revenue a suppression would lose cannot be "
+                  "counted: no threshold is recommended (load the orders file to get one)")
+    elif complaints < min_complaints:
+        reason = (f"only {complaints:,} complaint(s) in the period (fewer than {min_complaints}): too few to weigh "
+                  "against the clicks and orders of the people it would suppress; no threshold is recommended "
+                  "(use a longer period)")
+    elif in_period < min_orders:
+        reason = (f"only {in_period:,} order(s) in the period (fewer than {min_orders}): the revenue a suppression "
+                  "would lose is too uncertain; no threshold is recommended (use a longer period)")
+    else:
+        reason = ""
+    if reason:
+        return "insufficient_data", reason
+    return "ok", (f"{complaints:,} complaints and {in_period:,} orders in the period; the weights are a judgement: "
+                  "change them")
 
 
 def sunset_in_plain_words(table: pd.DataFrame) -> str:
     """One or two sentences on the sunset recommendation."""
     rec = table[table["recommended"]]
+    if len(table) and "recommendation_status" in table and table["recommendation_status"].iat[0] != "ok":
+        return "No suppression threshold is recommended: " + table["recommendation_reason"].iat[0] + "."
     if table.empty or table["sends_removed"].sum() == 0:
         return "No message of this period was sent to anyone past the shortest threshold: nothing to suppress."
     if rec.empty:

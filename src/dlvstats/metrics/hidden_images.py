@@ -2,8 +2,9 @@
 
 The metric (``hidden_images``, CLI ``hidden-images``) is one row per mailbox provider, pooled over the
 period; SQL in ``sql/metrics/hidden_images.sql`` (its header gives every column's numerator and
-denominator). Notebook helpers: by clicking device/OS, by mail client of the openers, by address
-age, the estimator's assumption check, and a plain-words sentence.
+denominator). Notebook helpers: by clicking device/OS, by mail client of the openers, the
+estimator's assumption check, and a plain-words sentence (by address age: ``engagement.hidden_images_by_age``;
+this module never imports engagement, which builds on it).
 
 The estimator, among messages without a machine open (an MPP prefetch hides human opens):
 ``image_blocked_share`` = human clickers without a human open / human clickers, and
@@ -20,6 +21,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
 from dlvstats.metrics.read_estimator import (
@@ -214,6 +216,33 @@ def _apply_used(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _apply_stratified(df: pd.DataFrame, by_provider: pd.DataFrame) -> pd.DataFrame:
+    """est_read_rate (with its bootstrap interval), est_readers, est_hidden_readers, the sensitivity band,
+    hidden_reader_share_of_nonopens and image_blocked_share_used of each provider from the stratified
+    estimator (metrics.read_strata: provider x device cells, partially pooled): the per-age table and
+    this one apply the same weights, so the headline, this table and the ages agree. Providers whose
+    opens are mostly machine keep no estimate. ``image_blocked_share_used`` is then the provider's
+    effective share, 1 - human openers / estimated readers (its cells' shares weighted by their openers).
+    """
+    out = df.copy()
+    strat = by_provider.set_index("provider") if len(by_provider) else pd.DataFrame()
+    machine = out["opens_mostly_machine"].astype(bool).to_numpy()
+    has = out["provider"].isin(strat.index).to_numpy() & ~machine
+    if not has.any():
+        return out
+    pick = strat.loc[out.loc[has, "provider"]]
+    o, d = out.loc[has, "human_openers"].to_numpy(float), out.loc[has, "measurable_delivered"].to_numpy(float)
+    for col in ("est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_read_rate_band_low",
+                "est_read_rate_band_high", "est_readers", "image_blocked_share_used"):
+        out.loc[has, col] = pick[col].to_numpy(float)
+    out.loc[has, "est_hidden_readers"] = pick["est_readers"].to_numpy(float) - o
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for suffix in ("", "_low", "_high"):
+            value = pick[f"est_read_rate{suffix}"].to_numpy(float)
+            out.loc[has, f"hidden_reader_share_of_nonopens{suffix}"] = np.clip((value * d - o) / (d - o), 0, 1)
+    return out
+
+
 _SHARE_COLS = [f"image_blocked_share__{s}" for s in ("num", "den", "y2", "yn", "n2", "k")]
 
 
@@ -255,6 +284,8 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
     with readonly(db_path) as con:
         raw = _provider_frame(con, period, account_id, max_machine_open_share)
         done = _finish(raw, min_delivered, min_clickers, max_blocked_share_halfwidth)
+        read = read_strata.prepare(con, period, account_id, with_recency=False)
+        done = _apply_stratified(done, read.by_provider)
         providers = done.loc[done["image_blocked_share"].notna(), "provider"].tolist() or ["__none__"]
         checks = db.query_df(con, "metrics/hidden_images_checks", **period.params(), account_id=account_id,
                              providers=providers)
@@ -288,6 +319,18 @@ def read_weights(con, period: Period, account_id=None, max_machine_open_share: f
     weights = dict(zip(providers, weight.astype(float)))
     variances = dict(zip(providers, var_w.astype(float)))
     return weights, variances, done
+
+
+def blocked_share_by_stratum(db_path, date_from, date_to, account_id: str | None = None) -> pd.DataFrame:
+    """The strata of the read estimator (metrics.read_strata): one row per provider x reading device with
+    its human clickers, clickers without an open, own share, the share used (shrunk toward its provider's,
+    with its bootstrap interval), the weight of the provider's share in it, ``small_cell`` (fewer than
+    30 human clickers) and ``share_basis`` (own, mostly its provider's, its provider's, the overall)."""
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        quiet(con)
+        read = read_strata.prepare(con, period, account_id, with_recency=False)
+    return read.cells
 
 
 def hidden_images_by_device(db_path, date_from, date_to, account_id: str | None = None, *,
@@ -342,20 +385,6 @@ def estimator_checks(db_path, date_from, date_to, account_id: str | None = None,
     df["estimator_share"] = reference
     df["differs_from_estimator"] = (reference < df["share_without_open_low"]) | (reference > df["share_without_open_high"])
     return df.drop(columns=["evidence_order"])
-
-
-def hidden_images_by_age(db_path, date_from, date_to, account_id: str | None = None, **options) -> pd.DataFrame:
-    """Image-blocked share (each age's own, for display) and est_read_rate (pooled shares) by age_years."""
-    from dlvstats.metrics.engagement import engagement_by_age
-
-    df = engagement_by_age(db_path, date_from, date_to, account_id, **options)
-    keep = ["age_years", "delivered", "measurable_delivered", "measurable_human_openers",
-            "measurable_human_clickers", "measurable_clickers_without_open",
-            "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
-            "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
-            "est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_readers",
-            "age_is_lower_bound_share", "small_cell"]
-    return df[keep]
 
 
 def _measurable_providers(con, period: Period, account_id) -> list[str]:

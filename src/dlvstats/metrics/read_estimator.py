@@ -20,6 +20,7 @@ of blocked readers among readers is b(r) = s / (s + r (1 - s)) where s is the sh
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -156,8 +157,9 @@ def provider_status(df: pd.DataFrame, machine, no_clicker, pull, overall: float,
         elif no_clicker.iat[i] or clickers < min_clickers or df["small_cell"].iat[i]:
             status.append("insufficient_data")
             reason.append(f"only {clickers:,} human clickers ({int(df['delivered'].iat[i]):,} delivered): its own "
-                          f"share is fragile; the share used ({df['image_blocked_share_used'].iat[i]:.1%}) is "
-                          f"{pull[i]:.0%} the overall share ({overall:.1%}) and {1 - pull[i]:.0%} its own")
+                          f"share is fragile; its provider share is {pull[i]:.0%} the overall share "
+                          f"({overall:.1%}) and {1 - pull[i]:.0%} its own, and each device's share leans on it "
+                          f"(effective share used {df['image_blocked_share_used'].iat[i]:.1%})")
         elif not (share_hw[i] <= OK_SHARE_HALFWIDTH and rate_hw[i] <= OK_READ_RATE_HALFWIDTH):
             status.append("imprecise")
             reason.append(f"{clickers:,} human clickers give the blocked share to +-{share_hw[i]:.3f} and the read "
@@ -205,3 +207,52 @@ def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_rea
         "the read rate may lie anywhere in est_read_rate_band_low/high" for t in out.loc[hit, "assumption_check"]]
     out.loc[hit, "estimate_status"] = "assumption_violated"
     return out
+
+
+def shrink_within(num, den, var, group, target, usable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shrink cell shares num/den toward their group's ``target`` (the provider's own shrunk share), by
+    precision: empirical Bayes with a between-cell variance tau^2 of each group (provider) from
+    DerSimonian-Laird moments about the group's precision-weighted mean.
+
+    ``group``: integer group of each cell; ``target``: the share each cell is shrunk toward (per cell);
+    ``usable``: cells with clickers. Cells not usable take ``target`` (weight 1). Returns (shrunk shares,
+    B = the weight of the target in each cell, tau^2 of each cell's group). tau^2 is the provider's own:
+    devices differ within one provider (desktop clients blocking images at Orange) and not at another;
+    a provider with one usable cell, or whose cells differ no more than their noise (Q <= df), gets
+    tau^2 = 0 and every cell takes its provider's share: nothing tells its devices apart.
+    """
+    num, den, var, target = (np.asarray(a, dtype=float) for a in (num, den, var, target))
+    group = np.asarray(group)
+    usable = np.asarray(usable, dtype=bool) & (den > 0)
+    out = target.copy()
+    pull = np.ones(num.shape)
+    tau2_cell = np.zeros(num.shape)
+    if not usable.any():
+        return out, pull, tau2_cell
+    s = num[usable] / den[usable]
+    t = np.clip(np.nan_to_num(target[usable], nan=float(num[usable].sum() / den[usable].sum())), 0, 1)
+    floor = np.maximum(t * (1 - t), 1e-4) / den[usable]
+    v = np.maximum(np.nan_to_num(var[usable], nan=0.0), floor)
+    w = 1 / v
+    _, inverse = np.unique(group[usable], return_inverse=True)
+    sw = np.bincount(inverse, weights=w)
+    mu = np.bincount(inverse, weights=w * s) / sw
+    q = np.bincount(inverse, weights=w * (s - mu[inverse]) ** 2)
+    df = np.bincount(inverse) - 1
+    denom = sw - np.bincount(inverse, weights=w**2) / sw
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau2 = np.where((df > 0) & (denom > 0), np.maximum(0.0, (q - df) / denom), 0.0)
+    tg = tau2[inverse]
+    b = np.where(tg > 0, v / (v + tg), 1.0)
+    out[usable] = (1 - b) * s + b * t
+    pull[usable] = b
+    tau2_cell[usable] = tg
+    return out, pull, tau2_cell
+
+
+def poisson_bootstrap_interval(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over bootstrap replicates (axis 0), ignoring replicates where it is undefined."""
+    tail = (1 - level) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column (no data) stays NaN
+        return np.nanpercentile(values, tail, axis=0), np.nanpercentile(values, 100 - tail, axis=0)

@@ -22,10 +22,18 @@ RISK_LABELS = {
 }
 
 
+def _known_ages(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a known age, their age as float (the 'unknown' row is said in the table, not drawn)."""
+    known = df[df["age_years"].notna()].copy()
+    known["age_years"] = known["age_years"].astype(float)
+    return known
+
+
 def engagement_by_age_chart(df: pd.DataFrame) -> go.Figure:
-    """Engagement rates by address age, with 95 % intervals; hollow points are small cells."""
+    """Engagement rates by address age, with 95 % intervals; hollow points are small cells (the row of
+    unknown age has no place on the axis: it stays in the table)."""
     return rate_chart(
-        df, "age_years", ["est_read_rate", "measured_open_rate", "click_rate"],
+        _known_ages(df), "age_years", ["est_read_rate", "measured_open_rate", "click_rate"],
         title="Engagement by address age", x_title="Address age (years since collected)",
         y_title="Share of delivered messages", labels=ENGAGEMENT_LABELS,
         reading="Look at how fast the estimated read rate falls in the first years and where it levels off: "
@@ -37,7 +45,7 @@ def risk_by_age_chart(df: pd.DataFrame) -> go.Figure:
     """Complaint, hard-bounce and unsubscribe rates by address age, on a log scale (complaints are
     a hundred times rarer than bounces) with Gmail's 0.1 % complaint target."""
     fig = rate_chart(
-        df, "age_years", ["complaint_rate", "hard_bounce_rate", "unsubscribe_rate"],
+        _known_ages(df), "age_years", ["complaint_rate", "hard_bounce_rate", "unsubscribe_rate"],
         title="Complaints, hard bounces and unsubscribes by address age",
         x_title="Address age (years since collected)", y_title="Rate (log scale)", labels=RISK_LABELS,
         reading="Complaints and hard bounces that rise with age are the cost of mailing old addresses. "
@@ -105,7 +113,7 @@ def decay_chart(table: pd.DataFrame, fit: dict, rate: str = "est_read_rate") -> 
         fill="toself", fillcolor="rgba(31,95,168,0.15)", line={"width": 0}, name="fit, 95% band", hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=curve["t"], y=curve["fitted"] * 100, mode="lines", name="fitted curve",
                              line={"color": PALETTE[0]}))
-    cells = table[table[rate].notna()]
+    cells = _known_ages(table[table[rate].notna()])
     fig.add_trace(go.Scatter(
         x=cells["age_years"] + 0.5, y=cells[rate] * 100, mode="markers", name="observed (by age year)",
         marker={"color": PALETTE[1], "symbol": ["circle-open" if s else "circle" for s in cells["small_cell"]]},

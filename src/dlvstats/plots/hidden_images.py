@@ -66,6 +66,7 @@ def opener_clients_chart(df: pd.DataFrame) -> go.Figure:
 
 
 def read_rate_by_age_chart(df: pd.DataFrame) -> go.Figure:
+    df = df[df["age_years"].notna()].astype({"age_years": float})  # the unknown-age row stays in the table
     return rate_chart(
         df, "age_years", ["measured_open_rate", "est_read_rate", "image_blocked_share"],
         labels={"measured_open_rate": "measured open rate", "est_read_rate": "estimated read rate",

@@ -6,7 +6,7 @@
 -- months_since_signup). A dimension switched off is NULL in every row (dropped by the caller).
 -- Grain: one row per combination of the dimensions switched on.
 -- Parameters: the $by_* switches; $age_band_edges; $weight_providers, $weight_variances: aligned
--- lists provider -> variance of its read weight (provider '*' for the default), used for the
+-- lists stratum (weight_key of __eng_msg: provider|device; below 'provider' names that key) -> variance of its read weight (provider '*' for the default), used for the
 -- interval of est_read_rate; $band_low_weights, $band_high_weights: aligned with $weight_providers, the
 -- read weights if blocked readers clicked 1.5x (low) / 0.6x (high) as often as others.
 -- Also: est_read_rate_band_low/high (those weights' est_read_rate), borrowed_opener_share (measurable
@@ -32,7 +32,10 @@
 --                          human clickers without a human open / human clickers, among messages
 --                          without a machine open;
 --   age_is_lower_bound_share  sends whose age rests only on an import / re-registration / first-send
---                          date (the address may be older) / sends.
+--                          date (the address may be older) / sends;
+--   age_unknown_share      sends to addresses whose age is unknown (age_years NULL: nothing dates their
+--                          collection, see engagement_base.sql) / sends. By age they form the row
+--                          age_years NULL ('unknown'), never age 0.
 -- Intervals: every rate also gets R__num, R__den, R__y2, R__yn, R__n2, R__k sums over recipients
 -- (clusters) for metrics.common.finish_rates; est_read_rate_wvar_term = sum over providers of
 -- (human openers of p)^2 * variance(read_weight of p), the part of its variance due to the pooled shares.
@@ -57,7 +60,7 @@ keyed AS (
            CASE WHEN $by_recency THEN recency_order END AS recency_order,
            CASE WHEN $by_cohort THEN signup_cohort END AS signup_cohort,
            CASE WHEN $by_cohort THEN months_since_signup END AS months_since_signup,
-           provider, person, age_is_lower_bound AS lower_bound, is_delivered, is_hard_bounce, has_open,
+           weight_key AS provider, person, age_is_lower_bound AS lower_bound, age_unknown, is_delivered, is_hard_bounce, has_open,
            has_human_open, has_human_click, has_complaint, has_unsubscribe, is_measurable,
            measurable_human_open, measurable_human_click, measurable_click_without_open, read_weight
     FROM __eng_msg AS m
@@ -69,6 +72,7 @@ per_person AS (
            count(*) FILTER (is_delivered) AS n_delivered,
            count(*) FILTER (is_measurable) AS n_measurable,
            count(*) FILTER (lower_bound) AS n_lower_bound,
+           count(*) FILTER (age_unknown) AS n_age_unknown,
            count(*) FILTER (is_hard_bounce) AS y_hard_bounce,
            count(*) FILTER (has_open) AS y_open,
            count(*) FILTER (has_human_open) AS y_human_open,
@@ -85,7 +89,7 @@ per_person AS (
 per_provider AS (
     SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency_order, signup_cohort, months_since_signup, provider,
            sum(n_sent) AS n_sent, sum(n_delivered) AS n_delivered, sum(n_measurable) AS n_measurable,
-           sum(n_lower_bound) AS n_lower_bound,
+           sum(n_lower_bound) AS n_lower_bound, sum(n_age_unknown) AS n_age_unknown,
            sum(n_sent * n_sent) AS n_sent_sq, sum(n_delivered * n_delivered) AS n_delivered_sq,
            sum(n_measurable * n_measurable) AS n_measurable_sq,
            count(*) FILTER (n_sent > 0) AS k_n_sent, count(*) FILTER (n_delivered > 0) AS k_n_delivered,
@@ -141,6 +145,7 @@ SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_sour
        CAST(sum(measurable_clickers_without_open) AS BIGINT) AS measurable_clickers_without_open,
        sum(est_read_rate__num) AS est_readers,
        sum(n_lower_bound) / sum(n_sent) AS age_is_lower_bound_share,
+       sum(n_age_unknown) / sum(n_sent) AS age_unknown_share,
        sum(readers_band_low) / nullif(sum(n_measurable), 0) AS est_read_rate_band_low,
        sum(readers_band_high) / nullif(sum(n_measurable), 0) AS est_read_rate_band_high,
        sum(borrowed_openers) / nullif(sum(measured_open_rate__num), 0) AS borrowed_opener_share,

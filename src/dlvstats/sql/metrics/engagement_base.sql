@@ -1,7 +1,8 @@
 -- engagement_base: the messages of the period with everything the engagement tables group by.
 -- Grain: one row per message sent in [$date_from, $date_to) (UTC, on sent_at), of $account_id
 -- when given. Output: temp table __eng_msg, aggregated by engagement_aggregate.sql and friends.
--- Needs: temp table __address_age (relations/address_age.sql) built with the same $account_id.
+-- Needs: temp tables __address_age (relations/address_age.sql) and __reader_device
+-- (relations/reader_device.sql) built with the same $account_id.
 -- Parameters:
 --   $date_from, $date_to, $account_id   the period (half-open) and the account (NULL = all);
 --   $weight_providers, $weight_values  two aligned lists: provider -> read weight
@@ -16,7 +17,11 @@
 --                      on the account sent at most this many days before it (last touch).
 -- Columns and rules:
 --   age_years          floor(elapsed whole days from collection_date (see address_age.sql) to sent_at
---                      / 365.25);
+--                      / 365.25); NULL (age unknown, shown as 'unknown') when nothing dates the address's
+--                      collection: no collected_at and no subscription at all (age_basis 'first_send',
+--                      e.g. an ESP export alone), or no address_age row. The first message sent is
+--                      only the start of the loaded data: taking it as the collection date would make
+--                      every such address age 0. age_unknown says so;
 --   months_since_signup floor(elapsed whole days from collection_date to sent_at / 30.4375);
 --   signup_cohort      date_trunc($cohort_unit, collection_date) (a DATE; shown as YYYY-MM);
 --   recency_order      1-5 'engaged' (a human signal before this send; 1 = 0-2 months since it, 2 =
@@ -33,7 +38,11 @@
 --                      person is mailed by one account; the same address on two accounts counts as
 --                      two clusters);
 --   is_measurable      delivered and no machine open (a machine open hides human opens);
---   read_weight        the weight of the message's provider (the '*' entry when absent);
+--   device             the person's reading device family (__reader_device, reader_device.sql:
+--                      'mobile' | 'desktop' | 'unknown'); weight_key = provider || '|' || device, the
+--                      stratum of the read estimator (metrics/read_strata.py);
+--   read_weight        the weight of the message's weight_key, else of its provider, else the '*'
+--                      entry (the read estimator then sets each stratum's weight: read_weights_apply.sql);
 --   orders, revenue    orders attributed to this message (see $attribution_days).
 CREATE OR REPLACE TEMP TABLE __eng_msg AS
 WITH period AS (
@@ -123,7 +132,8 @@ assembled AS (
            a.age_is_lower_bound, a.acquisition_source,
            -- elapsed whole days (24 h periods), not calendar-day boundaries crossed
            floor(greatest(date_diff('second', a.collection_date, w.sent_at), 0) / 86400) AS age_days,
-           CAST(floor(age_days / 365.25) AS INTEGER) AS age_years,
+           a.age_basis IS NULL OR a.age_basis = 'first_send' AS age_unknown,
+           CASE WHEN NOT age_unknown THEN CAST(floor(age_days / 365.25) AS INTEGER) END AS age_years,
            CAST(floor(age_days / 30.4375) AS INTEGER) AS months_since_signup,
            CAST(date_trunc($cohort_unit, a.collection_date) AS DATE) AS signup_cohort,
            CAST(floor(greatest(date_diff('second',
@@ -146,11 +156,15 @@ assembled AS (
            w.is_delivered AND NOT w.has_machine_open AND w.has_human_click AS measurable_human_click,
            w.is_delivered AND NOT w.has_machine_open AND w.has_human_click AND NOT w.has_human_open
                AS measurable_click_without_open,
-           coalesce(wt.read_weight, dw.read_weight) AS read_weight,
+           coalesce(rd.device, 'unknown') AS device,
+           coalesce(w.provider, 'other') || '|' || coalesce(rd.device, 'unknown') AS weight_key,
+           coalesce(wk.read_weight, wt.read_weight, dw.read_weight) AS read_weight,
            coalesce(oa.orders, 0) AS orders,
            coalesce(oa.revenue, 0) AS revenue
     FROM with_signals AS w
     LEFT JOIN __address_age AS a ON a.person = w.person
+    LEFT JOIN __reader_device AS rd ON rd.person = w.person
+    LEFT JOIN weights AS wk ON wk.provider = coalesce(w.provider, 'other') || '|' || coalesce(rd.device, 'unknown')
     LEFT JOIN weights AS wt ON wt.provider = w.provider
     CROSS JOIN default_weight AS dw
     LEFT JOIN account_start AS st ON st.account_id = w.account_id
