@@ -46,7 +46,12 @@ def catalogue(code: str) -> gettext.NullTranslations:
     buffer = io.BytesIO()
     write_mo(buffer, po, use_fuzzy=False)
     buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    translations = gettext.GNUTranslations(buffer)
+    # the entries the catalogue holds, plural ones by their singular (a word French writes as English
+    # does, "Analyses", is translated all the same)
+    translations.dlvstats_ids = frozenset(
+        (m.id[0] if isinstance(m.id, tuple) else m.id) for m in po if m.id and m.string)
+    return translations
 
 
 def _finite(value) -> float | None:
@@ -69,10 +74,9 @@ class Locale:
     def gettext(self, message: str) -> str:
         if self.code == DEFAULT_LOCALE or not message:
             return message
-        translated = self._catalogue.gettext(message)
-        if translated == message:
+        if not self.has(message):
             self.untranslated.add(message)
-        return translated
+        return self._catalogue.gettext(message)
 
     def ngettext(self, one: str, many: str, count: int) -> str:
         if self.code == DEFAULT_LOCALE:
@@ -81,7 +85,7 @@ class Locale:
 
     def has(self, message: str) -> bool:
         """Whether the catalogue translates this exact string (English: always)."""
-        return self.code == DEFAULT_LOCALE or self._catalogue.gettext(message) != message
+        return self.code == DEFAULT_LOCALE or message in getattr(self._catalogue, "dlvstats_ids", ())
 
     # -- numbers
     def integer(self, value) -> str:
