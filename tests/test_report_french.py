@@ -75,28 +75,44 @@ def test_french_page_reads_in_french(browser, pages):  # noqa: F811
     assert re.search(r"Messages envoyés\s+\d{1,3}([\u202f\u00a0 ]\d{3})+\b", headline_table), headline_table
     assert re.search(r"\d+,\d{2}[\u202f\u00a0 ]%", headline_table), headline_table
     assert "oct. 2026" in headline_table and "sept. 2026" in headline_table
-    assert not re.search(r"\b\d{1,3},\d{3}\b(?!\s?%)", headline_table), "an English thousands separator"
+    # an English count ('101,873') is a whole cell; French decimals carry a unit ('0,013 pt', '0,030 %')
+    assert not re.search(r"\b\d{1,3}(,\d{3})+(?=\t|\n|$)", headline_table), "an English thousands separator"
     tables = visit.page.evaluate("() => [...document.querySelectorAll('table')].map(t => t.innerText).join('\\n')")
     assert not re.search(r"\d\.\d+%", tables), "an English percentage in a table"
     assert any(m in visit.page.inner_text(".subtitle") for m in FRENCH_MONTHS)
     visit.page.screenshot(path="/tmp/report_fr_top.png")
 
 
+def _figure_specs(directory):
+    html = (directory / "index.html").read_text(encoding="utf-8")
+    return [json.loads(s) for s in re.findall(
+        r'<script type="application/json" class="plotly-figure"[^>]*>(.*?)</script>', html, re.DOTALL)]
+
+
+def _title(layout, key="title"):
+    title = layout.get(key, {})
+    return title.get("text") if isinstance(title, dict) else title
+
+
 def test_french_charts_have_french_titles_and_separators(pages):
-    _, french_dir = pages
-    html = (french_dir / "index.html").read_text(encoding="utf-8")
-    specs = [json.loads(s) for s in re.findall(
-        r'<script type="application/json" class="plotly-figure"[^>]*>(.*?)</script>', html, re.S)]
-    assert specs
+    english_dir, french_dir = pages
+    english, french = _figure_specs(english_dir), _figure_specs(french_dir)
+    assert len(english) == len(french) > 0
     loc = Locale("fr")
-    titles = []
-    for spec in specs:
-        layout = spec["layout"]
-        assert layout["separators"] == ", "  # 1 234,5 on the axes
-        title = layout.get("title", {})
-        titles.append(title.get("text") if isinstance(title, dict) else title)
-    french = [t for t in titles if t and loc.gettext(t) == t and re.search(r"[éèàçâêô]|\bpar\b|\bdes\b", t)]
-    assert len(french) >= len(titles) - 2, titles  # dynamic titles (a fitted half-life) may stay English
+    untranslated = []
+    for en, fr in zip(english, french, strict=True):
+        assert fr["layout"]["separators"] == ", "  # 1 234,5 on the axes
+        for key in ("title", "xaxis", "yaxis"):
+            en_text = _title(en["layout"]) if key == "title" else _title(en["layout"].get(key, {}))
+            fr_text = _title(fr["layout"]) if key == "title" else _title(fr["layout"].get(key, {}))
+            if not en_text:
+                continue
+            if loc.has(en_text):
+                assert fr_text == loc.gettext(en_text) != en_text or loc.gettext(en_text) == en_text
+            else:
+                untranslated.append(en_text)
+    # Titles built from the data (a fitted half-life) are not in the catalogue yet: said, and few.
+    assert len(untranslated) <= 2, untranslated
 
 
 def test_french_email_has_its_alert_count_first_and_french_text(pages):
