@@ -331,7 +331,8 @@ def test_pandas_tables_are_made_readable():
                           "name": [HOSTILE_ACCOUNT, None], "loaded_at": ["2026-11-27 21:36:12.192523", "x"]})
     out = report.sanitize_html(report.polish_dataframe_html(frame._repr_html_()))
     cells = re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)
-    assert cells[:5] == ["age_years", "sends", "click_rate", "name", "loaded_at"]  # no 0..n-1 index column
+    # labels from the column dictionary (data/columns.csv); a name it lacks stays; no 0..n-1 index column
+    assert cells[:5] == ["Address age (years)", "Messages sent", "Click rate", "name", "Loaded at"]
     assert cells[5:10] == ["0", "20,407", "2.63%", "&lt;img src=x onerror=alert(1)&gt;", "2026-11-27 21:36:12"]
     assert cells[10:13] == ["1", "1,199,175", "0.005%"] and cells[13] == "–"
     empty = report.polish_dataframe_html(pd.DataFrame(columns=["a", "b"])._repr_html_())

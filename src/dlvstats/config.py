@@ -43,6 +43,8 @@ class Settings:
     data_dir: Path
     #: IANA zone in which metrics, notebooks and the report cut days and months (default UTC)
     report_timezone: str = "UTC"
+    #: language of the report page and e-mail: en (default) or fr
+    report_locale: str = "en"
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
@@ -58,6 +60,7 @@ class Settings:
             reports_dir=Path(env.get("DLVSTATS_REPORTS_DIR", root / "reports")),
             data_dir=data_dir,
             report_timezone=env.get("DLVSTATS_REPORT_TIMEZONE") or "UTC",
+            report_locale=env.get("DLVSTATS_REPORT_LOCALE") or "en",
         )
 
 

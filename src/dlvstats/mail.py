@@ -44,6 +44,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 
+from dlvstats.i18n import Locale
+
 __all__ = [
     "MailConfigError",
     "MailError",
@@ -360,6 +362,7 @@ def render_summary_html(
     notes: Sequence[str],
     *,
     footer: str | None = "The full report (index.html) and the metric tables (CSV) are attached.",
+    locale: str = "en",
 ) -> str:
     """The e-mail's HTML body: a complete document made of tables with inline styles only.
 
@@ -370,12 +373,13 @@ def render_summary_html(
     """
     rows = _headline_rows(headline_rows)
     alert_items = _alerts(alerts)
+    _ = Locale(locale).gettext
     heading = f"{title} \u2014 {month}" + (f" \u2014 {account}" if account else "")
 
     parts: list[str] = []
     add = parts.append
     add("<!DOCTYPE html>")
-    add('<html lang="en">')
+    add(f'<html lang="{_esc(Locale(locale).code)}">')
     add("<head>")
     add('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">')
     add('<meta name="viewport" content="width=device-width, initial-scale=1">')
@@ -398,7 +402,8 @@ def render_summary_html(
         f'<tr><td style="padding:20px 24px 8px 24px;{_FONT}font-size:20px;line-height:26px;'
         f'font-weight:bold;color:#1a1a1a;">{_esc(title)}</td></tr>'
     )
-    subtitle = f"Month: {month}" + (f" \u00b7 Account: {account}" if account else " \u00b7 All accounts")
+    subtitle = _("Month: {month}").format(month=month) + (
+        " \u00b7 " + _("Account: {account}").format(account=account) if account else " \u00b7 " + _("All accounts"))
     add(
         f'<tr><td style="padding:0 24px 16px 24px;{_FONT}font-size:14px;line-height:20px;'
         f'color:#555555;">{_esc(subtitle)}</td></tr>'
@@ -413,7 +418,7 @@ def render_summary_html(
             add(
                 f'<tr><td bgcolor="{bg}" style="background-color:{bg};border-left:4px solid {border};'
                 f'padding:8px 12px;{_FONT}font-size:14px;line-height:20px;color:{colour};">'
-                f"<b>{_esc(label)}:</b> {_esc(text)}</td></tr>"
+                f"<b>{_esc(_(label))}:</b> {_esc(text)}</td></tr>"
             )
             add('<tr><td style="height:6px;line-height:6px;font-size:6px;">&nbsp;</td></tr>')
         add("</table>")
@@ -428,11 +433,11 @@ def render_summary_html(
         add('<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0">')
         add(
             "<tr>"
-            f'<th align="left" style="{head}border-bottom:2px solid #d0d5dd;">Headline</th>'
-            f'<th align="right" style="{head}text-align:right;border-bottom:2px solid #d0d5dd;">Value</th>'
+            f'<th align="left" style="{head}border-bottom:2px solid #d0d5dd;">{_esc(_("Headline"))}</th>'
+            f'<th align="right" style="{head}text-align:right;border-bottom:2px solid #d0d5dd;">{_esc(_("Value"))}</th>'
             + (
                 f'<th align="right" style="{head}text-align:right;border-bottom:2px solid #d0d5dd;">'
-                "vs previous month</th>"
+                f"{_esc(_('vs previous month'))}</th>"
                 if has_change
                 else ""
             )
@@ -500,14 +505,17 @@ def render_summary_text(
     notes: Sequence[str],
     *,
     footer: str | None = "The full report (index.html) and the metric tables (CSV) are attached.",
+    locale: str = "en",
 ) -> str:
     """The plain-text alternative of ``render_summary_html`` (same arguments)."""
     rows = _headline_rows(headline_rows)
     alert_items = _alerts(alerts)
-    lines = [title, f"Month: {month}" + (f" - Account: {account}" if account else " - All accounts"), ""]
+    _ = Locale(locale).gettext
+    lines = [title, _("Month: {month}").format(month=month) + (
+        " - " + _("Account: {account}").format(account=account) if account else " - " + _("All accounts")), ""]
     if alert_items:
         for level, text in alert_items:
-            lines.append(f"{_ALERT_STYLES[level][0]}: {text}")
+            lines.append(f"{_(_ALERT_STYLES[level][0])}: {text}")
         lines.append("")
     if rows:
         lw = max(len(r.label) for r in rows)
@@ -516,7 +524,7 @@ def render_summary_text(
         for r in rows:
             line = f"  {r.label.ljust(lw)}  {r.value.rjust(vw)}"
             if has_change and r.change:
-                line += f"  ({r.change} vs previous month)"
+                line += f"  ({r.change} {_('vs previous month')})"
             lines.append(line.rstrip())
             if r.interval:
                 lines.append(f"  {'':{lw}}  {r.interval}")

@@ -50,6 +50,7 @@ from pathlib import Path
 
 from dlvstats import __version__
 from dlvstats.config import PACKAGE_DIR, PACKAGED_NOTEBOOKS_DIR, project_root
+from dlvstats.i18n import ENGLISH, Locale, column_label, translate_figure
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +158,10 @@ def previous_month(month: str) -> str:
     return f"{prev.year:04d}-{prev.month:02d}"
 
 
-def month_label(month: str) -> str:
+def month_label(month: str, loc: Locale | None = None) -> str:
+    """'October 2026' (or 'octobre 2026' in French)."""
     start, _ = month_bounds(month)
-    return start.strftime("%B %Y")
+    return (loc or ENGLISH).month_long(start)
 
 
 def account_slug(account_id: str) -> str:
@@ -485,7 +487,7 @@ def _is_rate_column(name: str) -> bool:
     return base.endswith(("_rate", "_share")) or "_rate_" in base or "share" in base
 
 
-def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
+def _format_cell(text: str, rate: bool, plain: bool = False, loc: Locale | None = None) -> str:
     stripped = text.strip()
     if stripped in _MISSING:
         return "–"
@@ -494,17 +496,21 @@ def _format_cell(text: str, rate: bool, plain: bool = False) -> str:
     if not re.fullmatch(r"-?\d+(\.\d+)?([eE][+-]?\d+)?", stripped):
         return text
     value = float(stripped)
+    loc = loc or ENGLISH
     if rate:
-        pct = value * 100
-        return f"{pct:.2f}%" if abs(pct) >= 1 or pct == 0 else f"{pct:.3f}%"
+        return loc.percent(value, 2 if abs(value * 100) >= 1 or value == 0 else 3)
     if re.fullmatch(r"-?\d+\.0", stripped) or (re.fullmatch(r"-?\d{5,}", stripped) and not plain):
-        return f"{int(value)}" if plain else f"{int(value):,}"
+        return f"{int(value)}" if plain else loc.integer(value)
     if "e" in stripped.lower() or ("." in stripped and len(stripped.split(".")[1]) > 4):
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+        return loc.decimal(value, 2) if abs(value) >= 1 else loc.significant(value, 4)
+    if "." in stripped and loc.code != "en":
+        return loc.decimal(value, len(stripped.split(".")[1]))
+    if re.fullmatch(r"-?\d{4}", stripped) and loc.code != "en" and not plain:
+        return loc.integer(value)
     return text
 
 
-def polish_dataframe_html(fragment: str) -> str:
+def polish_dataframe_html(fragment: str, loc: Locale | None = None) -> str:
     """Make pandas tables readable on the page: drop a default 0..n-1 index, show rate and share
     columns as percentages (the naming rule export.to_table applies in the terminal), counts that
     pandas printed as floats as integers with separators, and missing values as a dash.
@@ -522,8 +528,9 @@ def polish_dataframe_html(fragment: str) -> str:
         rows = [_CELL.findall(r) for r in _ROW.findall(sections["tbody"])]
         if not rows:  # an empty table says so, rather than showing a bare header
             shown = header[1:] if header and not header[0].strip() else header
-            return (opening + "<thead><tr>" + "".join(f"<th>{h}</th>" for h in shown) + "</tr></thead><tbody>"
-                    f'<tr><td class="empty" colspan="{max(len(shown), 1)}">None.</td></tr>'
+            return (opening + "<thead><tr>" + "".join(f"<th>{_header(h, loc)}</th>" for h in shown)
+                    + "</tr></thead><tbody>"
+                    f'<tr><td class="empty" colspan="{max(len(shown), 1)}">{(loc or ENGLISH).gettext("None.")}</td></tr>'
                     "</tbody>" + closing)
         if any(len(r) != len(header) for r in rows):
             return match.group(0)
@@ -534,19 +541,28 @@ def polish_dataframe_html(fragment: str) -> str:
 
         names = [html_lib.unescape(h.strip()) for h in header]
         out = [opening, "<thead><tr>"]
-        out += [f"<th>{h}</th>" for h in header[start:]]
+        out += [f"<th>{_header(h, loc)}</th>" for h in header[start:]]
         out.append("</tr></thead><tbody>")
         for row in rows:
             out.append("<tr>")
             for (tag, attrs, text), name in list(zip(row, names))[start:]:
                 plain = "year" in name or name.endswith("_id")  # 2026 is not 2,026
-                value = _format_cell(text, _is_rate_column(name), plain) if tag == "td" else text
+                value = _format_cell(text, _is_rate_column(name), plain, loc) if tag == "td" else text
                 out.append(f"<{tag}{attrs}>{value}</{tag}>")
             out.append("</tr>")
         out.append("</tbody>" + closing)
         return "".join(out)
 
     return _TABLE.sub(one, fragment)
+
+
+def _header(cell: str, loc: Locale | None) -> str:
+    """A column's label from the column dictionary (data/columns.csv), in the reader's language;
+    a name the dictionary lacks stays as it is."""
+    import html as html_lib
+
+    label = column_label(html_lib.unescape(cell.strip()), loc or ENGLISH)
+    return html_lib.escape(label, quote=False) if label is not None else cell
 
 
 def markdown_to_html(source: str) -> str:
@@ -644,7 +660,7 @@ def _demote(html_text: str) -> str:
     return _HEADING.sub(lambda m: f"<{m.group(1)}h{int(m.group(2)) + 1}", html_text)
 
 
-def _output_html(output: dict, scrubber: AddressScrubber) -> str | None:
+def _output_html(output: dict, scrubber: AddressScrubber, loc: Locale | None = None) -> str | None:
     """HTML for a non-figure output, or None when it shows nothing worth a reader's time."""
     import html as html_lib
 
@@ -664,7 +680,7 @@ def _output_html(output: dict, scrubber: AddressScrubber) -> str | None:
         return scrubber.text("".join(value) if isinstance(value, list) else str(value))
 
     if "text/html" in data:
-        return f'<div class="output">{sanitize_html(polish_dataframe_html(text_of("text/html")))}</div>'
+        return f'<div class="output">{sanitize_html(polish_dataframe_html(text_of("text/html"), loc))}</div>'
     if "text/markdown" in data:
         return f'<div class="output">{markdown_to_html(text_of("text/markdown"))}</div>'
     for mime in ("image/png", "image/jpeg"):
@@ -683,9 +699,18 @@ def _output_html(output: dict, scrubber: AddressScrubber) -> str | None:
     return None
 
 
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t]*$", re.MULTILINE)
+
+
+def _translate_headings(source: str, loc: Locale) -> str:
+    """The notebook's markdown headings in the reader's language (the catalogue holds each heading)."""
+    return _MD_HEADING.sub(lambda m: f"{m.group(1)} {loc.gettext(m.group(2))}", source)
+
+
 def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
-                     figures: list[Figure], seconds: float = 0.0) -> Section:
+                     figures: list[Figure], seconds: float = 0.0, loc: Locale | None = None) -> Section:
     """Turn an executed notebook into a section: markdown, tables, text and charts; never code."""
+    loc = loc or ENGLISH
     nb = read_notebook(path)
     title = re.sub(r"^\d+_", "", path.stem).replace("_", " ").capitalize()
     blocks: list[dict] = []
@@ -703,7 +728,7 @@ def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
                 source = source[match.end():]
             first_heading_done = first_heading_done or bool(match) or bool(source.strip())
             if source.strip():
-                blocks.append({"html": _demote(markdown_to_html(scrubber.text(source)))})
+                blocks.append({"html": _demote(markdown_to_html(scrubber.text(_translate_headings(source, loc))))})
             continue
         if cell.get("cell_type") != "code" or tags & _HIDE_OUTPUT:
             continue
@@ -711,36 +736,40 @@ def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
             data = output.get("data", {})
             if PLOTLY_MIME in data:
                 spec = dict(data[PLOTLY_MIME])
-                spec = escape_figure(_finite(scrubber.deep(spec)))
+                spec = escape_figure(_finite(scrubber.deep(translate_figure(spec, loc))))
                 figure = Figure(id=f"chart-{len(figures) + 1}", spec_json=json_for_script(
                     {"data": spec.get("data", []), "layout": spec.get("layout", {})}))
                 figures.append(figure)
                 blocks.append({"figure": figure.id})
                 continue
-            fragment = _output_html(output, scrubber)
+            fragment = _output_html(output, scrubber, loc)
             if fragment:
                 blocks.append({"html": _demote(fragment)})
     anchor = f"s{index}-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
-    return Section(anchor=anchor, title=title, notebook=path.name, blocks=blocks, seconds=seconds)
+    return Section(anchor=anchor, title=loc.gettext(title), notebook=path.name, blocks=blocks, seconds=seconds)
 
 
-def _jinja_env():
+def _jinja_env(loc: Locale | None = None):
     import jinja2
 
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,  # every {{ value }} is escaped; only sanitised fragments are marked safe
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    loc = loc or ENGLISH
+    env.install_gettext_callables(loc.gettext, loc.ngettext, newstyle=True)
+    return env
 
 
 def render_page(context: dict) -> str:
     import markupsafe
     import plotly.offline
 
-    env = _jinja_env()
+    env = _jinja_env(context.get("loc"))
     # The sanitised fragments and the escaped JSON are the only markup marked safe.
     sections = []
     for section in context["sections"]:
@@ -784,16 +813,12 @@ class Summary:
     tables: dict = field(default_factory=dict)  # CSV name -> DataFrame
 
 
-def _pct(value, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value * 100:.{digits}f}%"
+def _pct(value, digits: int = 2, loc: Locale | None = None) -> str:
+    return (loc or ENGLISH).percent(value, digits)
 
 
-def _int(value) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{int(value):,}"
+def _int(value, loc: Locale | None = None) -> str:
+    return (loc or ENGLISH).integer(value)
 
 
 def _num(value) -> float | None:
@@ -804,20 +829,23 @@ def _num(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _change(kind: str, now, before, higher_is: str, digits: int = 2) -> tuple[str, str]:
+def _change(kind: str, now, before, higher_is: str, digits: int = 2,
+            loc: Locale | None = None) -> tuple[str, str]:
     """('+3.1%' or '+0.04 pp', tone) — percentage points for rates, relative change for counts."""
+    loc = loc or ENGLISH
     now, before = _num(now), _num(before)
     if now is None or before is None:
         return "", "neutral"
     if kind == "rate":
         delta = (now - before) * 100
         moved = abs(delta) >= 0.5 * 10 ** -digits
-        text = f"{delta:+.{digits}f} pp" if moved else "±0 pp"
+        text = loc.points(delta, digits) if moved else "±0 " + loc.gettext("pp")
     else:
         if before == 0:
-            return ("new" if now else "±0"), "neutral"
+            return (loc.gettext("new") if now else "±0"), "neutral"
         delta = (now - before) / before * 100
-        text = f"{delta:+.1f}%"
+        sign = "+" if delta >= 0 else "-"
+        text = sign + loc.percent(abs(delta) / 100, 1)
         moved = abs(delta) >= 0.05
     if not moved or higher_is == "neutral":
         return text, "neutral"
@@ -941,25 +969,27 @@ HEADLINE_SPECS = [
 ]
 
 
-def headlines(now: dict, before: dict) -> list[Headline]:
+def headlines(now: dict, before: dict, loc: Locale | None = None) -> list[Headline]:
+    loc = loc or ENGLISH
     rows = []
     for key, label, kind, higher_is, digits, note in HEADLINE_SPECS:
         if key not in now:
             continue
 
         def fmt(value, kind=kind, digits=digits):
-            return _pct(value, digits) if kind == "rate" else _int(value)
+            return loc.percent(value, digits) if kind == "rate" else loc.integer(value)
 
-        change, tone = _change(kind, now.get(key), before.get(key), higher_is, digits)
+        change, tone = _change(kind, now.get(key), before.get(key), higher_is, digits, loc)
         low, high = now.get(f"{key}_low"), now.get(f"{key}_high")
-        interval = f"95% CI {_pct(low, digits)} – {_pct(high, digits)}" if low is not None and high is not None else ""
-        rows.append(Headline(label=label, value=fmt(now.get(key)),
+        interval = (loc.gettext("95% CI {low} – {high}").format(low=fmt(low), high=fmt(high))
+                    if low is not None and high is not None else "")
+        rows.append(Headline(label=loc.gettext(label), value=fmt(now.get(key)),
                              previous=fmt(before.get(key)) if key in before else "",
-                             change=change, tone=tone, note=note, interval=interval))
+                             change=change, tone=tone, note=loc.gettext(note), interval=interval))
     return rows
 
 
-def _top_culprit(run: MetricRun, month: str, listing) -> str:
+def _top_culprit(run: MetricRun, month: str, listing, loc: Locale | None = None) -> str:
     """'; likeliest culprit ACCOUNT (N complaints of M delivered in the 14 days before)' or ''."""
     if run.account_id:
         return ""  # an account's pack names no other client
@@ -972,13 +1002,25 @@ def _top_culprit(run: MetricRun, month: str, listing) -> str:
     if top.empty:
         return ""
     r = top.iloc[0]
-    return (f"; likeliest culprit {r.account_id} ({int(r.complaints)} complaints of {int(r.delivered)} delivered, "
-            f"{int(r.hard_bounces)} hard bounces, {r.share_of_target_sends:.0%} of the sends in the 14 days before)")
+    loc = loc or ENGLISH
+    return loc.gettext("; likeliest culprit {account} ({complaints} complaints of {delivered} delivered, "
+                       "{bounces} hard bounces, {share} of the sends in the 14 days before)").format(
+        account=r.account_id, complaints=loc.integer(r.complaints), delivered=loc.integer(r.delivered),
+        bounces=loc.integer(r.hard_bounces), share=loc.percent(r.share_of_target_sends, 0))
 
 
-def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
+def compute_alerts(run: MetricRun, month: str, loc: Locale | None = None) -> list[Alert]:
     """Complaint rate over 0.1%/0.3% per account and provider, blocklist listings, hard-bounce spikes."""
     from dlvstats.config import COMPLAINT_RATE_CRITICAL, COMPLAINT_RATE_TARGET
+
+    loc = loc or ENGLISH
+    _ = loc.gettext
+
+    def _pct(value, digits: int = 2) -> str:
+        return loc.percent(value, digits)
+
+    def _int(value) -> str:
+        return loc.integer(value)
 
     health = run.health()
     alerts: list[Alert] = []
@@ -991,8 +1033,9 @@ def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
 
     def who(dimension: str, value: str) -> str:
         if dimension == "all":
-            return f"account {account_id}" if account_id else "all traffic"
-        return f"{'mailbox provider' if dimension == 'provider' else dimension} {value}"
+            return _("account {name}").format(name=account_id) if account_id else _("all traffic")
+        kind = _("mailbox provider") if dimension == "provider" else _(dimension)
+        return f"{kind} {value}"
 
     # In an account's pack the 'all' row is that account; in the ESP's report the accounts say more.
     complaint_dims = {"account", "provider"} | ({"all"} if account_id else set())
@@ -1003,47 +1046,55 @@ def compute_alerts(run: MetricRun, month: str) -> list[Alert]:
         rate = _num(row.complaint_rate_fbl)
         if row.dimension in complaint_dims and rate is not None and rate > COMPLAINT_RATE_TARGET:
             level = "critical" if rate > COMPLAINT_RATE_CRITICAL else "warning"
-            line = "0.3%" if rate > COMPLAINT_RATE_CRITICAL else "0.1%"
-            text = (f"Complaint rate {_pct(rate)} for {name}, over the {line} line "
-                    f"({_int(row.complaints_fbl)} complaints on {_int(row.delivered_fbl)} messages delivered "
-                    f"to providers with a feedback loop; 95% interval {_pct(_num(row.complaint_rate_fbl_low))}"
-                    f"–{_pct(_num(row.complaint_rate_fbl_high))})")
+            line = _pct(COMPLAINT_RATE_CRITICAL if rate > COMPLAINT_RATE_CRITICAL else COMPLAINT_RATE_TARGET, 1)
+            text = _("Complaint rate {rate} for {name}, over the {line} line ({complaints} complaints on "
+                     "{delivered} messages delivered to providers with a feedback loop; 95% interval "
+                     "{low}–{high})").format(
+                rate=_pct(rate), name=name, line=line, complaints=_int(row.complaints_fbl),
+                delivered=_int(row.delivered_fbl), low=_pct(_num(row.complaint_rate_fbl_low)),
+                high=_pct(_num(row.complaint_rate_fbl_high)))
             if bool(getattr(row, "small_cell_fbl", False)):
-                text += "; small volume, so the rate is fragile"
+                text += _("; small volume, so the rate is fragile")
             alerts.append(Alert(level, text + "."))
         bounce = _num(row.hard_bounce_rate)
         prev_rate = prev_bounce.get((row.dimension, row.dimension_value))
         if (row.dimension in bounce_dims and bounce is not None and bounce >= HARD_BOUNCE_LINE
                 and (prev_rate is None or bounce >= 2 * prev_rate)):
-            since = (f"up from {_pct(prev_rate)} the month before" if prev_rate is not None
-                     else "no sends the month before")
+            since = (_("up from {rate} the month before").format(rate=_pct(prev_rate)) if prev_rate is not None
+                     else _("no sends the month before"))
             alerts.append(Alert("critical" if bounce >= HARD_BOUNCE_DAY_LINE else "warning",
-                                f"Hard-bounce spike for {name}: {_pct(bounce)} of messages sent, {since} "
-                                f"({_int(row.hard_bounces)} hard bounces on {_int(row.sends)} sends)."))
+                                _("Hard-bounce spike for {name}: {rate} of messages sent, {since} "
+                                  "({bounces} hard bounces on {sends} sends).").format(
+                                    name=name, rate=_pct(bounce), since=since, bounces=_int(row.hard_bounces),
+                                    sends=_int(row.sends))))
 
     daily = run.table(health.sender_health, month, by=bounce_dims, grain="day")
     spiked = {a.text.split(":")[0] for a in alerts}
+    spike_prefix = _("Hard-bounce spike for {name}: {rate} of messages sent, {since} "
+                     "({bounces} hard bounces on {sends} sends).").split(":")[0]
     for row in daily.itertuples():
         bounce = _num(row.hard_bounce_rate)
         if bounce is None or bounce < HARD_BOUNCE_DAY_LINE or (row.sends or 0) < HARD_BOUNCE_DAY_MIN_SENDS:
             continue
         name = who(row.dimension, row.dimension_value)
-        if f"Hard-bounce spike for {name}" in spiked:
+        if spike_prefix.format(name=name) in spiked:
             continue  # the month's alert already says it
-        alerts.append(Alert("warning", f"Hard-bounce spike on {str(row.period_start)[:10]} for {name}: "
-                                       f"{_pct(bounce)} of {_int(row.sends)} messages sent that day."))
+        alerts.append(Alert("warning", _("Hard-bounce spike on {day} for {name}: {rate} of {sends} messages "
+                                         "sent that day.").format(day=str(row.period_start)[:10], name=name,
+                                                                  rate=_pct(bounce), sends=_int(row.sends))))
 
     listings = run.table(health.blocklist_events, month)
     for row in listings.itertuples():
         listed = str(row.listed_at)[:16]
         delisted = str(row.delisted_at)
-        status = ("still listed at the end of the data" if delisted in ("NaT", "None", "nan", "<NA>")
-                  else f"delisted {delisted[:16]}")
-        text = f"Blocklist: {row.target_kind} {row.target} listed on {row.blocklist} on {listed} UTC ({status})"
+        status = (_("still listed at the end of the data") if delisted in ("NaT", "None", "nan", "<NA>")
+                  else _("delisted {when}").format(when=delisted[:16]))
+        text = _("Blocklist: {kind} {target} listed on {blocklist} on {when} UTC ({status})").format(
+            kind=_(str(row.target_kind)), target=row.target, blocklist=row.blocklist, when=listed, status=status)
         users = _num(getattr(row, "accounts_using", None))
         if not account_id and users:
-            text += f"; {int(users)} account(s) sent from it in the 30 days before"
-        text += _top_culprit(run, month, row)
+            text += _("; {count} account(s) sent from it in the 30 days before").format(count=int(users))
+        text += _top_culprit(run, month, row, loc)
         alerts.append(Alert("critical", text + "."))
     alerts += _blocklist_now(run, month, {(r.target, r.blocklist) for r in listings.itertuples()
                                           if str(r.delisted_at) in ("NaT", "None", "nan", "<NA>")})
@@ -1108,15 +1159,17 @@ def _plural(count: int, one: str, many: str) -> str:
 
 
 def maturity_notes(month: str, data_end: datetime | None, daily_sends=None, gift=None,
-                   timezone: str | None = "UTC") -> list[str]:
+                   timezone: str | None = "UTC", loc: Locale | None = None) -> list[str]:
     """What is not settled yet: late events of the last campaigns, 90-day purchases, and the
     month-over-month comparison (the previous month has had longer to collect its late events)."""
+    loc = loc or ENGLISH
+    _ = loc.gettext
     start, end = month_bounds(month, timezone)
     if data_end is None:
-        return ["The database holds no sends, opens, clicks or complaints."]
+        return [_("The database holds no sends, opens, clicks or complaints.")]
     if data_end < start:
-        return [(f"The data ends {data_end:%Y-%m-%d %H:%M} UTC, before {month} begins: nothing of this "
-                 "month is loaded yet.")]
+        return [_("The data ends {end} UTC, before {month} begins: nothing of this month is loaded yet.").format(
+            end=loc.moment(data_end), month=month_label(month, loc))]
     notes = []
     cutoff = min(end, data_end) - timedelta(days=IMMATURE_DAYS)
     share = None
@@ -1127,21 +1180,26 @@ def maturity_notes(month: str, data_end: datetime | None, daily_sends=None, gift
         late = _num(sends.loc[sends["period_start"] >= cutoff, "sends"].sum())
         if total:
             share = late / total
-    what = f"{_pct(share, 1)} of the month's messages" if share is not None else "The messages"
-    notes.append(f"Immature campaigns: {what} went out on or after {cutoff:%Y-%m-%d}, less than "
-                 f"{IMMATURE_DAYS} days before the data ends ({data_end:%Y-%m-%d %H:%M} UTC). Their opens, "
-                 "clicks and complaints are still arriving, so this month's rates will still rise a little.")
+    what = (_("{share} of the month's messages").format(share=loc.percent(share, 1)) if share is not None
+            else _("The messages"))
+    notes.append(_("Immature campaigns: {what} went out on or after {cutoff}, less than {days} days before the "
+                   "data ends ({end} UTC). Their opens, clicks and complaints are still arriving, so this "
+                   "month's rates will still rise a little.").format(
+        what=what, cutoff=loc.day(cutoff), days=IMMATURE_DAYS, end=loc.moment(data_end)))
     if gift is not None and len(gift) and "is_immature" in gift.columns:
         late = gift[gift["is_immature"].fillna(False).astype(bool)]
         if len(late):
             names = ", ".join(f"“{n}”" for n in late.get("name", late.get("campaign_id")).astype(str).head(5))
-            more = f" and {len(late) - 5} more" if len(late) > 5 else ""
-            notes.append(f"{_plural(len(late), 'gift campaign', 'gift campaigns')} ({names}{more}) "
-                         f"{'has' if len(late) == 1 else 'have'} a {PURCHASE_WINDOW_DAYS}-day purchase window "
-                         "that runs past the data: buyer rates are provisional.")
-    notes.append("Month-over-month changes compare this month as measured now with the previous month, "
-                 "which has had a month longer to collect its late opens, clicks and complaints: this "
-                 "month's engagement and complaint rates are understated in comparison.")
+            more = _(" and {count} more").format(count=len(late) - 5) if len(late) > 5 else ""
+            notes.append(loc.ngettext(
+                "{count} gift campaign ({names}{more}) has a {days}-day purchase window that runs past the "
+                "data: buyer rates are provisional.",
+                "{count} gift campaigns ({names}{more}) have a {days}-day purchase window that runs past the "
+                "data: buyer rates are provisional.", len(late)).format(
+                count=loc.integer(len(late)), names=names, more=more, days=PURCHASE_WINDOW_DAYS))
+    notes.append(_("Month-over-month changes compare this month as measured now with the previous month, "
+                   "which has had a month longer to collect its late opens, clicks and complaints: this "
+                   "month's engagement and complaint rates are understated in comparison."))
     return notes
 
 
@@ -1172,18 +1230,21 @@ def freshness(db_path: Path, month: str, timezone: str | None = "UTC") -> tuple[
 
 
 def compute_summary(db_path: Path, month: str, account_id: str | None, last: datetime | None,
-                    timezone: str | None = "UTC") -> Summary:
+                    timezone: str | None = "UTC", loc: Locale | None = None) -> Summary:
+    loc = loc or ENGLISH
     run = MetricRun(db_path, account_id, timezone)
     now, before = _totals(run, month), _totals(run, previous_month(month))
-    alerts = compute_alerts(run, month)
+    alerts = compute_alerts(run, month, loc)
     tables = metric_tables(run, month)
-    notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"), timezone)
+    notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"), timezone,
+                           loc)
     if not now.get("sends"):
-        who = f"by account {account_id}" if account_id else "at all"
-        log.warning("no message was sent in %s %s", month, who)
-        notes.insert(0, f"No message was sent in {month_label(month)} {who}: check the month"
-                        + (" and the account id." if account_id else " and that its drop was loaded."))
-    return Summary(headlines=headlines(now, before), alerts=alerts, notes=notes, tables=tables)
+        log.warning("no message was sent in %s %s", month, f"by account {account_id}" if account_id else "at all")
+        notes.insert(0, (loc.gettext("No message was sent in {month} by account {account}: check the month and "
+                                     "the account id.") if account_id else
+                         loc.gettext("No message was sent in {month} at all: check the month and that its drop "
+                                     "was loaded.")).format(month=month_label(month, loc), account=account_id))
+    return Summary(headlines=headlines(now, before, loc), alerts=alerts, notes=notes, tables=tables)
 
 
 def summary_frame(summary: Summary):
@@ -1222,6 +1283,8 @@ class ReportOptions:
     report_url: str | None = None
     #: E-mail sender; overrides DLVSTATS_MAIL_FROM.
     mail_from: str | None = None
+    #: The readers' language for the page and the e-mail: en (default) or fr (issue #16).
+    locale: str = "en"
 
 
 @dataclass
@@ -1429,6 +1492,7 @@ def run_report(options: ReportOptions, *, progress: Callable[[str], None] | None
 
 
 def _build(options, month, db_path, notebooks, build, final, complete, last, freshness_text, settings, say):
+    loc = Locale(options.locale)
     start, end = month_bounds(month, options.report_timezone)
     values = {
         "db_path": str(db_path),
@@ -1453,7 +1517,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         runs.append(run)
 
     def side_work() -> Summary:
-        return compute_summary(db_path, month, options.account_id, last, options.report_timezone)
+        return compute_summary(db_path, month, options.account_id, last, options.report_timezone, loc)
 
     say(f"running {sum(not r.skipped for r in runs)} notebook(s) for {month}, {options.jobs} at a time")
     # The summary and the notebooks call the same metric functions with the same arguments: each table
@@ -1483,7 +1547,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
     for i, run in enumerate(r for r in runs if not r.skipped):
         output = Path(run.output)
         scrub_notebook_outputs(output, scrubber)
-        sections.append(notebook_section(output, i + 1, scrubber, figures, run.seconds))
+        sections.append(notebook_section(output, i + 1, scrubber, figures, run.seconds, loc))
 
     kernels_log = build / "kernels.log"
     if kernels_log.exists():  # what the kernels printed on stderr could quote data, too
@@ -1501,23 +1565,25 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
     rendered_at = datetime.now(UTC)
     account = options.account_id
     context = {
-        "title": REPORT_TITLE,
+        "title": loc.gettext(REPORT_TITLE),
+        "loc": loc,
+        "lang": loc.code,
         "month": month,
-        "month_label": month_label(month),
+        "month_label": month_label(month, loc),
         "account": account,
         "complete_data": complete,
         "freshness": freshness_text,
-        "data_end": f"{last:%Y-%m-%d %H:%M} UTC" if last else "no data",
+        "data_end": f"{loc.moment(last)} UTC" if last else loc.gettext("no data"),
         "previous_month": previous_month(month),
-        "month_short": month_bounds(month)[0].strftime("%b %Y"),
-        "previous_short": month_bounds(previous_month(month))[0].strftime("%b %Y"),
+        "month_short": loc.month_short(month_bounds(month)[0]),
+        "previous_short": loc.month_short(month_bounds(previous_month(month))[0]),
         "summary": summary,
         "sections": sections,
         "figures": figures,
         "skipped": [r for r in runs if r.skipped],
         "csv_files": csv_files,
         "notebooks": [r for r in runs if not r.skipped],
-        "rendered_at": f"{rendered_at:%Y-%m-%d %H:%M} UTC",
+        "rendered_at": f"{loc.moment(rendered_at)} UTC",
         "report_timezone": options.report_timezone,
         "version": __version__,
     }
@@ -1528,7 +1594,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "account_id": account,
         "complete_data": complete,
         "freshness": freshness_text,
-        "data_end": context["data_end"],
+        "data_end": f"{last:%Y-%m-%d %H:%M} UTC" if last else "no data",  # machine-read: never translated
         "rendered_at": rendered_at.isoformat(timespec="seconds"),
         "dlvstats_version": __version__,
         "database": str(db_path),
@@ -1545,16 +1611,19 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
                         notebooks=runs, summary=summary)
 
 
-def email_subject(month: str, account_id: str | None, complete: bool, alert_count: int = 0) -> str:
+def email_subject(month: str, account_id: str | None, complete: bool, alert_count: int = 0,
+                  loc: Locale | None = None) -> str:
     """'2 alerts — Deliverability report — acme — October 2026 [incomplete data]': the alert count first,
     so that a reader scanning an inbox sees which month needs attention."""
-    parts = [REPORT_TITLE, month_label(month)]
+    loc = loc or ENGLISH
+    parts = [loc.gettext(REPORT_TITLE), month_label(month, loc)]
     if account_id:
         parts.insert(1, account_id)
     if alert_count:
-        parts.insert(0, _plural(alert_count, "alert", "alerts"))
+        parts.insert(0, loc.ngettext("{count} alert", "{count} alerts", alert_count).format(
+            count=loc.integer(alert_count)))
     subject = " — ".join(parts)
-    return subject if complete else subject + " [incomplete data]"
+    return subject if complete else subject + " " + loc.gettext("[incomplete data]")
 
 
 #: Sender of a dry run with neither --mail-from nor DLVSTATS_MAIL_FROM (said in the log when used).
@@ -1563,29 +1632,32 @@ PLACEHOLDER_FROM = "dlvstats <dlvstats@localhost>"
 
 def email_footer(options: ReportOptions, index: Path) -> str:
     """The e-mail's last line: where the full report is (attached, linked, or on the server only)."""
+    _ = Locale(options.locale).gettext
     if options.attach_report:
-        return "The full report (index.html) and the metric tables (CSV) are attached."
+        return _("The full report (index.html) and the metric tables (CSV) are attached.")
     if options.report_url:
-        return f"The full report, with its charts and tables: {options.report_url}"
-    return (f"The full report, with its charts and tables, is on the reporting server: {index} "
-            "(ask for it to be attached or linked).")
+        return _("The full report, with its charts and tables: {url}").format(url=options.report_url)
+    return _("The full report, with its charts and tables, is on the reporting server: {path} "
+             "(ask for it to be attached or linked).").format(path=index)
 
 
 def _send(options: ReportOptions, month: str, result: ReportResult, settings, say) -> None:
     from dlvstats import mail
 
+    loc = Locale(options.locale)
     summary = result.summary
     rows = [{"label": h.label, "value": h.value, "change": h.change, "tone": h.tone, "note": h.note,
              "interval": h.interval} for h in summary.headlines]
     alerts = [(a.level, a.text) for a in summary.alerts]
     notes = list(summary.notes)
     if not result.complete_data:
-        notes.insert(0, "INCOMPLETE DATA: " + read_manifest(result.directory).get("freshness", ""))
+        notes.insert(0, loc.gettext("INCOMPLETE DATA") + ": " + read_manifest(result.directory).get("freshness", ""))
     footer = email_footer(options, result.index)
-    html_body = mail.render_summary_html(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes,
-                                         footer=footer)
-    text_body = mail.render_summary_text(REPORT_TITLE, month_label(month), options.account_id, rows, alerts, notes,
-                                         footer=footer)
+    title, label = loc.gettext(REPORT_TITLE), month_label(month, loc)
+    html_body = mail.render_summary_html(title, label, options.account_id, rows, alerts, notes,
+                                         footer=footer, locale=loc.code)
+    text_body = mail.render_summary_text(title, label, options.account_id, rows, alerts, notes,
+                                         footer=footer, locale=loc.code)
     attachments: list = []
     if options.attach_report:
         attachments = [result.index, *sorted(result.directory.glob("*.csv"))]
@@ -1594,7 +1666,7 @@ def _send(options: ReportOptions, month: str, result: ReportResult, settings, sa
         mail_from = PLACEHOLDER_FROM
         say(f"no sender configured (--mail-from or DLVSTATS_MAIL_FROM): the dry-run e-mail comes from {mail_from}")
     alert_count = sum(1 for a in summary.alerts if a.level in ("critical", "warning"))
-    message = mail.compose(email_subject(month, options.account_id, result.complete_data, alert_count),
+    message = mail.compose(email_subject(month, options.account_id, result.complete_data, alert_count, loc),
                            html_body, text_body, attachments, options.email, mail_from)
     if options.dry_run:
         result.eml = mail.write_eml(message, result.directory / "email.eml")

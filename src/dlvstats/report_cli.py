@@ -14,6 +14,7 @@ Examples:
   dlvstats report --month 2026-10 --account acme --email client@example.org --dry-run
   dlvstats report --month 2026-10 --email ops@example.com --mail-from 'Reports <reports@example.com>' \
       --report-url https://reports.example.com/2026-10/                  link the page, do not attach it
+  dlvstats report --month 2026-10 --locale fr --email client@example.fr --dry-run   in French
   dlvstats report --ingest /srv/drops/2026-10 --db /srv/dlvstats.duckdb --out /srv/reports --email ops@example.com
 
 Output: OUT/YYYY-MM/index.html (one self-contained page), the metric tables as CSV and the executed
@@ -54,6 +55,9 @@ def add_parser(sub) -> None:
     p.add_argument("--report-timezone", metavar="ZONE", default=None,
                    help="cut days and months in this IANA zone, e.g. Europe/Paris (default: the "
                         "DLVSTATS_REPORT_TIMEZONE setting, else UTC); the report says which zone it uses")
+    p.add_argument("--locale", metavar="LANG", default=None,
+                   help="language of the page and the e-mail: en or fr (French text, '102 285', '98,24 %%', "
+                        "'octobre 2026'); default: the DLVSTATS_REPORT_LOCALE setting, else en")
     p.add_argument("--dry-run", action="store_true",
                    help="with --email: write the message to OUT/YYYY-MM/email.eml instead of sending it")
     p.add_argument("--mail-from", metavar="ADDR", default=None,
@@ -83,6 +87,16 @@ def _report_timezone(name: str) -> str:
     return name
 
 
+def _report_locale(name: str) -> str:
+    from dlvstats.i18n import check_locale
+
+    try:
+        return check_locale(name)
+    except ValueError as exc:
+        print(f"dlvstats report: --locale: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
 def run(args) -> int:
     from dlvstats import report
     from dlvstats.config import settings
@@ -99,6 +113,7 @@ def run(args) -> int:
             memory_limit=args.memory_limit, jobs=jobs, attach_report=args.attach_report,
             report_url=args.report_url, mail_from=args.mail_from,
             report_timezone=_report_timezone(args.report_timezone or cfg.report_timezone),
+            locale=_report_locale(args.locale or cfg.report_locale),
         )
         quiet = getattr(args, "quiet", False)
         result = report.run_report(
