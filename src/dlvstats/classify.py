@@ -24,8 +24,14 @@ class RuleSet:
     trust_vendor_flag: bool = True
     #: Apple MPP proxy fetches carry exactly this user agent.
     mpp_user_agent: str = "Mozilla/5.0"
-    #: Also call an open machine when it comes from Apple's 17.0.0.0/8 (supporting evidence only).
-    mpp_by_ip: bool = False
+    #: Also call an open machine when it comes from a listed Apple egress network (Apple's 17.0.0.0/8,
+    #: iCloud Private Relay egress), or from a listed CDN network (Akamai, Cloudflare, Fastly: Apple's
+    #: relay partners) with an Apple Mail user agent ($apple_mail_ua_pattern): MPP prefetches that
+    #: carry a full WebKit user agent (mpp_address).
+    mpp_by_ip: bool = True
+    #: Apple Mail's own user agent (no Safari/Chrome token): an iPhone, iPad or Mac mail client.
+    apple_mail_ua_pattern: str = (r"^Mozilla/5\.0 \((iPhone|iPad|Macintosh)[^)]*\) AppleWebKit/[0-9.]+ "
+                                  r"\(KHTML, like Gecko\)( Mobile/\w+)?$")
     #: A click this soon after delivery is a link scanner (security gateway) ...
     scanner_seconds: int = 120
     #: ... when, within burst_seconds of it, the message got clicks on at least this many distinct
@@ -47,6 +53,15 @@ class RuleSet:
     #: delivery are machines (scanner_network, gateway_fetch).
     machine_network_kinds: tuple[str, ...] = ("cloud", "gateway")
     network_seconds: int = 1800
+    #: Repeat scans (repeat_scan): a network (listed, else the /16) that clicked, within
+    #: network_seconds of delivery, messages of at least rescan_min_recipients distinct recipients of
+    #: a campaign, with at least rescan_share of its clicks on that campaign that early, is scanning
+    #: the campaign; its early clicks on it are machine. People on one ISP network click over hours.
+    rescan_min_recipients: int = 3
+    rescan_share: float = 0.9
+    #: An image fetch this close (either side) to a machine click on the same message from the same
+    #: network is the scanner's (scanner_fetch), however late the scan.
+    fetch_near_click_seconds: int = 60
     #: A recipient whose every delivered message (at least prefetch_min_messages; share at least
     #: prefetch_share) is fetched within prefetch_seconds of delivery from an image-proxy or Apple
     #: network is a prefetching recipient: those early fetches are machine (prefetch_recipient).
@@ -76,7 +91,8 @@ ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
     replace(DEFAULT_RULES, name="no network rules", machine_network_kinds=(), prefetch_min_messages=10**9),
     replace(DEFAULT_RULES, name="no burst rule", burst_links=10_000),
     replace(DEFAULT_RULES, name="ignore vendor flags", trust_vendor_flag=False),
-    replace(DEFAULT_RULES, name="MPP also by Apple IP", mpp_by_ip=True),
+    replace(DEFAULT_RULES, name="MPP by user agent only", mpp_by_ip=False),
+    replace(DEFAULT_RULES, name="no repeat-scan rule", rescan_min_recipients=10**9),
 )
 
 
