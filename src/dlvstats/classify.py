@@ -54,13 +54,13 @@ class RuleSet:
     machine_network_kinds: tuple[str, ...] = ("cloud", "gateway")
     network_seconds: int = 1800
     #: Repeat scans (repeat_scan): a network (listed, else the /16) that clicked, within
-    #: network_seconds of delivery, messages of at least rescan_min_recipients distinct recipients of
-    #: a campaign, with at least rescan_share of its clicks on that campaign that early, is scanning
-    #: the campaign; its early clicks on it are machine. People on one ISP network click over hours.
+    #: network_seconds of delivery, messages of at least rescan_min_recipients distinct recipients
+    #: delivered in a month, with at least rescan_share of its clicks on them that early, is scanning;
+    #: its early clicks are machine. People on one ISP network click over hours.
     rescan_min_recipients: int = 3
     rescan_share: float = 0.9
     #: An image fetch this close (either side) to a machine click on the same message from the same
-    #: network is the scanner's (scanner_fetch), however late the scan.
+    #: network, or with the same user agent, is the scanner's (scanner_fetch), however late the scan.
     fetch_near_click_seconds: int = 60
     #: A recipient whose every delivered message (at least prefetch_min_messages; share at least
     #: prefetch_share) is fetched within prefetch_seconds of delivery from an image-proxy or Apple

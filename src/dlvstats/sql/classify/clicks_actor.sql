@@ -12,11 +12,12 @@
 --   scanner_network   the click came from a listed cloud or security-gateway network (networks
 --                     snapshot, kinds $machine_network_kinds) within $network_seconds of delivery;
 --   repeat_scan       the click came within $network_seconds of delivery from a network (listed
---                     network, else the /16) that clicked that early on messages of at least
---                     $rescan_min_recipients distinct recipients of the campaign, with at least
---                     $rescan_share of its clicks on the campaign that early: a scanner working
---                     through a campaign (one link each, minutes late, from an unlisted hosting
---                     network); people on one ISP or mobile network click over hours and days;
+--                     network, else the /16) that, over the messages delivered in the same calendar
+--                     month (UTC), clicked that early on messages of at least $rescan_min_recipients
+--                     distinct recipients, with at least $rescan_share of its clicks on them that
+--                     early: a scanner working through campaigns (one link each, minutes late, from
+--                     an unlisted hosting network); people on one ISP or mobile network click over
+--                     hours and days, so most of their network's clicks are late;
 --   scanner_burst     within $burst_seconds of it, the message got clicks on at least
 --                     least($burst_links, links seen for the campaign) distinct URLs (a re-scan);
 --   scanner_same_network  the message has a click labelled machine by one of the rules above from
@@ -26,8 +27,8 @@
 --                     residential or mobile network, matches none of these.
 -- is_unsubscribe_link: the URL matches $unsubscribe_pattern (regex); such clicks are never
 -- engagement, whoever made them.
--- Scope: the messages in __scope (see scope.sql; it holds every clicked message of a campaign with
--- new clicks, so repeat_scan counts a campaign's clicks whole).
+-- Scope: the messages in __scope (see scope.sql; with a drop it holds every clicked message delivered
+-- in a month that got new clicks, so repeat_scan counts a month's clicks whole).
 CREATE OR REPLACE TEMP TABLE __click_actor AS
 WITH scoped AS (
     SELECT k.event_key, k.message_id, k.ts, k.url, k.is_machine, s.campaign_id, s.recipient,
@@ -44,9 +45,9 @@ timed AS (
               AND ts <= delivered_or_sent_at + to_seconds($network_seconds) AS is_early
     FROM scoped
 ),
-scanning_networks AS (  -- (campaign, network) pairs that scan the campaign: repeat_scan
-    SELECT campaign_id, network_key FROM timed
-    WHERE network_key IS NOT NULL AND campaign_id IS NOT NULL
+scanning_networks AS (  -- (delivery month, network) pairs of a network scanning that month: repeat_scan
+    SELECT date_trunc('month', delivered_or_sent_at) AS delivery_month, network_key FROM timed
+    WHERE network_key IS NOT NULL AND delivered_or_sent_at IS NOT NULL
     GROUP BY ALL
     HAVING count(DISTINCT recipient) FILTER (is_early) >= $rescan_min_recipients
        AND count(*) FILTER (is_early) >= $rescan_share * count(*)
@@ -86,7 +87,8 @@ first_pass AS (
            END AS first_rule
     FROM timed AS sc
     LEFT JOIN bursts AS b USING (event_key)
-    LEFT JOIN scanning_networks AS sn USING (campaign_id, network_key)
+    LEFT JOIN scanning_networks AS sn
+           ON sn.network_key = sc.network_key AND sn.delivery_month = date_trunc('month', sc.delivered_or_sent_at)
     LEFT JOIN campaign_links AS cl USING (campaign_id)
 ),
 machine_networks AS (
