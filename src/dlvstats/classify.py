@@ -41,6 +41,10 @@ class RuleSet:
     #: Clicks on this many distinct links of a message within burst_seconds are a (re-)scan.
     burst_links: int = 3
     burst_seconds: int = 10
+    #: ... and never fewer than this many: a person who clicks two links within ten seconds is not
+    #: rare, and a campaign's link count seen in clicks is small on small lists. Re-scans of
+    #: two-link messages are still caught by scanner_same_network and repeat_scan.
+    burst_min_links: int = 3
     #: Same-network rules: a scanner's image fetch (an open of a scanned message within
     #: scanner_seconds of delivery) must come from the network of one of its machine clicks, and a
     #: later click from that network is the scanner's too. A network is a listed range, else the

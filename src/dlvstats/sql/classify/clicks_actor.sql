@@ -19,7 +19,8 @@
 --                     an unlisted hosting network); people on one ISP or mobile network click over
 --                     hours and days, so most of their network's clicks are late;
 --   scanner_burst     within $burst_seconds of it, the message got clicks on at least
---                     least($burst_links, links seen for the campaign) distinct URLs (a re-scan);
+--                     greatest($burst_min_links, least($burst_links, links seen for the campaign)) distinct
+--                     URLs (a re-scan);
 --   scanner_same_network  the message has a click labelled machine by one of the rules above from
 --                     the same network (listed network, else the /16) — a gateway's pool of addresses
 --                     clicking again, or late; never the same address;
@@ -82,7 +83,7 @@ first_pass AS (
                   AND sc.ts >= sc.delivered_or_sent_at - INTERVAL 5 MINUTE
                   AND sc.ts <= sc.delivered_or_sent_at + to_seconds($network_seconds) THEN 'scanner_network'
              WHEN sc.is_early AND sn.network_key IS NOT NULL THEN 'repeat_scan'
-             WHEN b.urls_in_window >= greatest(2, least($burst_links, coalesce(cl.link_count, 0))) THEN 'scanner_burst'
+             WHEN b.urls_in_window >= greatest($burst_min_links, least($burst_links, coalesce(cl.link_count, 0))) THEN 'scanner_burst'
              ELSE 'human'
            END AS first_rule
     FROM timed AS sc
