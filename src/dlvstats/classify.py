@@ -64,7 +64,7 @@ class RuleSet:
     rescan_min_recipients: int = 3
     rescan_share: float = 0.9
     #: An image fetch this close (either side) to a machine click on the same message from the same
-    #: network, or with the same user agent, is the scanner's (scanner_fetch), however late the scan.
+    #: network is the scanner's (scanner_fetch), however late the scan.
     fetch_near_click_seconds: int = 60
     #: A recipient whose every delivered message (at least prefetch_min_messages; share at least
     #: prefetch_share) is fetched within prefetch_seconds of delivery from an image-proxy or Apple

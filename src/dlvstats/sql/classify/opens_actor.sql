@@ -16,9 +16,10 @@
 --                     network (listed network, else /16) as one of those clicks: a gateway's pool
 --                     fetching images; a person opening at once reads from their own network;
 --   scanner_fetch     the open came within $fetch_near_click_seconds (either side) of a machine click
---                     on the same message from the same network (listed network, else /16) or with
---                     the very same user agent: a gateway fetching images as it scans, however late
---                     (time-of-click re-scans), from a pool spread over several networks;
+--                     on the same message from the same network (listed network, else /16): a
+--                     gateway fetching images as it scans, however late (time-of-click re-scans).
+--                     Not by user agent: a person opening at once often has the scanner's very
+--                     Chrome-on-Windows user agent;
 --   gateway_fetch     the open came from a listed cloud or gateway network (kinds
 --                     $machine_network_kinds) within $network_seconds of delivery;
 --   prefetch_recipient  the recipient's every delivered message (at least $prefetch_min_messages,
@@ -32,7 +33,7 @@
 --   human             otherwise.
 CREATE OR REPLACE TEMP TABLE __open_actor AS
 WITH scanner_clicks AS (
-    SELECT clicks.message_id, clicks.ts, clicks.user_agent, n.network_key
+    SELECT clicks.message_id, clicks.ts, n.network_key
     FROM __click_actor JOIN clicks USING (event_key)
     LEFT JOIN __event_network AS n ON n.event_type = 'click' AND n.event_key = clicks.event_key
     WHERE __click_actor.actor_rule NOT IN ('human', 'vendor_flag')
@@ -47,9 +48,9 @@ fetch_near_click AS (  -- opens next to a machine click of the message from the 
     SELECT DISTINCT o.event_key
     FROM opens AS o
     SEMI JOIN __scope USING (message_id)
-    LEFT JOIN __event_network AS n ON n.event_type = 'open' AND n.event_key = o.event_key
+    JOIN __event_network AS n ON n.event_type = 'open' AND n.event_key = o.event_key
     JOIN scanner_clicks AS sc
-      ON sc.message_id = o.message_id AND (sc.network_key = n.network_key OR sc.user_agent = o.user_agent)
+      ON sc.message_id = o.message_id AND sc.network_key = n.network_key
      AND o.ts BETWEEN sc.ts - to_seconds($fetch_near_click_seconds) AND sc.ts + to_seconds($fetch_near_click_seconds)
 ),
 early_fetch AS (  -- per message of the recipients in scope: fetched early from a proxy / Apple network?
