@@ -12,8 +12,8 @@ scoring is asserted in tests/test_classification_worlds.py. Not part of the test
 from __future__ import annotations
 
 import argparse
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
