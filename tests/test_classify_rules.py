@@ -135,8 +135,95 @@ def test_prefetch_recipient_marks_message_without_signal(con):
     assert row == (True,)
 
 
-def test_mpp_address_only_when_asked(con):
-    send(con, "m1")
+def test_mpp_address_by_apple_or_cdn_network(con):
+    """MPP prefetches with a full Apple Mail user agent: from Apple's network, or from a relay CDN
+    (Akamai 172.224.x, Cloudflare 104.28.x) with Apple Mail's UA; a Chrome user on a CDN address and
+    an iPhone reader at home stay human; mpp_by_ip = False goes back to the bare user agent."""
+    for m in ("m1", "m2", "m3", "m4"):
+        send(con, m, recipient=f"{m}@icloud.com")
     open_(con, "apple", "m1", 3600, "17.5.5.5", ua=IPHONE)
-    assert labels(con)["apple"] == "human"
-    assert labels(con, replace(classify.DEFAULT_RULES, mpp_by_ip=True))["apple"] == "mpp_address"
+    open_(con, "cdn_mail", "m2", 5 * 3600, "172.226.3.4", ua=IPHONE)
+    open_(con, "cdn_chrome", "m3", 600, "104.28.9.9", ua=CHROME)
+    open_(con, "home_iphone", "m4", 600, "90.12.3.4", ua=IPHONE)
+    got = labels(con)
+    assert got["apple"] == got["cdn_mail"] == "mpp_address"
+    assert got["cdn_chrome"] == got["home_iphone"] == "human"
+    assert labels(con, replace(classify.DEFAULT_RULES, mpp_by_ip=False))["apple"] == "human"
+
+
+def test_prefetching_recipient_by_proxy_user_agent(con):
+    """A proxy address in no list (74.125.x) still prefetches: its Gmail proxy user agent says so."""
+    proxy_ua = "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)"
+    for i in range(3):
+        day = T0 + timedelta(days=7 * i)
+        send(con, f"p{i}", recipient="pre@gmail.com", delivered=day)
+        open_(con, f"p{i}_fetch", f"p{i}", 120, "74.125.210.1", ua=proxy_ua, delivered=day)
+        send(con, f"n{i}", recipient="reader@gmail.com", delivered=day)
+    open_(con, "n0_read", "n0", 120, "74.125.210.1", ua=proxy_ua)  # one read of three: a person
+    got = labels(con)
+    assert {got[f"p{i}_fetch"] for i in range(3)} == {"prefetch_recipient"}
+    assert got["n0_read"] == "image_proxy"
+
+
+def test_repeat_scan_one_late_link_from_an_unlisted_network(con):
+    """A hosting network (51.68.x, in no list) clicks one link of each of four recipients' messages,
+    minutes after delivery: a scanner working through the month. Near misses: the same pattern from
+    a network with two recipients only, and an ISP network whose clicks are mostly late."""
+    for i in range(4):
+        send(con, f"h{i}", recipient=f"h{i}@corp.fr")
+        click(con, f"hosting{i}", f"h{i}", 300 + 40 * i, f"51.68.{i}.{10 + i}")
+    for i in range(2):
+        send(con, f"f{i}", recipient=f"f{i}@corp.fr")
+        click(con, f"few{i}", f"f{i}", 300, f"51.75.{i}.9")
+    for i in range(6):
+        send(con, f"o{i}", recipient=f"o{i}@orange.fr")
+        click(con, f"isp{i}", f"o{i}", 240 if i < 3 else 6 * 3600, f"90.5.{i}.1")
+    got = labels(con)
+    assert {got[f"hosting{i}"] for i in range(4)} == {"repeat_scan"}
+    assert {got["few0"], got["few1"]} == {"human"}
+    assert {got[f"isp{i}"] for i in range(6)} == {"human"}
+    assert labels(con, replace(classify.DEFAULT_RULES, rescan_min_recipients=10**9))["hosting0"] == "human"
+
+
+def test_scanner_fetch_beside_a_late_rescan(con):
+    """A time-of-click re-scan 20 minutes after delivery fetches the image from its own network as it
+    clicks every link; the person's open from home a minute later is human."""
+    send(con, "m1")
+    for i, url in enumerate(("https://ex.fr/a", "https://ex.fr/b", "https://ex.fr/unsub")):
+        click(con, f"rescan{i}", "m1", 1200 + i, f"203.0.113.{5 + i}", url=url)
+    open_(con, "scan_fetch", "m1", 1198, "203.0.44.4")
+    open_(con, "person", "m1", 1230, "90.12.3.4")
+    got = labels(con)
+    assert {got[f"rescan{i}"] for i in range(3)} == {"scanner_burst"}
+    assert got["scan_fetch"] == "scanner_fetch"
+    assert got["person"] == "human"
+
+
+def test_two_quick_human_clicks_are_not_a_burst(con):
+    """Two links within ten seconds, an hour after delivery, on a two-link campaign: a person."""
+    send(con, "m1")
+    click(con, "a", "m1", 3600, "90.12.3.4", url="https://ex.fr/a")
+    click(con, "b", "m1", 3606, "90.12.3.4", url="https://ex.fr/b")
+    got = labels(con)
+    assert got["a"] == got["b"] == "human"
+    assert labels(con, replace(classify.DEFAULT_RULES, burst_min_links=2))["a"] == "scanner_burst"
+
+
+def test_phone_reader_the_minute_it_arrives_stays_human(con):
+    """Issue 12: a person reading on a phone the minute the message arrives, from a mobile or
+    residential network, opens and clicks one link, stays human under every rule, even with
+    scanners busy on other recipients' messages of the same campaign from data-centre networks."""
+    for i in range(4):
+        send(con, f"s{i}", recipient=f"s{i}@corp.fr")
+        for j, url in enumerate(("https://ex.fr/a", "https://ex.fr/b", "https://ex.fr/unsub")):
+            click(con, f"scan{i}{j}", f"s{i}", 20 + j, "3.64.1.1", url=url)
+    readers = (("mobile", "37.161.2.3"), ("orange", "90.12.3.4"), ("free", "82.64.7.8"))
+    for name, ip in readers:
+        send(con, name, recipient=f"{name}@example.fr")
+        open_(con, f"{name}_open", name, 35, ip, ua=IPHONE)
+        click(con, f"{name}_click", name, 50, ip, ua=IPHONE)
+    got = labels(con)
+    assert {got[f"scan{i}{j}"] for i in range(4) for j in range(3)} == {"scanner_timing"}
+    for name, _ in readers:
+        assert got[f"{name}_open"] == "human", name
+        assert got[f"{name}_click"] == "human", name

@@ -24,8 +24,14 @@ class RuleSet:
     trust_vendor_flag: bool = True
     #: Apple MPP proxy fetches carry exactly this user agent.
     mpp_user_agent: str = "Mozilla/5.0"
-    #: Also call an open machine when it comes from Apple's 17.0.0.0/8 (supporting evidence only).
-    mpp_by_ip: bool = False
+    #: Also call an open machine when it comes from a listed Apple egress network (Apple's 17.0.0.0/8,
+    #: iCloud Private Relay egress), or from a listed CDN network (Akamai, Cloudflare, Fastly: Apple's
+    #: relay partners) with an Apple Mail user agent ($apple_mail_ua_pattern): MPP prefetches that
+    #: carry a full WebKit user agent (mpp_address).
+    mpp_by_ip: bool = True
+    #: Apple Mail's own user agent (no Safari/Chrome token): an iPhone, iPad or Mac mail client.
+    apple_mail_ua_pattern: str = (r"^Mozilla/5\.0 \((iPhone|iPad|Macintosh)[^)]*\) AppleWebKit/[0-9.]+ "
+                                  r"\(KHTML, like Gecko\)( Mobile/\w+)?$")
     #: A click this soon after delivery is a link scanner (security gateway) ...
     scanner_seconds: int = 120
     #: ... when, within burst_seconds of it, the message got clicks on at least this many distinct
@@ -35,6 +41,10 @@ class RuleSet:
     #: Clicks on this many distinct links of a message within burst_seconds are a (re-)scan.
     burst_links: int = 3
     burst_seconds: int = 10
+    #: ... and never fewer than this many: a person who clicks two links within ten seconds is not
+    #: rare, and a campaign's link count seen in clicks is small on small lists. Re-scans of
+    #: two-link messages are still caught by scanner_same_network and repeat_scan.
+    burst_min_links: int = 3
     #: Same-network rules: a scanner's image fetch (an open of a scanned message within
     #: scanner_seconds of delivery) must come from the network of one of its machine clicks, and a
     #: later click from that network is the scanner's too. A network is a listed range, else the
@@ -47,6 +57,15 @@ class RuleSet:
     #: delivery are machines (scanner_network, gateway_fetch).
     machine_network_kinds: tuple[str, ...] = ("cloud", "gateway")
     network_seconds: int = 1800
+    #: Repeat scans (repeat_scan): a network (listed, else the /16) that clicked, within
+    #: network_seconds of delivery, messages of at least rescan_min_recipients distinct recipients
+    #: delivered in a month, with at least rescan_share of its clicks on them that early, is scanning;
+    #: its early clicks are machine. People on one ISP network click over hours.
+    rescan_min_recipients: int = 3
+    rescan_share: float = 0.9
+    #: An image fetch this close (either side) to a machine click on the same message from the same
+    #: network is the scanner's (scanner_fetch), however late the scan.
+    fetch_near_click_seconds: int = 60
     #: A recipient whose every delivered message (at least prefetch_min_messages; share at least
     #: prefetch_share) is fetched within prefetch_seconds of delivery from an image-proxy or Apple
     #: network is a prefetching recipient: those early fetches are machine (prefetch_recipient).
@@ -76,7 +95,8 @@ ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
     replace(DEFAULT_RULES, name="no network rules", machine_network_kinds=(), prefetch_min_messages=10**9),
     replace(DEFAULT_RULES, name="no burst rule", burst_links=10_000),
     replace(DEFAULT_RULES, name="ignore vendor flags", trust_vendor_flag=False),
-    replace(DEFAULT_RULES, name="MPP also by Apple IP", mpp_by_ip=True),
+    replace(DEFAULT_RULES, name="MPP by user agent only", mpp_by_ip=False),
+    replace(DEFAULT_RULES, name="no repeat-scan rule", rescan_min_recipients=10**9),
 )
 
 

@@ -177,7 +177,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("classify", help="re-label opens and clicks as human or machine (after changing rules)",
                        description="Rebuild the human/machine labels of every open and click and the "
-                       "per-message facts, with the default rules or a JSON rules file. No re-ingest needed.")
+                       "per-message facts, with the default rules or a JSON rules file. No re-ingest needed. "
+                       "Then prints the count per rule and the drift alarms: a provider's machine-open share "
+                       "moving sharply month to month, machine events from networks in no list growing, an old "
+                       "networks snapshot.",
+                       epilog="examples:\n  dlvstats classify --db data/dlvstats.duckdb\n"
+                       "  echo '{\"name\": \"strict\", \"scanner_seconds\": 300}' > strict.json\n"
+                       "  dlvstats classify --db data/dlvstats.duckdb --rules strict.json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_db(p)
     p.add_argument("--rules", type=Path, help="JSON file overriding fields of the default RuleSet")
 
@@ -337,7 +344,7 @@ def cmd_classify(args) -> int:
     import json
     from dataclasses import replace
 
-    from dlvstats import classify, db
+    from dlvstats import classify, db, drift
 
     rules = classify.DEFAULT_RULES
     if args.rules:
@@ -353,11 +360,15 @@ def cmd_classify(args) -> int:
             "SELECT 'opens', actor_rule, count(*) FROM opens GROUP BY ALL UNION ALL "
             "SELECT 'clicks', actor_rule, count(*) FROM clicks GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
+        alarms = drift.alarms(con)
     finally:
         con.close()
     print(f"Re-labelled with rules '{rules.name}':")
     for kind, rule, n in rows:
-        print(f"  {kind:<7}{rule:<18}{n:>12,}")
+        print(f"  {kind:<7}{rule:<22}{n:>12,}")
+    print("Drift alarms (is a rule going stale? docs/classification.md):")
+    for alarm in alarms or ["none"]:
+        print(f"  {alarm}")
     return EXIT_OK
 
 

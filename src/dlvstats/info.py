@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dlvstats import db
+from dlvstats import db, drift
 
 
 def database_info(db_path: str | Path) -> dict:
@@ -20,6 +20,7 @@ def database_info(db_path: str | Path) -> dict:
         rejects = db.query_df(con, "relations/rejects_summary")
         drops = con.execute("SELECT drop_id, loaded_at, input_format, timezone, paths FROM drops ORDER BY drop_id").fetchall()
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        drift_alarms = drift.alarms(con)
     finally:
         con.close()
     return {
@@ -30,6 +31,7 @@ def database_info(db_path: str | Path) -> dict:
         "coverage": coverage.to_dict("records"),
         "orphans": orphans.to_dict("records"),
         "rejects": rejects.to_dict("records"),
+        "drift_alarms": drift_alarms,
         "drops": [
             {"drop_id": d, "loaded_at": str(at), "format": f, "timezone": tz, "paths": json.loads(p)}
             for d, at, f, tz, p in drops
@@ -65,4 +67,7 @@ def format_info(report: dict) -> str:
             )
     else:
         lines.append("rejects: none")
+    lines.append("")
+    lines.append("classification drift (dlvstats.drift; docs/classification.md):")
+    lines += [f"  ! {a}" for a in report["drift_alarms"]] or ["  none"]
     return "\n".join(lines)

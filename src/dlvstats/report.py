@@ -1229,6 +1229,23 @@ def freshness(db_path: Path, month: str, timezone: str | None = "UTC") -> tuple[
                          f"({end - timedelta(days=1):%Y-%m-%d} is missing)")
 
 
+def classification_drift(db_path: Path, month: str) -> tuple[list[Alert], list[str]]:
+    """Drift alarms of the human/machine labels (dlvstats.drift), over all the ESP's traffic: a
+    provider's machine-open share or the unlisted machines moving in ``month`` are warnings; an old
+    networks snapshot is a note."""
+    from dlvstats import db, drift
+
+    con = db.connect(db_path, read_only=True)
+    try:
+        sentences = drift.alarms(con, month=month)
+    finally:
+        con.close()
+    alerts = [Alert("warning", "Classification drift (all traffic): " + s) for s in sentences
+              if not s.startswith("Networks snapshot")]
+    notes = [s for s in sentences if s.startswith("Networks snapshot")]
+    return alerts, notes
+
+
 def compute_summary(db_path: Path, month: str, account_id: str | None, last: datetime | None,
                     timezone: str | None = "UTC", loc: Locale | None = None) -> Summary:
     loc = loc or ENGLISH
@@ -1238,6 +1255,9 @@ def compute_summary(db_path: Path, month: str, account_id: str | None, last: dat
     tables = metric_tables(run, month)
     notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"), timezone,
                            loc)
+    drift_alerts, drift_notes = classification_drift(db_path, month)
+    alerts += drift_alerts
+    notes += drift_notes
     if not now.get("sends"):
         log.warning("no message was sent in %s %s", month, f"by account {account_id}" if account_id else "at all")
         notes.insert(0, (loc.gettext("No message was sent in {month} by account {account}: check the month and "

@@ -11,8 +11,16 @@
 --                     reading the message as it arrives clicks one ($scanner_min_links = 1: timing alone);
 --   scanner_network   the click came from a listed cloud or security-gateway network (networks
 --                     snapshot, kinds $machine_network_kinds) within $network_seconds of delivery;
+--   repeat_scan       the click came within $network_seconds of delivery from a network (listed
+--                     network, else the /16) that, over the messages delivered in the same calendar
+--                     month (UTC), clicked that early on messages of at least $rescan_min_recipients
+--                     distinct recipients, with at least $rescan_share of its clicks on them that
+--                     early: a scanner working through campaigns (one link each, minutes late, from
+--                     an unlisted hosting network); people on one ISP or mobile network click over
+--                     hours and days, so most of their network's clicks are late;
 --   scanner_burst     within $burst_seconds of it, the message got clicks on at least
---                     least($burst_links, links seen for the campaign) distinct URLs (a re-scan);
+--                     greatest($burst_min_links, least($burst_links, links seen for the campaign)) distinct
+--                     URLs (a re-scan);
 --   scanner_same_network  the message has a click labelled machine by one of the rules above from
 --                     the same network (listed network, else the /16) — a gateway's pool of addresses
 --                     clicking again, or late; never the same address;
@@ -20,16 +28,30 @@
 --                     residential or mobile network, matches none of these.
 -- is_unsubscribe_link: the URL matches $unsubscribe_pattern (regex); such clicks are never
 -- engagement, whoever made them.
--- Scope: the messages in __scope (see scope.sql).
+-- Scope: the messages in __scope (see scope.sql; with a drop it holds every clicked message delivered
+-- in a month that got new clicks, so repeat_scan counts a month's clicks whole).
 CREATE OR REPLACE TEMP TABLE __click_actor AS
 WITH scoped AS (
-    SELECT k.event_key, k.message_id, k.ts, k.url, k.is_machine, s.campaign_id,
+    SELECT k.event_key, k.message_id, k.ts, k.url, k.is_machine, s.campaign_id, s.recipient,
            coalesce(s.delivered_at, s.sent_at) AS delivered_or_sent_at,
            n.network_kind, n.network_key
     FROM clicks AS k
     SEMI JOIN __scope USING (message_id)
     LEFT JOIN sends AS s USING (message_id)
     LEFT JOIN __event_network AS n ON n.event_type = 'click' AND n.event_key = k.event_key
+),
+timed AS (
+    SELECT *, delivered_or_sent_at IS NOT NULL
+              AND ts >= delivered_or_sent_at - INTERVAL 5 MINUTE
+              AND ts <= delivered_or_sent_at + to_seconds($network_seconds) AS is_early
+    FROM scoped
+),
+scanning_networks AS (  -- (delivery month, network) pairs of a network scanning that month: repeat_scan
+    SELECT date_trunc('month', delivered_or_sent_at) AS delivery_month, network_key FROM timed
+    WHERE network_key IS NOT NULL AND delivered_or_sent_at IS NOT NULL
+    GROUP BY ALL
+    HAVING count(DISTINCT recipient) FILTER (is_early) >= $rescan_min_recipients
+       AND count(*) FILTER (is_early) >= $rescan_share * count(*)
 ),
 campaign_links AS (
     SELECT campaign_id, count(DISTINCT url) AS link_count
@@ -39,8 +61,8 @@ campaign_links AS (
 ),
 bursts AS (
     SELECT a.event_key, count(DISTINCT b.url) AS urls_in_window
-    FROM scoped AS a
-    JOIN scoped AS b
+    FROM timed AS a
+    JOIN timed AS b
       ON a.message_id = b.message_id
      AND b.ts BETWEEN a.ts - to_seconds($burst_seconds) AND a.ts + to_seconds($burst_seconds)
     GROUP BY a.event_key
@@ -60,11 +82,14 @@ first_pass AS (
                   AND list_contains($machine_network_kinds, sc.network_kind)
                   AND sc.ts >= sc.delivered_or_sent_at - INTERVAL 5 MINUTE
                   AND sc.ts <= sc.delivered_or_sent_at + to_seconds($network_seconds) THEN 'scanner_network'
-             WHEN b.urls_in_window >= greatest(2, least($burst_links, coalesce(cl.link_count, 0))) THEN 'scanner_burst'
+             WHEN sc.is_early AND sn.network_key IS NOT NULL THEN 'repeat_scan'
+             WHEN b.urls_in_window >= greatest($burst_min_links, least($burst_links, coalesce(cl.link_count, 0))) THEN 'scanner_burst'
              ELSE 'human'
            END AS first_rule
-    FROM scoped AS sc
+    FROM timed AS sc
     LEFT JOIN bursts AS b USING (event_key)
+    LEFT JOIN scanning_networks AS sn
+           ON sn.network_key = sc.network_key AND sn.delivery_month = date_trunc('month', sc.delivered_or_sent_at)
     LEFT JOIN campaign_links AS cl USING (campaign_id)
 ),
 machine_networks AS (
