@@ -276,12 +276,13 @@ PROVIDER_DOMAINS: dict[str, tuple[tuple[str, float], ...]] = {
     "yahoo": (("yahoo.fr", .60), ("yahoo.com", .18), ("aol.com", .12), ("ymail.com", .10)),
     "apple": (("icloud.com", .80), ("me.com", .15), ("mac.com", .05)),
     "orange": (("orange.fr", .72), ("wanadoo.fr", .28)),
-    "free": (("free.fr", 1.0),),
-    "sfr": (("sfr.fr", .65), ("neuf.fr", .35)),
+    # the legacy ISP domains map to their provider today (providers.csv), as they do in the world
+    "free": (("free.fr", .92), ("aliceadsl.fr", .08)),
+    "sfr": (("sfr.fr", .55), ("neuf.fr", .25), ("numericable.fr", .12), ("club-internet.fr", .08)),
     "laposte": (("laposte.net", 1.0),),
     "bouygues": (("bbox.fr", 1.0),),
     "gmx": (("gmx.fr", .60), ("gmx.de", .20), ("gmx.com", .20)),
-    "other": (("numericable.fr", .25), ("aliceadsl.fr", .15), ("club-internet.fr", .10),
+    "other": (("mailo.com", .25), ("posteo.de", .15), ("telenet.be", .10),
               ("protonmail.com", .15), ("skynet.be", .10), ("bluewin.ch", .10), ("videotron.ca", .05),
               ("tutanota.com", .05), ("web.de", .05)),
 }
