@@ -1,4 +1,4 @@
-"""Accuracy and interval coverage of every estimator in every simulated world (issue 11).
+"""Accuracy and interval coverage of every estimator in every simulated world.
 
     python benchmarks/accuracy.py --worlds all --seeds 10 --scale 0.25 --out docs/accuracy.md --jobs 2
     python benchmarks/accuracy.py --worlds realistic,scanner_pools --seeds 3      # table on stdout

@@ -21,8 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
 TIMINGS: list[tuple[float, float, str]] = []
 
 
@@ -132,7 +130,7 @@ def install(explain: str | None, plans: Path) -> None:
     from dlvstats import db
 
     original = db.connect
-    pattern = re.compile(explain, re.I) if explain else None
+    pattern = re.compile(explain, re.IGNORECASE) if explain else None
 
     def connect(*args, **kwargs):
         return TimedConnection(original(*args, **kwargs), pattern, plans)

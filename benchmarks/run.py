@@ -131,7 +131,7 @@ def _worker(op: str, args: list[str]) -> dict:
     elif op == "ingest":
         from dlvstats.ingest import ingest_paths
     elif op.startswith("pandas_"):
-        import pandas_baseline  # noqa: F401  (benchmarks/ is on sys.path: this file's directory)
+        import pandas_baseline
     elif op == "empty_notebook":
         import nbformat
         import papermill

@@ -1,6 +1,6 @@
 """The accuracy harness (dlvstats.accuracy): its scoring logic on hand-built frames, and the CI part of
 the sweep: one seed, small scale, the worlds that matter most, where no estimate may be off by more
-than its tolerance while its estimate_status says ``ok`` (issue 11).
+than its tolerance while its estimate_status says ``ok``.
 
 The full sweep (10+ seeds, every world) is ``benchmarks/accuracy.py``; its output is docs/accuracy.md.
 """
@@ -165,7 +165,7 @@ def test_sweep_scores_every_estimator_in_every_world(ci_sweep):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "issue 11's harness finds estimates off by more than the tolerance while estimate_status says ok (seed 1, "
+    "the accuracy harness finds estimates off by more than the tolerance while estimate_status says ok (seed 1, "
     "5,000 contacts x 6 months): hidden-images est_read_rate at gmail (+0.07 in realistic, +0.08 in "
     "proxy_prefetch) and microsoft (+0.06 in realistic), engagement-by-age est_read_rate at ages 0-2 (up to "
     "+0.07), all with status ok. The classifier and estimator issues are to fix them and remove this mark."))

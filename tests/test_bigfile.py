@@ -1,4 +1,4 @@
-"""Big files (issue 7, point 8): ingest streams a CSV with bounded memory.
+"""Big files: ingest streams a CSV with bounded memory.
 
 The benchmark (benchmarks/bench_bigfile.py --gb 5) measures a 5 GB file; this checks the same
 bound on a ~40 MB one: the ingest child's peak RSS stays within 1.5 x DLVSTATS_MEMORY_LIMIT + 150 MB

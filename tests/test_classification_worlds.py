@@ -1,4 +1,4 @@
-"""Human/machine precision and recall in every simulated world (issue 12), against its truth.
+"""Human/machine precision and recall in every simulated world, against its truth.
 
 Each world of ``dlvstats.worlds`` alone at its default strength, ``realistic`` (every mechanism at
 published strengths) and the default world are simulated small (4,000 contacts, 4 months, seed 7),

@@ -210,7 +210,7 @@ def test_two_quick_human_clicks_are_not_a_burst(con):
 
 
 def test_phone_reader_the_minute_it_arrives_stays_human(con):
-    """Issue 12: a person reading on a phone the minute the message arrives, from a mobile or
+    """A person reading on a phone the minute the message arrives, from a mobile or
     residential network, opens and clicks one link, stays human under every rule, even with
     scanners busy on other recipients' messages of the same campaign from data-centre networks."""
     for i in range(4):

@@ -1,4 +1,4 @@
-"""CLI friction from issue #16, through the console script as a user types it: bad dates and unknown
+"""CLI friction, through the console script as a user types it: bad dates and unknown
 accounts are usage errors (exit 2) saying what to do; -q silences INFO lines."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Concurrency (issue 7, point 4), with real processes.
+"""Concurrency, with real processes.
 
 DuckDB lets one process write or several read. A reader (a notebook kernel, a metric) holding the
 file makes a writer wait: ``dlvstats.db.connect`` retries with backoff for DLVSTATS_LOCK_TIMEOUT
@@ -151,6 +151,7 @@ READER_LOOP = textwrap.dedent("""
         try:
             with readonly(db) as con:  # a plain read, held only for the query
                 seen.append(con.execute("SELECT count(*) FROM sends").fetchone()[0])
+            print("seen", seen[-1], flush=True)  # the driver waits for these, not for the clock
             if usable:  # and one metric per round, in turn
                 metrics.get(usable[i % len(usable)])(db, "2026-09-01", "2026-11-01")
                 calls += 1
@@ -162,14 +163,39 @@ READER_LOOP = textwrap.dedent("""
 
 
 def test_metrics_in_a_loop_while_ingests_run(db, tmp_path, capsys):
+    """Reads and metric calls loop in one process while three ingests land in others. Each ingest
+    starts only once the reader has read the previous total (its 'seen N' lines), so the reads
+    interleave with the ingests by construction, however loaded the machine; every read sees a
+    whole ingest or none of it."""
     import json
+    import queue
+    import threading
 
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER_LOOP, str(db), str(stop)], env=env(DLVSTATS_LOCK_TIMEOUT=60),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "ready"
+    lines: queue.Queue[str] = queue.Queue()
+    pump = threading.Thread(target=lambda: [lines.put(line) for line in reader.stdout], daemon=True)
+    pump.start()
+
+    def wait_until_read(total: int) -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                assert reader.poll() is None, f"the reader loop died: {reader.stderr.read()[-2000:]}"
+                continue
+            if line.split() == ["seen", str(total)]:
+                return
+            final_lines.append(line)
+        raise AssertionError(f"the reader never saw {total} sends within 300 s")
+
+    final_lines: list[str] = []
     expected = {2000}
     total = 2000
+    wait_until_read(total)
     for k in range(3):  # three ingests while the metrics loop runs; each holds the lock >= 1.5 s
         path = drop(tmp_path / f"d{k}", 10_000 + k * 1000, 1000)
         done = subprocess.run(ingest_cmd(db, path),
@@ -180,13 +206,17 @@ def test_metrics_in_a_loop_while_ingests_run(db, tmp_path, capsys):
         total += 1000
         expected.add(total)
         RUNS.append(f"ingest {k + 1} while metrics loop")
-        time.sleep(0.5)
+        wait_until_read(total)  # the loop read this ingest's result before the next one starts
     stop.touch()
-    out, _err = reader.communicate(timeout=120)
-    result = json.loads(out.strip().splitlines()[-1])
+    assert reader.wait(timeout=300) == 0, reader.stderr.read()[-2000:]
+    pump.join(timeout=120)  # the pump reads to the end of the reader's output
+    assert not pump.is_alive()
+    while not lines.empty():
+        final_lines.append(lines.get())
+    result = json.loads([line for line in final_lines if line.startswith("{")][-1])
     assert result["errors"] == [], result["errors"][0]
     assert set(result["seen"]) <= expected  # every read saw a whole ingest or none of it
-    assert len(set(result["seen"])) >= 2  # the reads did interleave with the ingests
+    assert set(result["seen"]) == expected  # and each ingest's total was read (the loop interleaved)
     with capsys.disabled():
         print(
         f"\n[concurrency] metrics loop: {len(result['seen'])} reads, {result['metric_calls']} metric calls "

@@ -1,4 +1,4 @@
-"""Crash safety (issue 7, point 3): a ``dlvstats ingest`` killed with SIGKILL at any point leaves a
+"""Crash safety: a ``dlvstats ingest`` killed with SIGKILL at any point leaves a
 database that opens and holds exactly the data from before that ingest; rerunning the ingest then
 completes it.
 

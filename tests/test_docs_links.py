@@ -31,3 +31,20 @@ def test_no_reference_to_the_shared_spec_outside_the_clone():
     offenders = [str(p.relative_to(ROOT)) for p in [*_pages(), *(ROOT / "src").rglob("*.py"), *(ROOT / "src").rglob("*.sql")]
                  if "shared/spec" in p.read_text(encoding="utf-8", errors="replace")]
     assert offenders == []
+
+
+#: 'issue 7, point 3', 'issue #15', '(#16)': pointers into a tracker a clone does not carry.
+TRACKER_REFERENCE = re.compile(r"\bissues? ?#?\d+\b|\(#\d+\)|\bdone-when of #\d+", re.IGNORECASE)
+
+
+def test_no_reference_to_an_issue_tracker_in_code_or_docs():
+    """Code, tests and docs explain themselves; none sends the reader to a tracker outside the clone."""
+    files = [*_pages(), ROOT / "Makefile"]
+    for folder, patterns in (("src", ("*.py", "*.sql", "*.md", "*.toml", "*.ipynb")), ("tests", ("*.py", "*.md")),
+                             ("benchmarks", ("*.py", "*.md")), ("notebooks", ("*.ipynb", "*.md"))):
+        for pattern in patterns:
+            files += sorted((ROOT / folder).rglob(pattern))
+    offenders = [f"{path.relative_to(ROOT)}:{n}: {line.strip()[:80]}" for path in files
+                 for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+                 if TRACKER_REFERENCE.search(line) and path.name != "test_docs_links.py"]
+    assert len(files) > 100 and offenders == [], "\n".join(offenders)

@@ -1,4 +1,4 @@
-"""Escaping on the ingest side (issue 7, point 5): SQL takes values only as parameters.
+"""Escaping on the ingest side: SQL takes values only as parameters.
 
 File paths, header names, data values, the time zone, the date format and the pseudonym key are
 attacker-controlled text. They are handled as data: stored verbatim or refused, never executed.

@@ -1,4 +1,4 @@
-"""Fuzzing the ESP/MTA adapters (issue 7, point 2), with the property of tests/test_fuzz_ingest.py:
+"""Fuzzing the ESP/MTA adapters, with the property of tests/test_fuzz_ingest.py:
 a correct load or a clear refusal naming the file (and, for row errors, the line); the database
 unchanged on refusal; never a traceback, a partial load or a hang.
 

@@ -1,4 +1,4 @@
-"""Fuzzing the canonical readers (issue 7, point 2).
+"""Fuzzing the canonical readers.
 
 Property: whatever the bytes of a drop (truncated files, random bytes, wrong types, huge fields,
 deeply nested or enormous JSON, NUL bytes, broken gzip/Parquet), ``ingest_paths`` either loads it

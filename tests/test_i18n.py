@@ -1,4 +1,4 @@
-"""The report's languages (issue #16): Babel formats, the French gettext catalogue, the column
+"""The report's languages: Babel formats, the French gettext catalogue, the column
 dictionary, and the pieces of the page and the e-mail that use them. English stays as it was."""
 
 from __future__ import annotations

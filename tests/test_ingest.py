@@ -13,9 +13,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.helpers import write_csv, write_drop
 
 from dlvstats.ingest import DropError, IngestRefused, ReadOptions, ingest_paths
-from tests.helpers import write_csv, write_drop
 
 # One small, valid example of every canonical kind (values as strings, as in a CSV export).
 SAMPLE = {
@@ -346,7 +346,7 @@ def test_cli_ingest_exit_codes_and_summary(tmp_path):
     good = write_drop(tmp_path / "good", {"sends": (SENDS_HEADER, GOOD)})
     bad = write_drop(tmp_path / "bad", {"sends": (SENDS_HEADER, [BAD_ROWS[0][1]])})
     db_path = tmp_path / "db.duckdb"
-    run = lambda *a: subprocess.run([sys.executable, "-m", "dlvstats.cli", *a], capture_output=True, text=True)  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "dlvstats.cli", *a], capture_output=True, text=True)
     ok = run("ingest", str(good), "--db", str(db_path), "-q")
     assert ok.returncode == 0, ok.stderr
     assert "sends" in ok.stdout and "read = loaded + updated + duplicates + rejected" in ok.stdout

@@ -1,4 +1,4 @@
-"""The input defects of issue #15 (point 2), each on a derived sample (tests/data/defects/SOURCES.md):
+"""Input defects seen in real exports, each on a derived sample (tests/data/defects/SOURCES.md):
 each test fails on the code before its fix."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ FRENCH_LEGACY = {
 
 
 def test_french_legacy_domains_have_their_provider(tmp_path):
-    """Issue #15 point 4: the French ISP domains still found in old lists map to today's provider."""
+    """The French ISP domains still found in old lists map to today's provider."""
     path = tmp_path / "acct.csv"
     lines = ["type,timeLogged,rcpt,jobId"]
     lines += [f"d,2026-10-01 10:00:0{i % 10}+0000,user{i}@{d},j1" for i, d in enumerate(FRENCH_LEGACY)]
@@ -191,7 +191,7 @@ def test_auto_refusal_does_not_advise_auto(tmp_path):
 
 
 def test_auto_says_not_recognised_listing_the_formats(tmp_path):
-    """Done-when of #15: a file auto-detection cannot read is 'not recognised', with the formats listed."""
+    """A file auto-detection cannot read is 'not recognised', with the formats listed."""
     from dlvstats.ingest.adapters import FORMATS
 
     path = tmp_path / "export.json"

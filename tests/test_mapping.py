@@ -1,4 +1,4 @@
-"""Your own CSV headers (issue #15 point 3): `dlvstats ingest --map mapping.toml` reads an export
+"""Your own CSV headers: `dlvstats ingest --map mapping.toml` reads an export
 with French headers, status words and Paris local times; `dlvstats map --propose` proposes a
 mapping from the header and first rows; refusals name what is unmapped. The month in Europe/Paris
 counts the 01/11/2026 00:30 message in November."""

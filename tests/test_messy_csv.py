@@ -1,4 +1,4 @@
-"""Messy real-world CSV files (issue 7, point 1): ';' separators, Latin-1 / Windows-1252, BOM, CRLF,
+"""Messy real-world CSV files: ';' separators, Latin-1 / Windows-1252, BOM, CRLF,
 quoted newlines, decimal commas, day-first dates. Each is either read correctly (detected, or
 through --delimiter / --encoding / --date-format) or refused with a message naming the option;
 never mojibake in the database."""

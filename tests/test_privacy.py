@@ -1,4 +1,4 @@
-"""Privacy (issue 7, point 6): pseudonymised ingest, the recorded recipient mode, and erasure of
+"""Privacy: pseudonymised ingest, the recorded recipient mode, and erasure of
 one person with ``dlvstats forget`` (rows gone from every table, old blocks gone from the file)."""
 
 from __future__ import annotations

@@ -737,7 +737,7 @@ def test_interval_bounds_are_shown_like_their_quantity():
 
 @pytest.mark.slow
 def test_sim_email_is_small_and_its_subject_counts_the_alerts(sim_report):
-    """The demo month's e-mail (issue #16): under 1 MB without --attach-report (the page alone weighs
+    """The demo month's e-mail: under 1 MB without --attach-report (the page alone weighs
     megabytes), nothing attached, the subject led by the number of alerts and warnings the page shows."""
     import email
     import email.policy

@@ -1,4 +1,4 @@
-"""The French report as its readers see it (issue #16): the simulated month rendered with
+"""The French report as its readers see it: the simulated month rendered with
 ``dlvstats report --locale fr`` by the console script, opened in Debian's headless Chromium (offline),
 read through the page's text: French headings (none left as in the English report), ``101 873``-style
 numbers, ``98,12 %`` percentages, French month names; the dry-run e-mail in French with its alert

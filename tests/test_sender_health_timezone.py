@@ -1,4 +1,4 @@
-"""Sender health's days and months are cut in the reporting time zone (issue #15 point 5): a
+"""Sender health's days and months are cut in the reporting time zone: a
 message sent on 1 November 00:30 in Paris (31 October 23:30 UTC) is in November's bucket and in
 1 November's day in Europe/Paris, in October's in UTC."""
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlvstats import db
 from dlvstats.metrics import REGISTRY, get
 from dlvstats.metrics.common import Period, check_account, readonly
 
@@ -86,7 +85,7 @@ class Session:
             return result.df()
 
 
-def open(db_path: str | Path, account: str | None = None, timezone: str = "UTC",  # noqa: A001 - the verb
+def open(db_path: str | Path, account: str | None = None, timezone: str = "UTC",
          frame: str = "pandas") -> Session:
     """A session on a dlvstats database (see the module's docstring for examples)."""
     return Session(db_path, account=account, timezone=timezone, frame=frame)

@@ -47,7 +47,7 @@ class Settings:
     report_locale: str = "en"
 
     @classmethod
-    def from_env(cls, environ: os._Environ | dict | None = None) -> "Settings":
+    def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
         env = os.environ if environ is None else environ
         root = project_root()
         data_dir = Path(env.get("DLVSTATS_DATA_DIR", root / "data"))

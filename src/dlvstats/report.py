@@ -144,7 +144,7 @@ def last_complete_month(now: datetime | None = None) -> str:
 
 def month_bounds(month: str, timezone: str | None = "UTC") -> tuple[datetime, datetime]:
     """The month's first instant and the next month's, as stored (naive UTC), the month being cut
-    in the reporting time zone ``timezone`` (issue #15: Europe/Paris starts November at 23:00 UTC)."""
+    in the reporting time zone ``timezone`` (Europe/Paris starts November at 23:00 UTC)."""
     from dlvstats.metrics.common import utc_instant
 
     year, mon = (int(x) for x in parse_month(month).split("-"))
@@ -1295,7 +1295,7 @@ class ReportOptions:
     allow_incomplete: bool = False
     memory_limit: str | None = None
     jobs: int = 2
-    #: days and months are cut in this IANA zone (issue #15); every page says which
+    #: days and months are cut in this IANA zone; every page says which
     report_timezone: str = "UTC"
     #: E-mail: attach the page and the CSV tables (off by default: the page weighs megabytes).
     attach_report: bool = False
@@ -1303,7 +1303,7 @@ class ReportOptions:
     report_url: str | None = None
     #: E-mail sender; overrides DLVSTATS_MAIL_FROM.
     mail_from: str | None = None
-    #: The readers' language for the page and the e-mail: en (default) or fr (issue #16).
+    #: The readers' language for the page and the e-mail: en (default) or fr.
     locale: str = "en"
 
 

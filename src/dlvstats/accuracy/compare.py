@@ -5,7 +5,7 @@ A *cell* is one estimate of one run (world x seed): its table (``hidden-images``
 (provider, age year, kind, campaign ordinal), the truth, the estimate, its 95 % interval when it has
 one, and the ``estimate_status`` the project gave it. Pure pandas on small frames (a few hundred rows).
 
-The tolerances (issue 11, and the promise ``estimate_status = 'ok'`` makes):
+The tolerances (the accuracy harness's, and the promise ``estimate_status = 'ok'`` makes):
 
 - hidden-images per provider: ``image_blocked_share`` 0.04, ``est_read_rate`` 0.03
   (``read_estimator.OK_SHARE_HALFWIDTH`` / ``OK_READ_RATE_HALFWIDTH``);
@@ -24,7 +24,7 @@ import pandas as pd
 
 from dlvstats.metrics.read_estimator import OK_READ_RATE_HALFWIDTH, OK_SHARE_HALFWIDTH, age_tolerance
 
-#: Age years with fewer delivered messages than this carry no tolerance (issue 11).
+#: Age years with fewer delivered messages than this carry no tolerance.
 AGE_MIN_DELIVERED = 5000
 #: Classification scores below 1 - this are off (tests/test_classification_truth.py TARGET = 0.95).
 CLASSIFICATION_TOLERANCE = 0.05

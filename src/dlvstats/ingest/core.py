@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import duckdb
 
 from dlvstats import db, privacy
 from dlvstats.config import pause_point
 from dlvstats.ingest.canonical import DropError, ReadOptions, Staged, physical_lines
-from dlvstats.ingest.schema import KINDS, EVENT_KEY_PARTS, SETTLED_STATUSES
+from dlvstats.ingest.schema import EVENT_KEY_PARTS, KINDS, SETTLED_STATUSES
 
 #: How many bad rows a refusal lists (the total is always given).
 MAX_REPORTED_ERRORS = 20
@@ -126,7 +126,7 @@ def _converted(col, fmt_param: str | None = None, decimal_comma: bool = False) -
         # date format, ISO 8601 is tried first, then the format(s).
         # A date without a time of day (2026-11-01, 01/11/2026) names a calendar day, not an
         # instant: it is kept as 12:00 UTC of that day, so that the day stays the same in every
-        # reporting time zone from UTC-11 to UTC+12 (issue #15: midnight in --timezone fell on the
+        # reporting time zone from UTC-11 to UTC+12 (midnight in --timezone fell on the
         # previous day in UTC).
         parsed = f"try_cast({v} AS TIMESTAMPTZ)"
         day = f"try_cast({v} AS DATE)"
@@ -400,7 +400,7 @@ def _load_in_transaction(
         "INSERT INTO drops VALUES ($id, $at, $paths, $fmt, $tz, $on_error, $summary)",
         {
             "id": drop_id,
-            "at": datetime.now(timezone.utc).replace(tzinfo=None),
+            "at": datetime.now(UTC).replace(tzinfo=None),
             "paths": json.dumps(paths),
             "fmt": input_format,
             "tz": timezone_name,
@@ -485,7 +485,7 @@ def _line_mappings(staged, structural_errors, row_lines, structural_lines, read_
             wanted.setdefault(n, []).append(("structural", n))
         try:
             physical = physical_lines(file, list(wanted), read_options)
-        except Exception:  # noqa: BLE001 - best effort: keep record numbers if the file cannot be rescanned
+        except Exception:  # noqa: BLE001, S112 - best effort: keep record numbers if the file cannot be rescanned
             continue
         result[file] = {key: physical.get(record, record) for record, keys in wanted.items() for key in keys}
     return result

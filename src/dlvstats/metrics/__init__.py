@@ -7,7 +7,7 @@ Must not import papermill, nbconvert or the report module.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 #: CLI name -> "module:function"; imported lazily so the CLI starts fast.
 REGISTRY: dict[str, str] = {

@@ -44,7 +44,7 @@ SELECT __file, __line, __raw, CASE WHEN etype = 'error' THEN __perr END AS __err
                 regexp_replace(NULLIF(trim(header_message_id), ''), '^<|>$', '', 'g') || ':' || rc,
                 'pmta:' || coalesce(trim(jobid), '') || ':' || rc || coalesce(':' || NULLIF(trim(timequeued), ''),
                     -- neither jobId nor timeQueued (the User's Guide example): the record's own
-                    -- log time keeps two messages to one recipient apart (issue #15, defect 1)
+                    -- log time keeps two messages to one recipient apart
                     CASE WHEN NULLIF(trim(jobid), '') IS NULL
                          THEN ':logged:' || coalesce(NULLIF(trim(timelogged), ''), NULLIF(trim(arrivaldate), ''), __file || ':' || __line) END,
                     '')) AS message_id,
