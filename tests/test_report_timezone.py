@@ -74,3 +74,31 @@ def test_metrics_cli_report_timezone(paris_db):
          "--from", "2026-11-01", "--to", "2026-12-01", "--report-timezone", "Mars/Olympus"],
         check=False, capture_output=True, text=True)
     assert bad.returncode == 2 and "not a time zone name" in bad.stderr
+
+
+def test_the_reports_daily_sender_health_is_cut_in_its_zone(tmp_path):
+    """The report's own tables (MetricRun) hand the zone to every metric that cuts days, and the
+    sender-health notebook declares the parameter the report fills: 00:30 and 01:30 Paris time on
+    1 November are one Paris day, but two UTC days."""
+    import json
+    from pathlib import Path
+
+    from dlvstats.metrics.sender_health import sender_health
+    from dlvstats.report import declared_parameters
+
+    drop = write_drop(tmp_path / "d", {"sends": (HEADER, [
+        ["m-1", "2026-11-01T00:30:00+01:00", "acme", "news", "c1", "a@example.com", "delivered"],
+        ["m-2", "2026-11-01T01:30:00+01:00", "acme", "news", "c1", "b@example.com", "delivered"],
+    ])})
+    db = tmp_path / "days.duckdb"
+    ingest_paths(db, [drop])
+
+    def days(run):
+        frame = run.table(sender_health, "2026-11", by="all", grain="day")
+        return {pd.Timestamp(r.period_start): int(r.delivered) for r in frame.itertuples() if r.delivered}
+
+    assert days(MetricRun(db, None, "Europe/Paris")) == {pd.Timestamp("2026-10-31 23:00"): 2}
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "04_sender_health.ipynb"
+    assert "report_timezone" in declared_parameters(notebook)
+    source = "".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"])
+    assert source.count("timezone=report_timezone") >= 4

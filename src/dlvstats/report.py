@@ -33,6 +33,7 @@ import contextlib
 import fcntl
 import hashlib
 import hmac
+import inspect
 import json
 import logging
 import math
@@ -869,6 +870,8 @@ class MetricRun:
                tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items())))
         if key not in self._frames:
             start, end = month_bounds(month, self.timezone)
+            if "timezone" in inspect.signature(func).parameters and "timezone" not in options:
+                options = {**options, "timezone": self.timezone or "UTC"}  # days cut where the month is
             began = time.monotonic()
             self._frames[key] = func(self.db_path, start, end, self.account_id, **options)
             log.debug("%s %s %s: %.2f s", func.__qualname__, month, options, time.monotonic() - began)
@@ -1522,6 +1525,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "date_to": f"{end:%Y-%m-%d}" if end.hour == 0 and end.minute == 0 else f"{end:%Y-%m-%dT%H:%M:%S}+00:00",
         "account_id": options.account_id,
         "month": month,
+        "report_timezone": options.report_timezone or "UTC",
     }
     runs: list[NotebookRun] = []
     for path in notebooks:
