@@ -27,9 +27,10 @@ from tests.test_fuzz_ingest import (
     report,
 )
 
+from dlvstats.ingest import adapters
+
 pytestmark = pytest.mark.slow
 
-adapters = pytest.importorskip("dlvstats.ingest.adapters")
 SEEDS = Path(__file__).parent / "data" / "esp"
 FORMATS = sorted(f for f in adapters.FORMATS if (SEEDS / f).is_dir())
 

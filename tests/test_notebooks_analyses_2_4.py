@@ -109,8 +109,7 @@ def test_sender_health_notebook_runs(sim, tmp_path):
 def test_sender_health_notebook_for_one_account_names_no_other(sim, tmp_path):
     stale = (sim.truth.get("stale_account") or {}).get("account_id")
     accounts = list(sim.truth.get("accounts", {}))
-    if not stale or len(accounts) < 2:
-        pytest.skip("the simulator's truth names no stale account")
+    assert stale and len(accounts) >= 2, "the simulator's truth names no stale account among several"
     nb = _run("04_sender_health.ipynb", tmp_path, {
         "db_path": str(sim.db_path), "date_from": "2026-07-01", "date_to": "2026-09-01", "account_id": stale,
         "grain": "week",
