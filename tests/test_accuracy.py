@@ -164,11 +164,6 @@ def test_sweep_scores_every_estimator_in_every_world(ci_sweep):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "the accuracy harness finds estimates off by more than the tolerance while estimate_status says ok (seed 1, "
-    "5,000 contacts x 6 months): hidden-images est_read_rate at gmail (+0.07 in realistic, +0.08 in "
-    "proxy_prefetch) and microsoft (+0.06 in realistic), engagement-by-age est_read_rate at ages 0-2 (up to "
-    "+0.07), all with status ok. The classifier and estimator issues are to fix them and remove this mark."))
 def test_no_estimate_is_wrong_while_ok(ci_sweep):
     bad = compare.wrong_while_ok(ci_sweep)
     assert bad.empty, "off by more than the tolerance while estimate_status = ok:\n" + bad.to_string()

@@ -108,7 +108,7 @@ def test_device_blocking_world_per_age_and_orange(device_world):
     checked = 0
     for r in by_age.itertuples(index=False):
         t = world["by_age_year"].get(str(int(r.age_years)))
-        if r.estimate_status != "ok" or t is None or r.age_is_lower_bound_share > 0.5:
+        if r.estimate_status != "ok" or t is None:  # ok rows have few lower-bound ages (read_estimator)
             continue
         checked += 1
         rate = t["measurable_read_rate"]
