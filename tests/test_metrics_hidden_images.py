@@ -373,3 +373,24 @@ def test_ok_is_a_promise_on_sim(sim):
     assert df.loc["apple", "estimate_status"] == "unmeasurable"
     hidden = df.loc[df.image_blocked_share_used.notna(), "est_hidden_readers"].sum()
     assert f"about {hidden:,.0f} (" in in_plain_words(df.reset_index())
+
+
+def test_trailing_window_is_the_same_table_over_its_months(sim):
+    """The monthly report's pooled table: hidden_images over the 3 calendar months before date_to,
+    labelled with its window; in Europe/Paris the months are Paris months (DST included); more
+    providers get a share of their own than in the month alone."""
+    from dlvstats.metrics.hidden_images import hidden_images, trailing_hidden_images
+
+    pooled = trailing_hidden_images(sim.db_path, "2026-11-01")
+    assert set(pooled["window_from"]) == {"2026-08-01"} and set(pooled["window_to"]) == {"2026-11-01"}
+    direct = hidden_images(sim.db_path, "2026-08-01", "2026-11-01")
+    pd.testing.assert_frame_equal(pooled.drop(columns=["window_from", "window_to"]), direct)
+    month = hidden_images(sim.db_path, "2026-10-01", "2026-11-01")
+    assert pooled["human_clickers"].sum() > 2 * month["human_clickers"].sum()
+    assert (pooled["estimate_status"] == "ok").sum() >= (month["estimate_status"] == "ok").sum()
+    paris = trailing_hidden_images(sim.db_path, "2026-10-31T23:00:00+00:00", timezone="Europe/Paris")
+    assert set(paris["window_from"]) == {"2026-08-01"} and set(paris["window_to"]) == {"2026-11-01"}
+    paris_direct = hidden_images(sim.db_path, "2026-07-31T22:00:00+00:00", "2026-10-31T23:00:00+00:00")
+    pd.testing.assert_frame_equal(paris.drop(columns=["window_from", "window_to"]), paris_direct)
+    with pytest.raises(ValueError, match="at least 1 month"):
+        trailing_hidden_images(sim.db_path, "2026-11-01", window_months=0)

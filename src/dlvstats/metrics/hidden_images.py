@@ -452,3 +452,26 @@ def checks_in_plain_words(checks: pd.DataFrame) -> str:
         text += (" Some groups of proven readers differ from the clickers: the blocked share, and the read "
                  "rates built on it, may be biased for the readers those groups stand for.")
     return text
+
+
+#: The trailing window, in months, of the monthly report's pooled hidden-images table.
+TRAILING_MONTHS = 3
+
+
+def trailing_hidden_images(db_path, date_to, account_id: str | None = None, *,
+                           window_months: int = TRAILING_MONTHS, timezone: str = "UTC",
+                           **options) -> pd.DataFrame:
+    """``hidden_images`` over the ``window_months`` calendar months (in ``timezone``) before
+    ``date_to``, with ``window_from``/``window_to`` (local days) on every row: one month often has too
+    few human clickers for a provider's own blocked share, three months usually have enough. The
+    month's own table stays the month's figures; this one is labelled with its window."""
+    if window_months < 1:
+        raise ValueError(f"window_months={window_months}: give at least 1 month")
+    end_utc = pd.Timestamp(Period.parse("2000-01-01", date_to).end).tz_localize("UTC")
+    end = end_utc.tz_convert(timezone)
+    start = end - pd.DateOffset(months=window_months)  # calendar months in the zone, DST included
+    start_utc = start.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    frame = hidden_images(db_path, start_utc, end_utc.tz_localize(None).to_pydatetime(), account_id, **options)
+    frame.insert(0, "window_to", f"{end:%Y-%m-%d}")
+    frame.insert(0, "window_from", f"{start:%Y-%m-%d}")
+    return frame
