@@ -233,3 +233,14 @@ def test_engagement_status_and_band_tiny(tiny_db):
     assert (df["est_read_rate_band_low"] < df["est_read_rate"]).all()
     assert (df["est_read_rate"] < df["est_read_rate_band_high"]).all()
     assert (df["borrowed_opener_share"] == 0).all()
+
+
+def test_trailing_engagement_by_age_is_the_same_table_over_its_year(sim):
+    """The monthly report's pooled by-age table: engagement_by_age over the 12 calendar months before
+    date_to, labelled with its window."""
+    from dlvstats.metrics.engagement import engagement_by_age, trailing_engagement_by_age
+
+    pooled = trailing_engagement_by_age(sim.db_path, "2026-11-01")
+    assert set(pooled["window_from"]) == {"2025-11-01"} and set(pooled["window_to"]) == {"2026-11-01"}
+    direct = engagement_by_age(sim.db_path, "2025-11-01", "2026-11-01")
+    pd.testing.assert_frame_equal(pooled.drop(columns=["window_from", "window_to"]), direct)

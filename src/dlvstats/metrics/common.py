@@ -65,6 +65,21 @@ class Period:
         end = datetime(year + (mon == 12), mon % 12 + 1, 1)
         return cls(utc_instant(datetime(year, mon, 1), timezone), utc_instant(end, timezone))
 
+    @classmethod
+    def trailing(cls, date_to, months: int, timezone: str | None = "UTC") -> Period:
+        """The ``months`` calendar months before ``date_to`` (a UTC instant, or a string with an
+        offset), the months cut in ``timezone`` (DST included: Paris's 1 September is 22:00 UTC)."""
+        if months < 1:
+            raise ValueError(f"window_months={months}: give at least 1 month")
+        end = pd.Timestamp(cls.parse("2000-01-01", date_to).end).tz_localize("UTC")
+        start = end.tz_convert(zone(timezone)) - pd.DateOffset(months=months)
+        return cls(start.tz_convert("UTC").tz_localize(None).to_pydatetime(), end.tz_localize(None).to_pydatetime())
+
+    def local_days(self, timezone: str | None = "UTC") -> tuple[str, str]:
+        """The bounds as local days in ``timezone``: ('2026-08-01', '2026-11-01')."""
+        return tuple(f"{pd.Timestamp(t).tz_localize('UTC').tz_convert(zone(timezone)):%Y-%m-%d}"
+                     for t in (self.start, self.end))
+
     def params(self) -> dict:
         return {"date_from": self.start, "date_to": self.end}
 

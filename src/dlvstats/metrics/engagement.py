@@ -508,3 +508,22 @@ def sunset_in_plain_words(table: pd.DataFrame) -> str:
         f"{r['human_clickers_removed']:,.0f} human clickers, {r['orders_removed']:,.0f} orders and about "
         f"{r['est_hidden_readers_removed']:,.0f} estimated readers whose images were blocked."
     )
+
+
+#: The trailing window, in months, of the monthly report's pooled engagement-by-age table.
+TRAILING_MONTHS = 12
+
+
+def trailing_engagement_by_age(db_path, date_to, account_id: str | None = None, *,
+                               window_months: int = TRAILING_MONTHS, timezone: str = "UTC",
+                               **options) -> pd.DataFrame:
+    """``engagement_by_age`` over the ``window_months`` calendar months (in ``timezone``) before
+    ``date_to``, with ``window_from``/``window_to`` (local days) on every row: one month leaves the old
+    age years with a few thousand messages and wide intervals; a year gives each its volume. The
+    month's own table stays the month's figures; this one is labelled with its window."""
+    window = Period.trailing(date_to, window_months, timezone)
+    frame = engagement_by_age(db_path, window.start, window.end, account_id, **options)
+    window_from, window_to = window.local_days(timezone)
+    frame.insert(0, "window_to", window_to)
+    frame.insert(0, "window_from", window_from)
+    return frame

@@ -465,13 +465,9 @@ def trailing_hidden_images(db_path, date_to, account_id: str | None = None, *,
     ``date_to``, with ``window_from``/``window_to`` (local days) on every row: one month often has too
     few human clickers for a provider's own blocked share, three months usually have enough. The
     month's own table stays the month's figures; this one is labelled with its window."""
-    if window_months < 1:
-        raise ValueError(f"window_months={window_months}: give at least 1 month")
-    end_utc = pd.Timestamp(Period.parse("2000-01-01", date_to).end).tz_localize("UTC")
-    end = end_utc.tz_convert(timezone)
-    start = end - pd.DateOffset(months=window_months)  # calendar months in the zone, DST included
-    start_utc = start.tz_convert("UTC").tz_localize(None).to_pydatetime()
-    frame = hidden_images(db_path, start_utc, end_utc.tz_localize(None).to_pydatetime(), account_id, **options)
-    frame.insert(0, "window_to", f"{end:%Y-%m-%d}")
-    frame.insert(0, "window_from", f"{start:%Y-%m-%d}")
+    window = Period.trailing(date_to, window_months, timezone)
+    frame = hidden_images(db_path, window.start, window.end, account_id, **options)
+    window_from, window_to = window.local_days(timezone)
+    frame.insert(0, "window_to", window_to)
+    frame.insert(0, "window_from", window_from)
     return frame
