@@ -227,3 +227,51 @@ def test_phone_reader_the_minute_it_arrives_stays_human(con):
     for name, _ in readers:
         assert got[f"{name}_open"] == "human", name
         assert got[f"{name}_click"] == "human", name
+
+
+def flagged_click(con, event_id, message_id, seconds, ip, machine, url="https://ex.fr/offre"):
+    con.execute("INSERT INTO clicks (event_key, message_id, ts, url, user_agent, ip, event_id, is_machine) "
+                "VALUES (uuid(), ?, ?, ?, ?, ?, ?, ?)",
+                [message_id, T0 + timedelta(seconds=seconds), url, CHROME, ip, event_id, machine])
+
+
+def test_apple_mpp_by_the_bare_user_agent(con):
+    """Apple MPP's proxy fetches with the bare 'Mozilla/5.0', from anywhere; a real Mail user agent
+    at home is a person, and so is a browser whose user agent merely starts the same way."""
+    for m in ("m1", "m2", "m3"):
+        send(con, m, recipient=f"{m}@icloud.com")
+    open_(con, "bare", "m1", 5 * 3600, "90.12.3.4", ua="Mozilla/5.0")
+    open_(con, "mail_app", "m2", 600, "90.12.3.4", ua=IPHONE)
+    open_(con, "prefix", "m3", 600, "90.12.3.5", ua="Mozilla/5.0 (X11; Linux x86_64)")
+    got = labels(con)
+    assert got["bare"] == "apple_mpp"
+    assert got["mail_app"] == got["prefix"] == "human"
+
+
+def test_vendor_flag_is_trusted_only_when_asked(con):
+    """The ESP's own bot flag (SendGrid's sg_machine_open, a click bot flag) labels the event; an
+    unflagged twin stays human; trust_vendor_flag = False ignores the flag."""
+    send(con, "m1"), send(con, "m2", recipient="r2@example.fr")
+    flagged_click(con, "flagged", "m1", 3 * 3600, "90.12.3.4", True)
+    flagged_click(con, "unflagged", "m2", 3 * 3600, "90.12.3.4", False)
+    got = labels(con)
+    assert got["flagged"] == "vendor_flag" and got["unflagged"] == "human"
+    assert labels(con, replace(classify.DEFAULT_RULES, trust_vendor_flag=False))["flagged"] == "human"
+
+
+def test_scanner_timing_every_link_in_seconds_near_delivery(con):
+    """Several links of one message within seconds, soon after delivery, from an address in no list:
+    a scanner following every link. Near misses: one link at the same moment (a quick reader), and
+    the same burst of links hours later (a person opening each offer)."""
+    rules = classify.DEFAULT_RULES
+    soon = rules.min_read_seconds + 30
+    assert soon < rules.scanner_seconds
+    send(con, "m1"), send(con, "m2", recipient="r2@example.fr"), send(con, "m3", recipient="r3@example.fr")
+    for k, url in enumerate(("https://ex.fr/a", "https://ex.fr/b", "https://ex.fr/c")):
+        click(con, f"burst_{k}", "m1", soon + k, "90.12.3.4", url=url)
+        click(con, f"late_{k}", "m3", 6 * 3600 + k * 40, "90.12.3.6", url=url)
+    click(con, "single", "m2", soon, "90.12.3.5")
+    got = labels(con)
+    assert {got[f"burst_{k}"] for k in range(3)} == {"scanner_timing"}
+    assert got["single"] == "human"
+    assert {got[f"late_{k}"] for k in range(3)} == {"human"}
