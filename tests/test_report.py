@@ -752,3 +752,39 @@ def test_sim_email_is_small_and_its_subject_counts_the_alerts(sim_report):
     count = sum(1 for a in manifest["alerts"] if a["level"] in ("critical", "warning"))
     prefix = f"{count} alert{'s' if count != 1 else ''} — " if count else ""
     assert message["Subject"] == f"{prefix}Deliverability report — October 2026"
+
+
+@pytest.mark.slow
+def test_sim_report_has_the_trend_and_the_raw_open_rate(sim_report):
+    """The summary's 12-month trend (one row per month with messages, newest first, the month's row
+    equal to its headlines) and the open rate as ESPs count it beside the human one."""
+    import pandas as pd
+
+    directory, _ = sim_report
+    trend = pd.read_csv(directory / "headline-trend.csv")
+    assert trend["month"].tolist() == [f"{y}-{m:02d}" for y, m in [(2025, 11), (2025, 12)] + [(2026, k) for k in range(1, 11)]]
+    summary = pd.read_csv(directory / "summary.csv")
+    heads = summary[summary["kind"] == "headline"].set_index("label")
+    assert "Open rate as ESPs count it" in heads.index and "Human open rate" in heads.index
+    october = trend.set_index("month").loc["2026-10"]
+    assert heads.loc["Human open rate", "value"] == f"{october['human_open_rate']:.2%}"
+    assert heads.loc["Open rate as ESPs count it", "value"] == f"{october['open_rate']:.2%}"
+    assert heads["year_before"].isna().all()  # the data start in November 2025: no October 2025
+    page = (directory / "index.html").read_text(encoding="utf-8")
+    table = page[page.index('<table class="headlines trend">'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr") == 1 + 12 and table.count('class="current"') == 1
+    assert table.index("Oct 2026") < table.index("Sep 2026")
+
+
+def test_year_before_column_from_the_trend():
+    import pandas as pd
+
+    trend = pd.DataFrame({"month": ["2025-10", "2026-09", "2026-10"], "sends": [900, 1000, 1100],
+                          "human_open_rate": [0.21, 0.2, 0.19], "delivered": [880, 990, 1090]})
+    before = report.year_before_totals(trend, "2026-10")
+    assert before == {"sends": 900.0, "human_open_rate": 0.21, "delivered": 880.0}
+    assert report.year_before_totals(trend, "2026-09") == {}
+    rows = {h.label: h for h in report.headlines({"sends": 1100, "human_open_rate": 0.19}, {}, None, before)}
+    assert rows["Messages sent"].year_before == "900" and rows["Human open rate"].year_before == "21.00%"
+    assert report.month_shift("2026-01", -12) == "2025-01" and report.month_shift("2026-01", -1) == "2025-12"

@@ -798,6 +798,7 @@ class Headline:
     tone: str = "neutral"  # good | bad | neutral (for the change)
     note: str = ""
     interval: str = ""  # the rate's 95 % interval, formatted ("" for counts)
+    year_before: str = ""  # the same month a year earlier, when the data reach back that far
 
 
 @dataclass
@@ -812,6 +813,7 @@ class Summary:
     alerts: list[Alert] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tables: dict = field(default_factory=dict)  # CSV name -> DataFrame
+    trend: list = field(default_factory=list)  # the page's 12-month trend: one dict of formatted cells per month
 
 
 def _pct(value, digits: int = 2, loc: Locale | None = None) -> str:
@@ -931,7 +933,7 @@ def _totals(run: MetricRun, month: str) -> dict:
     pooled_rates = run.table(headline_rates, month)
     if len(pooled_rates):
         row = pooled_rates.iloc[0]
-        for rate in ("human_open_rate", "click_rate", "unsubscribe_rate"):
+        for rate in ("open_rate", "human_open_rate", "click_rate", "unsubscribe_rate"):
             for column in (rate, f"{rate}_low", f"{rate}_high"):
                 totals[column] = _num(row[column])
     engagement = run.registered("engagement-by-age")
@@ -964,6 +966,8 @@ HEADLINE_SPECS = [
      "the rate to hold against the 0.1% and 0.3% lines; Gmail's own rate is only in Postmaster Tools"),
     ("complaint_rate", "Complaint rate (all delivered)", "rate", "bad", 3, ""),
     ("human_open_rate", "Human open rate", "rate", "good", 2, "machine opens (Apple MPP, scanners) excluded"),
+    ("open_rate", "Open rate as ESPs count it", "rate", "neutral", 2,
+     "every open, machine opens included: the figure an ESP's dashboard shows, to reconcile with it"),
     ("est_read_rate", "Estimated read rate", "rate", "good", 2,
      "readers whose images were blocked included; its intervals are by provider and by age, below"),
     ("click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
@@ -972,8 +976,11 @@ HEADLINE_SPECS = [
 ]
 
 
-def headlines(now: dict, before: dict, loc: Locale | None = None) -> list[Headline]:
+def headlines(now: dict, before: dict, loc: Locale | None = None, year_before: dict | None = None) -> list[Headline]:
+    """The headline rows: this month, the previous one and the change, and (``year_before``: the
+    same month a year earlier, from the trend) the figure of a year before where the data reach."""
     loc = loc or ENGLISH
+    year_before = year_before or {}
     rows = []
     for key, label, kind, higher_is, digits, note in HEADLINE_SPECS:
         if key not in now:
@@ -988,8 +995,47 @@ def headlines(now: dict, before: dict, loc: Locale | None = None) -> list[Headli
                     if low is not None and high is not None else "")
         rows.append(Headline(label=loc.gettext(label), value=fmt(now.get(key)),
                              previous=fmt(before.get(key)) if key in before else "",
-                             change=change, tone=tone, note=loc.gettext(note), interval=interval))
+                             change=change, tone=tone, note=loc.gettext(note), interval=interval,
+                             year_before=fmt(year_before[key]) if year_before.get(key) is not None else ""))
     return rows
+
+
+#: The headlines the trend carries (the per-message rates and counts of each month's messages).
+TREND_KEYS = ("sends", "delivered", "delivery_rate", "hard_bounce_rate", "complaint_rate", "human_open_rate",
+              "open_rate", "click_rate", "unsubscribe_rate")
+
+
+def month_shift(month: str, months: int) -> str:
+    """'2026-10' shifted by ``months`` (negative: earlier)."""
+    year, mon = (int(x) for x in month.split("-"))
+    index = year * 12 + mon - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def headline_trend(run: MetricRun, month: str, months: int = 12):
+    """The headline rates of ``month`` and the ``months`` before it, one row per month of the
+    reporting time zone (metrics.headlines.headline_trend): the page's trend and its year-before
+    column. Months without messages have no row."""
+    from dlvstats.metrics.headlines import headline_trend as trend
+
+    start, _ = month_bounds(month_shift(month, -months), run.timezone)
+    _, end = month_bounds(month, run.timezone)
+    began = time.monotonic()
+    frame = trend(run.db_path, start, end, run.account_id, timezone=run.timezone or "UTC")
+    log.debug("headline_trend %s: %.2f s", month, time.monotonic() - began)
+    return frame
+
+
+def year_before_totals(trend, month: str) -> dict:
+    """The trend's row for the same month a year earlier, as headline totals (empty when the data do
+    not reach back that far)."""
+    if trend is None or not len(trend):
+        return {}
+    rows = trend[trend["month"] == month_shift(month, -12)]
+    if not len(rows):
+        return {}
+    row = rows.iloc[0]
+    return {key: _num(row[key]) for key in TREND_KEYS if key in trend.columns}
 
 
 def _top_culprit(run: MetricRun, month: str, listing, loc: Locale | None = None) -> str:
@@ -1256,6 +1302,8 @@ def compute_summary(db_path: Path, month: str, account_id: str | None, last: dat
     now, before = _totals(run, month), _totals(run, previous_month(month))
     alerts = compute_alerts(run, month, loc)
     tables = metric_tables(run, month)
+    trend = headline_trend(run, month)
+    tables["headline-trend"] = trend
     notes = maturity_notes(month, last, tables.get("sender-health-daily"), tables.get("gift-campaigns"), timezone,
                            loc)
     drift_alerts, drift_notes = classification_drift(db_path, month)
@@ -1267,17 +1315,40 @@ def compute_summary(db_path: Path, month: str, account_id: str | None, last: dat
                                      "the account id.") if account_id else
                          loc.gettext("No message was sent in {month} at all: check the month and that its drop "
                                      "was loaded.")).format(month=month_label(month, loc), account=account_id))
-    return Summary(headlines=headlines(now, before, loc), alerts=alerts, notes=notes, tables=tables)
+    return Summary(headlines=headlines(now, before, loc, year_before_totals(trend, month)), alerts=alerts,
+                   notes=notes, tables=tables, trend=trend_rows(trend, month, loc))
+
+
+#: The trend table's columns: (key, kind, decimals of a percentage).
+TREND_COLUMNS = (("sends", "count", 0), ("delivery_rate", "rate", 2), ("hard_bounce_rate", "rate", 2),
+                 ("complaint_rate", "rate", 3), ("human_open_rate", "rate", 2), ("open_rate", "rate", 2),
+                 ("click_rate", "rate", 2), ("unsubscribe_rate", "rate", 3))
+
+
+def trend_rows(trend, month: str, loc: Locale | None = None) -> list[dict]:
+    """The trend's months, newest first, formatted for the page (a dozen rows)."""
+    loc = loc or ENGLISH
+    if trend is None or not len(trend):
+        return []
+    rows = []
+    for record in trend.sort_values("month", ascending=False).to_dict("records"):
+        cells = []
+        for key, kind, digits in TREND_COLUMNS:
+            value = _num(record.get(key))
+            cells.append("–" if value is None else loc.percent(value, digits) if kind == "rate" else loc.integer(value))
+        rows.append({"month": loc.month_short(month_bounds(record["month"])[0]),
+                     "current": record["month"] == month, "cells": cells})
+    return rows
 
 
 def summary_frame(summary: Summary):
     import pandas as pd
 
     rows = [{"kind": "headline", "label": h.label, "value": h.value, "previous_month": h.previous,
-             "change": h.change, "note": h.note} for h in summary.headlines]
+             "change": h.change, "year_before": h.year_before, "note": h.note} for h in summary.headlines]
     rows += [{"kind": f"alert:{a.level}", "label": a.text} for a in summary.alerts]
     rows += [{"kind": "note", "label": n} for n in summary.notes]
-    return pd.DataFrame(rows, columns=["kind", "label", "value", "previous_month", "change", "note"])
+    return pd.DataFrame(rows, columns=["kind", "label", "value", "previous_month", "change", "year_before", "note"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1601,6 +1672,8 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "previous_month": previous_month(month),
         "month_short": loc.month_short(month_bounds(month)[0]),
         "previous_short": loc.month_short(month_bounds(previous_month(month))[0]),
+        "year_before_short": loc.month_short(month_bounds(month_shift(month, -12))[0]),
+        "trend_labels": [column_label(key, loc) or key for key, _, _ in TREND_COLUMNS],
         "summary": summary,
         "sections": sections,
         "figures": figures,

@@ -14,14 +14,37 @@ import pandas as pd
 from dlvstats import db
 from dlvstats.metrics.common import Period, finish_rates, readonly
 
-RATES = ["human_open_rate", "click_rate", "unsubscribe_rate"]
+RATES = ["open_rate", "human_open_rate", "click_rate", "unsubscribe_rate"]
+#: The trend's rates: the headlines that are per-message rates of the month's own messages.
+TREND_RATES = ["delivery_rate", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate",
+               "unsubscribe_rate", "complaint_rate"]
 
 
 def headline_rates(db_path, date_from, date_to, account_id: str | None = None) -> pd.DataFrame:
-    """One row: ``delivered, human_openers, human_clickers, unsubscribes`` and ``human_open_rate,
-    click_rate, unsubscribe_rate``, each with ``_low``/``_high`` (see sql/metrics/headline_rates.sql)."""
+    """One row: ``delivered, openers, human_openers, human_clickers, unsubscribes`` and ``open_rate``
+    (machine opens included: what an ESP's dashboard shows), ``human_open_rate, click_rate,
+    unsubscribe_rate``, each with ``_low``/``_high`` (see sql/metrics/headline_rates.sql)."""
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
         raw = db.query_df(con, "metrics/headline_rates", date_from=period.start, date_to=period.end,
                           account_id=account_id)
     return finish_rates(raw, RATES, min_delivered=0)
+
+
+def headline_trend(db_path, date_from, date_to, account_id: str | None = None, *,
+                   timezone: str = "UTC") -> pd.DataFrame:
+    """One row per month (of the reporting time zone) with messages sent in the period: ``month``
+    (YYYY-MM), ``month_start`` (its first instant, UTC), the counts and ``TREND_RATES`` with their
+    95 % intervals (clustered by recipient), on the definitions of the headlines (see
+    sql/metrics/headline_trend.sql). The report's 12-month trend and its year-before column."""
+    from dlvstats.metrics.common import zone
+
+    zone(timezone)  # a clear error for an unknown zone name
+    period = Period.parse(date_from, date_to)
+    with readonly(db_path) as con:
+        raw = db.query_df(con, "metrics/headline_trend", date_from=period.start, date_to=period.end,
+                          account_id=account_id, tz=timezone or "UTC")
+    out = finish_rates(raw, TREND_RATES, min_delivered=0)
+    starts = pd.to_datetime(out["month_start"]).dt.tz_localize("UTC").dt.tz_convert(timezone or "UTC")
+    out.insert(0, "month", starts.dt.strftime("%Y-%m"))
+    return out.drop(columns=["small_cell"]).reset_index(drop=True)
