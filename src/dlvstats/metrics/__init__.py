@@ -28,6 +28,7 @@ REGISTRY: dict[str, str] = {
     "snds-ip-timeline": "dlvstats.metrics.provider_signals:snds_ip_timeline",
     "blocklist-culprits": "dlvstats.metrics.provider_signals:blocklist_culprits",
     "blocklist-status": "dlvstats.metrics.provider_signals:blocklist_status",
+    "campaigns": "dlvstats.metrics.campaigns:campaign_summary",
 }
 
 
