@@ -771,7 +771,7 @@ def test_sim_report_has_the_trend_and_the_raw_open_rate(sim_report):
     assert heads.loc["Open rate as ESPs count it", "value"] == f"{october['open_rate']:.2%}"
     assert heads["year_before"].isna().all()  # the data start in November 2025: no October 2025
     page = (directory / "index.html").read_text(encoding="utf-8")
-    table = page[page.index('<table class="headlines trend">'):]
+    table = page[page.index('<table class="trend">'):]
     table = table[:table.index("</table>")]
     assert table.count("<tr") == 1 + 12 and table.count('class="current"') == 1
     assert table.index("Oct 2026") < table.index("Sep 2026")

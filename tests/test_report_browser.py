@@ -235,9 +235,11 @@ def test_the_page_fits_the_screen_and_nothing_overlaps(browser, sim_page, width)
     assert found["charts"] == figures
     assert found["view"] == width and found["doc"] <= width, "the page scrolls sideways"
     assert found["problems"] == [], "\n".join(found["problems"])
-    # the summary table scrolls in its own box if it must; the page itself does not
-    wrap = visit.page.locator("#summary .table-wrap")
-    assert wrap.count() == 1 and wrap.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    # the summary's tables (headlines, 12-month trend) scroll in their own boxes if they must; the page
+    # itself does not
+    wraps = visit.page.locator("#summary .table-wrap")
+    assert wraps.count() == 2
+    assert wraps.evaluate_all("es => es.map(e => getComputedStyle(e).overflowX)") == ["auto", "auto"]
     directory = shots_dir()
     visit.page.screenshot(path=str(directory / f"report-{width}-top.png"))
     visit.page.screenshot(path=str(directory / f"report-{width}-page.png"), full_page=True)
