@@ -788,3 +788,30 @@ def test_year_before_column_from_the_trend():
     rows = {h.label: h for h in report.headlines({"sends": 1100, "human_open_rate": 0.19}, {}, None, before)}
     assert rows["Messages sent"].year_before == "900" and rows["Human open rate"].year_before == "21.00%"
     assert report.month_shift("2026-01", -12) == "2025-01" and report.month_shift("2026-01", -1) == "2025-12"
+
+
+@pytest.mark.slow
+def test_sim_report_hidden_readers_agree_with_the_table_and_the_truth(sim_report, sim):
+    """The page's hidden-reader sentence is the table's own sum, and within 10% of the simulator's
+    truth (readers whose pixel never loaded among the month's delivered messages without a machine
+    open, Apple's left out as the table leaves it out); the gift section answers with an interval."""
+    import html as html_lib
+    import re
+
+    import duckdb
+    import pandas as pd
+
+    directory, _ = sim_report
+    table = pd.read_csv(directory / "hidden-images.csv")
+    counted = table[table["image_blocked_share_used"].notna()]
+    hidden = counted["est_hidden_readers"].sum()
+    page = html_lib.unescape(re.sub(r"<[^>]+>", " ", (directory / "index.html").read_text(encoding="utf-8")))
+    assert f"about {hidden:,.0f} (" in " ".join(page.split())
+    truth = duckdb.connect().execute(
+        f"""SELECT count(*) FROM read_parquet('{sim.out_dir / "truth_messages.parquet"}')
+            WHERE sent_at >= '2026-10-01' AND sent_at < '2026-11-01' AND delivered AND NOT machine_open
+              AND read AND NOT pixel_loaded AND list_contains($providers, provider)""",
+        {"providers": counted["provider"].tolist()}).fetchone()[0]
+    assert truth > 500 and abs(hidden - truth) <= 0.10 * truth, (hidden, truth)
+    gift = pd.read_csv(directory / "gift-campaigns.csv")
+    assert len(gift) and {"buyer_rate_90d_low", "buyer_rate_90d_high"} <= set(gift.columns)
