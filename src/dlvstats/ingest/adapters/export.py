@@ -35,7 +35,18 @@ from dlvstats import db
 from dlvstats.ingest.canonical import DropError, ReadOptions, stage_drop
 from dlvstats.ingest.schema import KINDS
 
-FORMATS = ("ses", "sendgrid")
+#: Each format's output: ``lines`` (one payload per line of one file) or ``batches`` (one JSON array
+#: of at most ``batch_size`` payloads per file, as a webhook POST body), and the file name.
+_OUTPUT = {
+    "ses": ("lines", "ses-events.jsonl.gz"),
+    "sendgrid": ("batches", "sendgrid-webhook-{:05d}.json"),
+    "brevo": ("lines", "brevo-webhooks.jsonl"),
+    "mailjet": ("batches", "mailjet-webhook-{:05d}.json"),
+    "mandrill": ("batches", "mandrill-events-{:05d}.json"),
+    "sparkpost": ("batches", "sparkpost-webhook-{:05d}.json"),
+    "exim": ("lines", "mainlog"),
+}
+FORMATS = tuple(_OUTPUT)
 _EXPORTED = ("sends", "opens", "clicks", "complaints", "subscriptions")
 
 
@@ -83,9 +94,11 @@ def write_as(
         files: list[str] = []
         order = "ORDER BY ord NULLS FIRST, seq, payload"
         raw_csv = "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
-        if fmt == "ses":
-            target = out / "ses-events.jsonl.gz"
-            con.execute(f"COPY (SELECT payload FROM __x_ev {order}) TO {_q(target)} {raw_csv}, COMPRESSION gzip)")
+        layout, name = _OUTPUT[fmt]
+        if layout == "lines":
+            target = out / name
+            gz = ", COMPRESSION gzip" if name.endswith(".gz") else ""
+            con.execute(f"COPY (SELECT payload FROM __x_ev {order}) TO {_q(target)} {raw_csv}{gz})")
             files.append(str(target))
         else:
             con.execute(
@@ -94,7 +107,7 @@ def write_as(
             )
             batches = max(1, math.ceil(events / batch_size)) if events else 0
             for b in range(batches):
-                target = out / f"sendgrid-webhook-{b + 1:05d}.json"
+                target = out / name.format(b + 1)
                 con.execute(
                     f"COPY (SELECT '[' || string_agg(payload, ',' ORDER BY rn) || ']' FROM __x_batches "
                     f"WHERE batch = {b}) TO {_q(target)} {raw_csv})"
