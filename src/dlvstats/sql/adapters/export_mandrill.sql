@@ -1,8 +1,9 @@
 -- A canonical drop (typed by export_common.sql) as Mandrill (Mailchimp Transactional) message
 -- events, batched as the JSON arrays Mandrill posts in the `mandrill_events` form field (written
 -- decoded, as the adapter reads them). Grain: one object per event.
--- Rules: `send` for every message Mandrill handed on (Mandrill has no separate delivery event:
--- a delivered message is `send` with `msg.state` sent and no later bounce); `hard_bounce` /
+-- Rules: `send` at delivered_at for a delivered message (Mandrill has no separate delivery
+-- event: `send`, `msg.state` sent, is its report that the receiving server took it); nothing for
+-- a message only accepted (status `sent`: Mandrill reports no queued state); `hard_bounce` /
 -- `soft_bounce` by bounce_class, with `msg.diag` "smtp;<code> <status> <reason>" and
 -- `msg.bounce_description`; `deferral` for a deferred message, its reply in `msg.diag` and
 -- `msg.smtp_events`; `open`, `click` (`ip`, `user_agent`, `url`; no machine flag); `spam` for
@@ -43,7 +44,7 @@ WHERE c.ts IS NOT NULL AND c.source IN ('yahoo_cfl', 'microsoft_jmrp', 'mandrill
 CREATE OR REPLACE TEMP TABLE __x_ev AS
 SELECT coalesce(delivered_at, sent_at) AS ord, 1 AS seq,
        x_event('send', coalesce(delivered_at, sent_at), mid, json_merge_patch(msg, json_object('state', 'sent')), json_object()) AS payload
-FROM __x_base WHERE status IN ('delivered', 'sent')
+FROM __x_base WHERE status = 'delivered'
 UNION ALL
 SELECT coalesce(delivered_at, sent_at), 2,
        x_event(CASE WHEN bounce_class = 'hard' THEN 'hard_bounce' ELSE 'soft_bounce' END, coalesce(delivered_at, sent_at), mid,
