@@ -222,5 +222,45 @@ def test_simulated_drops_give_the_same_metric_tables(tmp_path):
         expected = metric(canonical_db, "2026-09-01", "2026-11-01")
         assert len(expected) > 0, name
         for fmt, db in dbs.items():
+            if fmt == "exim":  # no opens, clicks, accounts nor campaigns: compared below
+                continue
             got = metric(db, "2026-09-01", "2026-11-01")
-            pd.testing.assert_frame_equal(expected.reset_index(drop=True), got.reset_index(drop=True), obj=f"{name} ({fmt})")
+            want = expected
+            if fmt == "mailjet" and name == "sender-health":
+                # Mailjet dates a send by the receiving server's answer: a message answered after a
+                # week boundary (retried for hours) moves to the next week; whole periods agree
+                want = metric(canonical_db, "2026-09-01", "2026-11-01", grain="period")
+                got = metric(db, "2026-09-01", "2026-11-01", grain="period")
+                assert len(want) > 0
+                # ... and the bounce categories are read from Mailjet's own error words, not the
+                # SMTP reply: each row keeps its bounces, in categories that may differ
+                cats = [c for c in want.columns if c.startswith("bounces_")]
+                assert (got[cats].sum(axis=1) == got["bounces"]).all()
+                for kept in ("bounces_invalid_mailbox", "bounces_mailbox_full"):  # "user unknown", "quota exceeded"
+                    assert (got[kept].to_numpy() == want[kept].to_numpy()).all(), kept
+                derived = cats + [c for c in want.columns if c.startswith(("invalid_address_rate", "block_rate"))]
+                want, got = want.drop(columns=derived), got.drop(columns=derived)
+            if fmt in NO_SENDING_IP and name == "sender-health":  # blocklisted IPs not attached to sends
+                assert (got["blocklist_listings"] == 0).all()
+                want, got = want.drop(columns=["blocklist_listings", "listed_targets"]), got.drop(columns=["blocklist_listings", "listed_targets"])
+            if fmt == "mailjet" and "data_end_at" in want:  # no send time: the last send is seen when answered
+                assert (got["data_end_at"] >= want["data_end_at"]).all(), name
+                assert (got["data_end_at"] - want["data_end_at"]).max() < pd.Timedelta(days=1), name
+                want, got = want.drop(columns="data_end_at"), got.drop(columns="data_end_at")
+            pd.testing.assert_frame_equal(want.reset_index(drop=True), got.reset_index(drop=True), obj=f"{name} ({fmt})")
+    # Exim carries sends and their outcomes only: sender health per provider, without complaints
+    # (Exim's message ids are <Message-ID>:<recipient>, so complaints filed elsewhere are not
+    # attached) and without engagement; the bounce class is read from the reply (hard for 5.1.x,
+    # 5.2.1 or an unknown user), so a hard 5.7.1 block becomes soft
+    health = metrics.get("sender-health")
+    columns = ["dimension", "dimension_value", "period_start", "period_end", "recipients", "sends", "delivered",
+               "gmail_delivered", "bounces", "bounces_invalid_mailbox", "bounces_bad_domain", "bounces_mailbox_full",
+               "bounces_policy_block", "bounces_content", "bounces_other", "invalid_address_rate", "block_rate"]
+    expected = health(canonical_db, "2026-09-01", "2026-11-01", by="provider")
+    assert expected["bounces"].sum() > 0 and expected["delivered"].sum() > 0
+    got = health(dbs["exim"], "2026-09-01", "2026-11-01", by="provider")
+    pd.testing.assert_frame_equal(expected[columns].reset_index(drop=True), got[columns].reset_index(drop=True),
+                                  obj="sender-health (exim)")
+    assert (got["hard_bounces"] + got["soft_bounces"] == got["bounces"]).all()
+    assert (got["hard_bounces"].to_numpy() <= expected["hard_bounces"].to_numpy()).all()
+    assert got["hard_bounces"].sum() >= expected["bounces_invalid_mailbox"].sum() > 0

@@ -2,10 +2,11 @@
 -- callbacks: JSON arrays). Grain: one object per event.
 -- Rules: Mailjet reports no "accepted" event, so a message gets `sent` (the receiving server's
 -- acceptance, `smtp_reply`) when delivered; `bounce` when bounced (`hard_bounce` from
--- bounce_class; `error_related_to` / `error` one of Mailjet's categories, chosen from the codes:
--- hard x.1.2 / x.4.4 domain "invalid domain", other hard recipient "user unknown"; soft x.7.x
--- spam "policy issue", x.2.2 recipient "quota exceeded", other soft system "connection issue";
--- the SMTP text in `comment`); `bounce` with `error` greylisted, `hard_bounce` false, when
+-- bounce_class; `error_related_to` / `error` one of Mailjet's categories, chosen from the reply:
+-- x.1.2 / x.4.4 or an unknown host: domain "invalid domain"; x.2.2: recipient "quota exceeded";
+-- x.7.x / x.6.x about content: spam "content blocked"; other x.7.x: spam "sender blocked"; other
+-- hard: recipient "user unknown"; other soft: system "connection issue"; the SMTP text in
+-- `comment`, which the adapter does not read); `bounce` with `error` greylisted, `hard_bounce` false, when
 -- deferred (Mailjet still retries); nothing for a message only accepted (status `sent`).
 -- `open`, `click` (`agent`, `ip`, `url`; Mailjet has no machine flag); `spam` for complaints from
 -- Yahoo's and Microsoft's feedback loops (or source mailjet_*) whose message is in the drop,
@@ -51,16 +52,19 @@ UNION ALL
 SELECT coalesce(delivered_at, sent_at), 2,
        x_event(base, 'bounce', coalesce(delivered_at, sent_at),
                json_object('blocked', false, 'hard_bounce', bounce_class = 'hard',
-                           'error_related_to', CASE WHEN bounce_class = 'hard' AND (enhanced_status LIKE '_.1.2' OR enhanced_status LIKE '_.4.4') THEN 'domain'
-                                                    WHEN bounce_class = 'hard' THEN 'recipient'
-                                                    WHEN enhanced_status LIKE '_.7.%' THEN 'spam'
-                                                    WHEN enhanced_status LIKE '_.2.2' THEN 'recipient' ELSE 'system' END,
-                           'error', CASE WHEN bounce_class = 'hard' AND (enhanced_status LIKE '_.1.2' OR enhanced_status LIKE '_.4.4') THEN 'invalid domain'
-                                         WHEN bounce_class = 'hard' THEN 'user unknown'
-                                         WHEN enhanced_status LIKE '_.7.%' THEN 'policy issue'
-                                         WHEN enhanced_status LIKE '_.2.2' THEN 'quota exceeded' ELSE 'connection issue' END,
+                           'error_related_to', mj[1], 'error', mj[2],
                            'comment', coalesce(x_diag(smtp_code, enhanced_status, bounce_reason), '')))
-FROM __x_base WHERE status = 'bounced'
+FROM (SELECT *,
+             CASE WHEN enhanced_status LIKE '_.1.2' OR enhanced_status LIKE '_.4.4'
+                       OR regexp_matches(coalesce(bounce_reason, ''), '(?i)(host|domain)( or domain)?( name)? not found|no mx')
+                      THEN ['domain', 'invalid domain']
+                  WHEN enhanced_status LIKE '_.2.2' THEN ['recipient', 'quota exceeded']
+                  WHEN (enhanced_status LIKE '_.7.%' OR enhanced_status LIKE '_.6.%')
+                       AND regexp_matches(coalesce(bounce_reason, ''), '(?i)content|url|virus|spam') THEN ['spam', 'content blocked']
+                  WHEN enhanced_status LIKE '_.7.%' THEN ['spam', 'sender blocked']
+                  WHEN bounce_class = 'hard' THEN ['recipient', 'user unknown']
+                  ELSE ['system', 'connection issue'] END AS mj
+      FROM __x_base WHERE status = 'bounced')
 UNION ALL
 SELECT coalesce(delivered_at, sent_at), 2,
        x_event(base, 'bounce', coalesce(delivered_at, sent_at),
