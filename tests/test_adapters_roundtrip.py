@@ -264,3 +264,22 @@ def test_simulated_drops_give_the_same_metric_tables(tmp_path):
     assert (got["hard_bounces"] + got["soft_bounces"] == got["bounces"]).all()
     assert (got["hard_bounces"].to_numpy() <= expected["hard_bounces"].to_numpy()).all()
     assert got["hard_bounces"].sum() >= expected["bounces_invalid_mailbox"].sum() > 0
+
+
+def test_simulate_as_writes_every_format(tmp_path, capsys):
+    from dlvstats import cli
+    from dlvstats.ingest.adapters import export
+
+    assert cli.ESP_WRITERS == export.FORMATS
+    out = tmp_path / "sim"
+    for fmt in ("mailjet", "exim"):  # one webhook-batch format, one log format
+        target = tmp_path / fmt
+        assert cli.main(["simulate", "--out", str(target), "--seed", "3", "--contacts", "120", "--months", "1",
+                         "--end-month", "2026-10", "--as", fmt, "--quiet"]) == 0
+        assert f"drops-{fmt}" in capsys.readouterr().out
+        (month,) = sorted((target / f"drops-{fmt}").iterdir())
+        summary = ingest_paths(tmp_path / f"{fmt}.duckdb", [month], input_format=fmt)
+        canonical = ingest_paths(tmp_path / f"{fmt}-canonical.duckdb", [target / "drops" / month.name])
+        assert 0 < summary.counts["sends"].loaded <= canonical.counts["sends"].loaded
+    with pytest.raises(SystemExit):
+        cli.main(["simulate", "--out", str(out), "--as", "mailchimp"])
