@@ -1,11 +1,13 @@
-"""Round trip: a canonical drop written as SES events and as SendGrid webhook batches
-(`dlvstats.ingest.adapters.export.write_as`, behind `dlvstats simulate --as ses|sendgrid`) and
-ingested with the adapters gives the same tables and the same metric tables as the canonical drop.
+"""Round trip: a canonical drop written as each ESP's payloads (SES, SendGrid, Brevo, Mailjet,
+Mandrill, SparkPost) or as an Exim main log (`dlvstats.ingest.adapters.export.write_as`, behind
+`dlvstats simulate --as FMT`) and ingested with the adapter gives the same tables and the same
+metric tables as the canonical drop.
 
-What the ESP formats cannot carry is compared loosely, as documented in export.py: SES has no
-event id nor machine flag, SendGrid no complaint source; a `delivered` row without
-`delivered_at` gets the delivery event's time; codes an ESP shows in its diagnostic text are
-read from it even where the canonical row left them empty.
+What a format cannot carry (export.py's docstring) is applied to the canonical rows before they are
+compared exactly with the format's rows: times cut to the format's precision, event ids and machine
+flags dropped where the format has none, complaint sources renamed, Mailjet's and Mandrill's
+unlogged "accepted only" messages, Exim's sends-and-bounces-only log; codes an ESP shows in its
+diagnostic text are read from it even where the canonical row left them empty.
 """
 
 from __future__ import annotations
