@@ -20,12 +20,14 @@ def test_mandrill_public_samples(tmp_path):
     assert sniff(src / "anymail-mandrill-events.json") == "mandrill"
     db = tmp_path / "md.duckdb"
     summary = ingest_paths(db, [src], input_format="auto")
-    assert sorted(rows(db, "SELECT message_id, status, sent_at, bounce_class, smtp_code, enhanced_status, "
-                           "bounce_reason, campaign_id, sending_domain FROM sends")) == [
-        (f"{ID}:bounce@example.com", "bounced", datetime(2016, 4, 19, 19, 46, 51), "hard", 550, "5.1.1",
+    assert sorted(rows(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code, "
+                           "enhanced_status, bounce_reason, campaign_id, sending_domain FROM sends")) == [
+        (f"{ID}:bounce@example.com", "bounced", datetime(2016, 4, 19, 19, 46, 51), None, "hard", 550, "5.1.1",
          "550 5.1.1 The email account that you tried to reach does not exist.", "unknown", "example.com"),
-        (f"{ID}:recipient@example.com", "sent", datetime(2016, 4, 19, 19, 46, 51), None, None, None, None,
-         "tag1", "example.com"),
+        # `send` is Mandrill's last word on a message the receiving server took (there is no
+        # delivery event): delivered at the event's time, sent at `msg.ts`
+        (f"{ID}:recipient@example.com", "delivered", datetime(2016, 4, 19, 19, 46, 51),
+         datetime(2016, 4, 19, 19, 47, 26), None, None, None, None, "tag1", "example.com"),
     ]
     assert rows(db, "SELECT message_id, ts, url, user_agent FROM clicks") == [
         (f"{ID}:recipient@example.com", datetime(2016, 4, 19, 19, 47, 26), "http://example.com",

@@ -19,6 +19,10 @@ EXIT_REFUSED = 3  # bad input: nothing was loaded
 EXIT_BUSY = 4  # the database was locked for longer than the lock timeout
 EXIT_FAILED = 1
 
+#: ``dlvstats simulate --as``: the writers of ``dlvstats.ingest.adapters.export`` (its ``FORMATS``;
+#: not imported here, to keep the CLI's start light)
+ESP_WRITERS = ("ses", "sendgrid", "brevo", "mailjet", "mandrill", "sparkpost", "exim")
+
 DESCRIPTION = """\
 Deliverability analytics over your own send, open, click and complaint logs.
 
@@ -114,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", dest="fmt", default="csv.gz", choices=["csv", "csv.gz", "parquet", "jsonl", "jsonl.gz"],
                    help="file format of the canonical drop (default csv.gz)")
     p.add_argument("--as", dest="as_format", default="canonical",
-                   choices=["canonical", "ses", "sendgrid"],
-                   help="canonical (default); ses or sendgrid also writes the same logs as that ESP's event "
-                   "payloads in DIR/drops-ses/YYYY-MM/ (or drops-sendgrid), to try the adapters")
+                   choices=["canonical", *ESP_WRITERS],
+                   help="canonical (default); " + ", ".join(ESP_WRITERS) + " also writes the same logs as that "
+                   "ESP's event payloads (or Exim's main log) in DIR/drops-<format>/YYYY-MM/, to try the adapters")
 
     p = sub.add_parser(
         "ingest", help="load drops (canonical or ESP/MTA logs) into the database, atomically",
@@ -400,8 +404,8 @@ def cmd_simulate(args) -> int:
             return EXIT_USAGE
     args.progress = Progress(args.quiet)
     esp_format = args.as_format
-    if esp_format not in ("canonical", "ses", "sendgrid"):
-        print("dlvstats simulate: --as takes canonical, ses or sendgrid", file=sys.stderr)
+    if esp_format != "canonical" and esp_format not in ESP_WRITERS:
+        print(f"dlvstats simulate: --as takes canonical, {', '.join(ESP_WRITERS)}", file=sys.stderr)
         return EXIT_USAGE
     args.as_format = "canonical"
     code = simulate.main_from_args(args) or EXIT_OK

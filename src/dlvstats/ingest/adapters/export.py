@@ -1,27 +1,56 @@
-"""Write a canonical drop as an ESP would have logged it: Amazon SES event publishing records or
-SendGrid Event Webhook batches (``dlvstats simulate --as ses|sendgrid``), so that the adapters can
-be tested end to end against the simulator's ground truth.
+"""Write a canonical drop as an ESP or MTA would have logged it (``dlvstats simulate --as FMT``), so
+that the adapters can be tested end to end against the simulator's ground truth.
 
 ``write_as(fmt, canonical_drop_dir, out_dir)`` writes into ``out_dir``:
 
 * ``ses``: ``ses-events.jsonl.gz``, one SES event per line (as Firehose delivers them to S3);
 * ``sendgrid``: ``sendgrid-webhook-00001.json``, ... , each one webhook POST body (a JSON array of
   at most ``batch_size`` events);
-* beside them, the canonical files of what an ESP does not log (``campaigns.csv``, ``orders.csv``,
-  ``blocklists.csv``, the subscriptions that are not link unsubscribes - imports, sign-ups, gift
-  re-registrations, moves - and complaints from other channels, e.g. Signal Spam, abuse desks),
-  which ``dlvstats ingest --format ses|sendgrid`` reads from the same directory.
+* ``brevo``: ``brevo-webhooks.jsonl``, one transactional webhook body per line;
+* ``mailjet``: ``mailjet-webhook-00001.json``, ... , grouped Event API callbacks (JSON arrays);
+* ``mandrill``: ``mandrill-events-00001.json``, ... , the ``mandrill_events`` arrays (the form
+  field decoded, as the adapter reads it);
+* ``sparkpost``: ``sparkpost-webhook-00001.json``, ... , webhook batches of ``{"msys": ...}``;
+* ``exim``: ``mainlog``, an Exim main log (arrivals, deliveries, failures, deferrals);
+* beside them, the canonical files of what the format does not log (``campaigns.csv``,
+  ``orders.csv``, ``blocklists.csv``, the subscriptions that are not link unsubscribes - imports,
+  sign-ups, gift re-registrations, moves - and complaints from other channels, e.g. Signal Spam,
+  abuse desks), which ``dlvstats ingest --format FMT`` reads from the same directory.
 
 Ingesting ``out_dir`` with the format gives the same sends (message_id, times, status, bounce
 class and codes, account, list, campaign, sending IP and domain), opens, clicks, complaints and
-unsubscribes as ingesting the canonical drop, except what the ESP's format cannot carry: SES has
-no event id and no machine flag (opens and clicks lose ``event_id`` and ``is_machine``), SendGrid
-no click bot flag; a complaint's ``source`` becomes ``sendgrid_fbl`` under SendGrid (SES keeps
-Yahoo and Microsoft through the feedback loop's user agent); bounce and delay texts are rebuilt
-from the codes (``smtp; 550 5.1.1 <reason>``).
+unsubscribes as ingesting the canonical drop, except what the format cannot carry:
 
-All conversion is SQL (``sql/adapters/export_*.sql``) written out with DuckDB ``COPY``; the only
-Python loop is over output files (SendGrid batches).
+* ``ses``: no event id and no machine flag (opens and clicks lose ``event_id`` and
+  ``is_machine``); complaints keep Yahoo and Microsoft through the feedback loop's user agent.
+* ``sendgrid``: no click bot flag; a complaint's ``source`` becomes ``sendgrid_fbl``.
+* ``brevo``: times to the millisecond (``ts_epoch``); no event id; a machine open is
+  ``proxy_open``, but Brevo has no "not a machine" flag (``is_machine`` false becomes empty);
+  complaint ``source`` ``brevo_fbl``.
+* ``mailjet``: no "accepted" event: a message only accepted (status ``sent``) is not logged, and
+  ``sent_at`` is the receiving server's answer (the delivery, bounce or greylisting time), so a
+  send answered after a period boundary is counted in the next period; times to the second; no
+  SMTP codes (Mailjet gives its own error words, ``user unknown``, ``quota exceeded``...; the reply
+  is in ``comment``, which the adapter does not read), so bounce categories follow those words;
+  a deferral is a ``greylisted`` bounce; no sending IP (blocklist listings are not attached), no
+  event id, no machine flag; complaint ``source`` ``mailjet_<loop>``.
+* ``mandrill``: no queued state (a message only accepted is not logged); a delivery is Mandrill's
+  ``send`` event; times to the second; no sending IP, event id nor machine flag; complaint
+  ``source`` ``mandrill_fbl``.
+* ``sparkpost``: times to the second; no machine flag; complaint ``source`` ``sparkpost_abuse``.
+* ``exim``: sends and their outcomes only - the main log has no opens, clicks, complaints nor
+  unsubscribes (opens and clicks are lost; complaints and unsubscribes stay canonical files, but
+  are no longer attached to their send); a message only accepted has no delivery line and is not
+  a send; no account, list nor campaign (``unknown``); ``message_id`` becomes
+  ``<Message-ID>:<recipient>``; times to the second; the sending IP only on deliveries; the bounce
+  class is read from the reply (hard for 5.1.x, 5.2.1 or an unknown user; a hard 5.7.1 block
+  becomes soft); a message without a sending domain gets the qualify domain ``dlvstats.invalid``.
+
+Everywhere: bounce and delay texts are rebuilt from the codes (``550 5.1.1 <reason>``); a
+``delivered`` row without ``delivered_at`` gets the delivery event's time.
+
+All conversion is SQL (``sql/adapters/export_<fmt>.sql``, after ``export_common.sql``) written out
+with DuckDB ``COPY``; the only Python loop is over output files (webhook batches).
 """
 
 from __future__ import annotations
@@ -35,7 +64,18 @@ from dlvstats import db
 from dlvstats.ingest.canonical import DropError, ReadOptions, stage_drop
 from dlvstats.ingest.schema import KINDS
 
-FORMATS = ("ses", "sendgrid")
+#: Each format's output: ``lines`` (one payload per line of one file) or ``batches`` (one JSON array
+#: of at most ``batch_size`` payloads per file, as a webhook POST body), and the file name.
+_OUTPUT = {
+    "ses": ("lines", "ses-events.jsonl.gz"),
+    "sendgrid": ("batches", "sendgrid-webhook-{:05d}.json"),
+    "brevo": ("lines", "brevo-webhooks.jsonl"),
+    "mailjet": ("batches", "mailjet-webhook-{:05d}.json"),
+    "mandrill": ("batches", "mandrill-events-{:05d}.json"),
+    "sparkpost": ("batches", "sparkpost-webhook-{:05d}.json"),
+    "exim": ("lines", "mainlog"),
+}
+FORMATS = tuple(_OUTPUT)
 _EXPORTED = ("sends", "opens", "clicks", "complaints", "subscriptions")
 
 
@@ -51,7 +91,7 @@ def write_as(
     timezone_name: str = "UTC",
     batch_size: int = 10000,
 ) -> dict:
-    """Convert one canonical drop into ``fmt`` (``ses`` or ``sendgrid``) files in ``out_dir``.
+    """Convert one canonical drop into ``fmt`` (one of ``FORMATS``) files in ``out_dir``.
 
     ``timezone_name`` is the zone of the drop's naive timestamps (as ``--timezone`` at ingest).
     Returns a summary: ``{"format", "events", "files", "canonical": {kind: rows}}``.
@@ -83,9 +123,11 @@ def write_as(
         files: list[str] = []
         order = "ORDER BY ord NULLS FIRST, seq, payload"
         raw_csv = "(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f'"
-        if fmt == "ses":
-            target = out / "ses-events.jsonl.gz"
-            con.execute(f"COPY (SELECT payload FROM __x_ev {order}) TO {_q(target)} {raw_csv}, COMPRESSION gzip)")
+        layout, name = _OUTPUT[fmt]
+        if layout == "lines":
+            target = out / name
+            gz = ", COMPRESSION gzip" if name.endswith(".gz") else ""
+            con.execute(f"COPY (SELECT payload FROM __x_ev {order}) TO {_q(target)} {raw_csv}{gz})")
             files.append(str(target))
         else:
             con.execute(
@@ -94,7 +136,7 @@ def write_as(
             )
             batches = max(1, math.ceil(events / batch_size)) if events else 0
             for b in range(batches):
-                target = out / f"sendgrid-webhook-{b + 1:05d}.json"
+                target = out / name.format(b + 1)
                 con.execute(
                     f"COPY (SELECT '[' || string_agg(payload, ',' ORDER BY rn) || ']' FROM __x_batches "
                     f"WHERE batch = {b}) TO {_q(target)} {raw_csv})"

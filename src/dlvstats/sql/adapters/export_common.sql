@@ -77,3 +77,7 @@ JOIN __x_sends AS s
  AND s.campaign_id = u.campaign_id AND s.sent_at <= u.ts
 WHERE u.action = 'unsubscribe' AND u.source = 'link' AND u.collected_at IS NULL AND u.ts IS NOT NULL
 GROUP BY u.__row, u.ts;
+
+-- Whole epoch seconds and milliseconds (what most ESPs log; the fraction below is dropped).
+CREATE OR REPLACE TEMP MACRO x_sec(t) AS (epoch_us(t) // 1000000);
+CREATE OR REPLACE TEMP MACRO x_ms(t) AS (epoch_us(t) // 1000);

@@ -1,7 +1,9 @@
 -- Mandrill (Mailchimp Transactional) message-event webhooks from __adp_items(__file, __line,
 -- single, bad, j, i1) to __adp_events (see ingest/adapters/common.py). Grain: one row per event
 -- object of the `mandrill_events` array (the JSON value of the POST form field).
--- Rules: `event` send -> send; deferral -> delay; hard_bounce / soft_bounce -> bounce hard / soft;
+-- Rules: `event` send -> delivery (Mandrill has no separate delivery event: `send` is its report
+-- that the receiving server took the message, `msg.state` sent, the final state unless a bounce
+-- follows; read as accepted-only, no Mandrill message would ever count as delivered); deferral -> delay; hard_bounce / soft_bounce -> bounce hard / soft;
 -- reject -> reject; open, click; spam -> complaint; unsub -> unsubscribe. Sync events (`type`
 -- whitelist/blacklist, no `event`) -> ignore. Others -> unknown.
 -- message_id: the metadata key `message_id` (configurable) when present, else `<_id>:<recipient>`
@@ -33,7 +35,7 @@ WITH e AS (
     SELECT *,
            coalesce(vtype0, CASE WHEN x[13] IS NOT NULL THEN 'sync/' || lower(x[13]) END) AS vtype,
            CASE WHEN perr IS NOT NULL THEN 'error'
-                WHEN vtype0 = 'send' THEN 'send'
+                WHEN vtype0 = 'send' THEN 'delivery'
                 WHEN vtype0 = 'deferral' THEN 'delay'
                 WHEN vtype0 IN ('hard_bounce', 'soft_bounce') THEN 'bounce'
                 WHEN vtype0 = 'reject' THEN 'reject'
