@@ -743,3 +743,17 @@ def test_plain_mode_against_a_starttls_only_server_is_refused(tmp_path, smtp_ser
         mail.send(msg, settings_for(server.port, "none"), retries=2, sleep=lambda s: None)
     assert info.value.attempts == 1 and info.value.smtp_code == 530
     assert not handler.envelopes
+
+
+def test_conclusions_follow_the_headlines_escaped_in_both_parts():
+    from dlvstats import mail
+
+    conclusions = [("Campaigns", "Highest click rate: <b>Soldes</b> & co (4.73%).")]
+    html = mail.render_summary_html("Report", "October 2026", None, [("Delivered", "1,000")], [], [],
+                                    conclusions=conclusions)
+    text = mail.render_summary_text("Report", "October 2026", None, [("Delivered", "1,000")], [], [],
+                                    conclusions=conclusions)
+    assert "What each analysis says" in html and "&lt;b&gt;Soldes&lt;/b&gt; &amp; co" in html and "<b>Soldes" not in html
+    assert html.index("Delivered") < html.index("What each analysis says")
+    assert "- Campaigns: Highest click rate: <b>Soldes</b> & co (4.73%)." in text
+    assert "What each analysis says" not in mail.render_summary_text("Report", "October 2026", None, [], [], [])

@@ -752,6 +752,19 @@ def test_sim_email_is_small_and_its_subject_counts_the_alerts(sim_report):
     count = sum(1 for a in manifest["alerts"] if a["level"] in ("critical", "warning"))
     prefix = f"{count} alert{'s' if count != 1 else ''} — " if count else ""
     assert message["Subject"] == f"{prefix}Deliverability report — October 2026"
+    # each analysis's conclusion in a sentence, in both parts, with the figures of the page's tables
+    import pandas as pd
+
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html_part = message.get_body(preferencelist=("html",)).get_content()
+    assert "What each analysis says" in text and "What each analysis says" in html_part
+    said = text[text.index("What each analysis says"):].split("\n")
+    for analysis in ("Engagement decay by address age", "Gift campaigns", "Hidden images", "Sender health",
+                     "Campaigns"):
+        assert any(line.startswith(f"- {analysis}") for line in said), analysis
+    hidden = pd.read_csv(directory / "hidden-images.csv")
+    total = hidden.loc[hidden["image_blocked_share_used"].notna(), "est_hidden_readers"].sum()
+    assert f"about {total:,.0f} (" in text
 
 
 @pytest.mark.slow

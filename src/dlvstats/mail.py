@@ -363,13 +363,15 @@ def render_summary_html(
     *,
     footer: str | None = "The full report (index.html) and the metric tables (CSV) are attached.",
     locale: str = "en",
+    conclusions: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The e-mail's HTML body: a complete document made of tables with inline styles only.
 
     Every value is escaped, so attacker-controlled text (campaign or account names) shows as text.
     ``headline_rows``: dicts with ``label``, ``value`` and optional ``change``, ``note``, ``interval``, ``tone``
     (``good``/``bad``/``neutral``) or tuples ``(label, value[, change[, note]])``; ``alerts``: strings or
-    ``(level, text)`` with level ``critical``/``warning``/``info``; ``notes``: strings.
+    ``(level, text)`` with level ``critical``/``warning``/``info``; ``notes``: strings; ``conclusions``:
+    ``(analysis title, its conclusion in a sentence or two)``, after the headline numbers.
     """
     rows = _headline_rows(headline_rows)
     alert_items = _alerts(alerts)
@@ -468,6 +470,14 @@ def render_summary_html(
         add("</table>")
         add("</td></tr>")
 
+    # Each analysis's conclusion, in a sentence.
+    if conclusions:
+        add(f'<tr><td style="padding:12px 24px 4px 24px;{_FONT}font-size:16px;line-height:22px;font-weight:bold;'
+            f'color:#1a1a1a;">{_esc(_("What each analysis says"))}</td></tr>')
+        for name, sentence in conclusions:
+            add(f'<tr><td style="padding:2px 24px 6px 24px;{_FONT}font-size:14px;line-height:20px;color:#1a1a1a;">'
+                f"<b>{_esc(name)}:</b> {_esc(sentence)}</td></tr>")
+
     # Notes (data maturity, incomplete month, ...).
     if notes:
         add('<tr><td style="padding:8px 24px 8px 24px;">')
@@ -506,6 +516,7 @@ def render_summary_text(
     *,
     footer: str | None = "The full report (index.html) and the metric tables (CSV) are attached.",
     locale: str = "en",
+    conclusions: Sequence[tuple[str, str]] = (),
 ) -> str:
     """The plain-text alternative of ``render_summary_html`` (same arguments)."""
     rows = _headline_rows(headline_rows)
@@ -530,6 +541,11 @@ def render_summary_text(
                 lines.append(f"  {'':{lw}}  {r.interval}")
             if r.note:
                 lines.append(f"  {'':{lw}}  {r.note}")
+        lines.append("")
+    if conclusions:
+        lines.append(_("What each analysis says"))
+        for name, sentence in conclusions:
+            lines.append(f"- {name}: {sentence}")
         lines.append("")
     for note in notes:
         lines.append(f"* {note}")

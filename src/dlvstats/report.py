@@ -814,6 +814,7 @@ class Summary:
     notes: list[str] = field(default_factory=list)
     tables: dict = field(default_factory=dict)  # CSV name -> DataFrame
     trend: list = field(default_factory=list)  # the page's 12-month trend: one dict of formatted cells per month
+    conclusions: list = field(default_factory=list)  # (analysis, its conclusion in a sentence): the e-mail's
 
 
 def _pct(value, digits: int = 2, loc: Locale | None = None) -> str:
@@ -1316,7 +1317,65 @@ def compute_summary(db_path: Path, month: str, account_id: str | None, last: dat
                          loc.gettext("No message was sent in {month} at all: check the month and that its drop "
                                      "was loaded.")).format(month=month_label(month, loc), account=account_id))
     return Summary(headlines=headlines(now, before, loc, year_before_totals(trend, month)), alerts=alerts,
-                   notes=notes, tables=tables, trend=trend_rows(trend, month, loc))
+                   notes=notes, tables=tables, trend=trend_rows(trend, month, loc),
+                   conclusions=analysis_conclusions(run, month, tables, now, loc))
+
+
+def _age_conclusion(by_age, loc: Locale) -> str | None:
+    """The decay in one sentence: the youngest and the oldest age years whose estimate is ok."""
+    if by_age is None or not len(by_age) or "estimate_status" not in by_age.columns:
+        return None
+    ok = by_age[(by_age["estimate_status"] == "ok") & by_age["age_years"].notna()].sort_values("age_years")
+    if len(ok) < 2:
+        return loc.gettext("Too few messages this month for a read rate by address age that can be trusted: see "
+                           "the trailing-year table in the report.")
+    young, old = ok.iloc[0], ok.iloc[-1]
+    return loc.gettext("Estimated read rate {young} for addresses collected {young_age}, {old} for those {old_age} "
+                       "years old (the oldest age with a trustworthy estimate).").format(
+        young=loc.percent(young["est_read_rate"], 1),
+        young_age=loc.gettext("under a year ago") if int(young["age_years"]) == 0 else
+        loc.gettext("{years} years ago").format(years=int(young["age_years"])),
+        old=loc.percent(old["est_read_rate"], 1), old_age=int(old["age_years"]))
+
+
+def analysis_conclusions(run: MetricRun, month: str, tables: dict, now: dict, loc: Locale | None = None) -> list:
+    """Each analysis's conclusion in a sentence, for the e-mail: the same figures as the page's
+    sections (each from its metric's own table and plain-words function); an analysis whose
+    table is missing is left out, never given a number."""
+    loc = loc or ENGLISH
+    out = []
+    age = _age_conclusion(tables.get("engagement-by-age"), loc)
+    if age:
+        out.append((loc.gettext("Engagement decay by address age"), age))
+    try:
+        from dlvstats.metrics import gift
+
+        _, end = month_bounds(month, run.timezone)
+        pooled = gift.matured_pooled(run.db_path, end, run.account_id)
+        out.append((loc.gettext("Gift campaigns"), gift.gift_in_plain_words(pooled)))
+    except ImportError as exc:  # pragma: no cover - a build without the gift analysis
+        log.warning("gift conclusions not available (%s)", exc)
+    hidden = tables.get("hidden-images")
+    if hidden is not None and len(hidden):
+        from dlvstats.metrics.hidden_images import in_plain_words
+
+        sentence = in_plain_words(hidden)
+        out.append((loc.gettext("Hidden images: how many non-opens were readers"), sentence.split(": opens")[0] + "."
+                    if ": opens" in sentence else sentence))
+    rate = now.get("complaint_rate_fbl")
+    if rate is not None:
+        line = (loc.gettext("over the 0.3% line Gmail and Yahoo enforce") if rate > 0.003 else
+                loc.gettext("over the 0.1% target line") if rate > 0.001 else loc.gettext("under the 0.1% target line"))
+        out.append((loc.gettext("Sender health"), loc.gettext(
+            "Complaint rate {rate} on the providers with a feedback loop (95% CI {low} – {high}), {line}.").format(
+            rate=loc.percent(rate, 3), low=loc.percent(now.get("complaint_rate_fbl_low"), 3),
+            high=loc.percent(now.get("complaint_rate_fbl_high"), 3), line=line)))
+    campaigns = tables.get("campaigns")
+    if campaigns is not None:
+        from dlvstats.metrics.campaigns import campaigns_in_plain_words
+
+        out.append((loc.gettext("Campaigns: what each mailing of the period did"), campaigns_in_plain_words(campaigns)))
+    return out
 
 
 #: The trend table's columns: (key, kind, decimals of a percentage).
@@ -1751,10 +1810,12 @@ def _send(options: ReportOptions, month: str, result: ReportResult, settings, sa
         notes.insert(0, loc.gettext("INCOMPLETE DATA") + ": " + read_manifest(result.directory).get("freshness", ""))
     footer = email_footer(options, result.index)
     title, label = loc.gettext(REPORT_TITLE), month_label(month, loc)
+    scrubber = AddressScrubber()  # campaign names are free text: no address leaves in the e-mail
+    conclusions = [(name, scrubber.text(sentence)) for name, sentence in summary.conclusions]
     html_body = mail.render_summary_html(title, label, options.account_id, rows, alerts, notes,
-                                         footer=footer, locale=loc.code)
+                                         footer=footer, locale=loc.code, conclusions=conclusions)
     text_body = mail.render_summary_text(title, label, options.account_id, rows, alerts, notes,
-                                         footer=footer, locale=loc.code)
+                                         footer=footer, locale=loc.code, conclusions=conclusions)
     attachments: list = []
     if options.attach_report:
         attachments = [result.index, *sorted(result.directory.glob("*.csv"))]
