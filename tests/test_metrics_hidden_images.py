@@ -394,3 +394,24 @@ def test_trailing_window_is_the_same_table_over_its_months(sim):
     pd.testing.assert_frame_equal(paris.drop(columns=["window_from", "window_to"]), paris_direct)
     with pytest.raises(ValueError, match="at least 1 month"):
         trailing_hidden_images(sim.db_path, "2026-11-01", window_months=0)
+
+
+def test_plain_words_say_why_each_provider_is_not_ok():
+    """Each provider the sentence names is named for its own status: too few clickers, known only
+    roughly, or an assumption the data contradict; ok ones are not named."""
+    from dlvstats.metrics.hidden_images import in_plain_words
+
+    table = pd.DataFrame({
+        "provider": ["gmail", "orange", "gmx", "other", "apple"],
+        "estimate_status": ["ok", "imprecise", "insufficient_data", "assumption_violated", "unmeasurable"],
+        "note": [None, None, None, None, "machine open share 0.93: Apple MPP"],
+        "image_blocked_share_used": [0.08, 0.13, 0.11, 0.22, None],
+        "est_hidden_readers": [300.0, 200.0, 6.0, 650.0, None],
+        "measurable_delivered": [40000, 20000, 800, 18000, 500],
+        "human_openers": [4000, 2500, 100, 3900, 20],
+    })
+    text = in_plain_words(table)
+    assert "about 1,156 (" in text
+    assert "gmx have too few clicking people" in text
+    assert "orange: known only roughly" in text and "other: the data contradict" in text
+    assert "gmail" not in text and "No estimate for apple" in text

@@ -417,15 +417,23 @@ def in_plain_words(table: pd.DataFrame) -> str:
     )
     lost = table.loc[machine, "provider"].tolist()
     missing = table.loc[~machine & table["image_blocked_share_used"].isna(), "provider"].tolist()
-    pulled = usable.loc[usable["estimate_status"] != "ok", "provider"].tolist()
+    thin = usable.loc[usable["estimate_status"] == "insufficient_data", "provider"].tolist()
+    rough = usable.loc[usable["estimate_status"] == "imprecise", "provider"].tolist()
+    doubtful = usable.loc[usable["estimate_status"] == "assumption_violated", "provider"].tolist()
     if lost:
         text += (f" No estimate for {', '.join(lost)}: their opens are mostly Apple Mail Privacy Protection "
                  "prefetches, which hide whether anyone read.")
     if missing:
         text += f" Not counted: {', '.join(missing)} (no human clicker, so no blocked share)."
-    if pulled:
-        text += (f" {', '.join(pulled)} have too few clicking people for a precise share of their own: their "
-                 "share is pulled toward the overall one by as much as its noise warrants (see status_reason).")
+    if thin:
+        text += (f" {', '.join(thin)} have too few clicking people for a share of their own: their share is "
+                 "pulled toward the overall one by as much as its noise warrants (see status_reason).")
+    if rough:
+        text += (f" {', '.join(rough)}: known only roughly this period (their intervals are wider than an ok "
+                 "estimate allows; see status_reason).")
+    if doubtful:
+        text += (f" {', '.join(doubtful)}: the data contradict the estimator's assumption (blocked readers click "
+                 "as often as others); see the assumption check and the sensitivity band.")
     return text
 
 
