@@ -85,3 +85,32 @@ def test_empty_period_gives_empty_tables(dbs):
 
     assert engagement_by_age(dbs["full"], "2030-01-01", "2030-02-01").empty
     assert hidden_images(dbs["full"], "2030-01-01", "2030-02-01").empty
+
+
+def test_gift_buyer_figures_without_orders_are_unknown_not_zero(tmp_path):
+    """An account whose orders were never loaded: every buyer and revenue figure of its gift
+    campaigns is missing (not 0), orders_loaded says why, and the plain words refuse the question."""
+    from dlvstats.ingest import ingest_paths
+    from dlvstats.metrics.gift import add_pooled, campaign_kinds, gift_campaigns, gift_in_plain_words
+    from dlvstats.simulate import simulate
+
+    out = tmp_path / "sim"
+    simulate(out, seed=5, contacts=1500, months=5, end_month="2026-10", fmt="csv")
+    db_path = tmp_path / "no-orders.duckdb"
+    drops = sorted((out / "drops").iterdir())
+    for drop in drops:
+        (drop / "orders.csv").unlink(missing_ok=True)
+        (drop / "orders.csv.gz").unlink(missing_ok=True)
+    ingest_paths(db_path, drops)
+    frame = gift_campaigns(db_path, "2026-01-01", "2026-11-01")
+    assert len(frame) > 0 and not frame["orders_loaded"].any()
+    for column in ("buyers_90d", "buyer_rate_90d", "control_buyer_rate_90d", "revenue_per_delivered"):
+        assert frame[column].isna().all(), column
+    assert frame["reregistered"].notna().all() and frame["reregistered"].sum() > 0  # the rest is still known
+    pooled = add_pooled(frame.assign(is_immature=False))
+    assert pooled["buyer_rate_90d"].isna().all()
+    assert "no order is loaded" in gift_in_plain_words(pooled[pooled["campaign_id"].str.startswith("pooled")]
+                                                        .assign(window_from="2026-01-01", window_to="2026-11-01",
+                                                                campaigns_pooled=1))
+    kinds = campaign_kinds(db_path, "2026-01-01", "2026-11-01")
+    assert kinds["revenue_per_delivered"].isna().all() and not kinds["orders_loaded"].any()

@@ -53,6 +53,29 @@ GREY_RATES = [
 ]
 
 
+#: What rests on `orders`: without any order of the account in the data these are unknown, not 0.
+ORDER_COLUMNS = ["buyers_90d", "buyer_rate_90d", "buyer_rate_90d_low", "buyer_rate_90d_high", "control_buyers_90d",
+                 "control_buyer_rate_90d", "control_buyer_rate_90d_low", "control_buyer_rate_90d_high",
+                 "revenue_per_delivered", "revenue_per_delivered_low", "revenue_per_delivered_high",
+                 "click_revenue_per_delivered_7d", "click_revenue_per_delivered_7d_low",
+                 "click_revenue_per_delivered_7d_high", "buyer_share", "buyer_share_low", "buyer_share_high"]
+
+
+def mark_missing_orders(con, frame: pd.DataFrame) -> pd.DataFrame:
+    """``orders_loaded`` per row (the account has at least one order in the data); where it has none,
+    every figure that rests on orders is NA: "no order was loaded" is not "nobody bought"."""
+    with_orders = {r[0] for r in con.execute("SELECT DISTINCT account_id FROM orders").fetchall()}
+    out = frame.copy()
+    out["orders_loaded"] = out["account_id"].isin(with_orders) if "account_id" in out.columns else bool(with_orders)
+    missing = ~out["orders_loaded"]
+    if missing.any():
+        for column in ORDER_COLUMNS:
+            if column in out.columns:
+                out[column] = out[column].astype(float)
+                out.loc[missing, column] = np.nan
+    return out
+
+
 def finish_means(df: pd.DataFrame, means: list[str], z: float = Z95) -> pd.DataFrame:
     """Like ``finish_rates`` for means that are not proportions (money per delivered message).
 
@@ -107,10 +130,10 @@ def gift_campaigns(
     with readonly(db_path) as con:
         frame = db.query_df(con, "metrics/gift_campaigns", kind=_check_kind(kind), account_id=account_id,
                             **period.params())
-    frame = finish_means(frame, MEANS)
-    frame = finish_rates(frame, CAMPAIGN_RATES, min_delivered=min_delivered)
-    frame["small_cell_buyers"] = frame["reregistered"] < min_reregistered
-    return frame
+        frame = finish_means(frame, MEANS)
+        frame = finish_rates(frame, CAMPAIGN_RATES, min_delivered=min_delivered)
+        frame["small_cell_buyers"] = frame["reregistered"] < min_reregistered
+        return mark_missing_orders(con, frame)
 
 
 def add_pooled(frame: pd.DataFrame, min_reregistered: int = 30) -> pd.DataFrame:
@@ -141,6 +164,13 @@ def add_pooled(frame: pd.DataFrame, min_reregistered: int = 30) -> pd.DataFrame:
         sums[rate], sums[f"{rate}_low"], sums[f"{rate}_high"] = wilson(sums[num], sums[den])
     sums["small_cell"] = sums["delivered"] < MIN_CELL_DELIVERED
     sums["small_cell_buyers"] = sums["reregistered"] < min_reregistered
+    if "orders_loaded" in mature.columns:  # an account without orders: its buyer figures stay unknown
+        loaded = mature.groupby("account_id")["orders_loaded"].all()
+        sums["orders_loaded"] = sums["account_id"].map(loaded).astype(bool)
+        for column in ORDER_COLUMNS:
+            if column in sums.columns:
+                sums[column] = sums[column].astype(float)
+                sums.loc[~sums["orders_loaded"], column] = np.nan
     return pd.concat([frame, sums], ignore_index=True)
 
 
@@ -167,8 +197,8 @@ def campaign_kinds(
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
         frame = db.query_df(con, "metrics/gift_campaign_kinds", account_id=account_id, **period.params())
-    frame = finish_means(frame, MEANS)
-    return finish_rates(frame, KIND_RATES, min_delivered=min_delivered)
+        frame = finish_means(frame, MEANS)
+        return mark_missing_orders(con, finish_rates(frame, KIND_RATES, min_delivered=min_delivered))
 
 
 @shared
@@ -209,7 +239,7 @@ def grey_list(
     with readonly(db_path) as con:
         frame = db.query_df(con, "metrics/gift_grey_list", kind=_check_kind(kind), account_id=account_id,
                             **period.params())
-    return finish_rates(frame, GREY_RATES, min_delivered=min_delivered)
+        return mark_missing_orders(con, finish_rates(frame, GREY_RATES, min_delivered=min_delivered))
 
 
 #: The trailing window, in months, over which the monthly report pools the matured gift campaigns.
@@ -245,6 +275,10 @@ def gift_in_plain_words(pooled: pd.DataFrame, window_months: int = MATURED_WINDO
                 "be answered.")
     parts = []
     for row in pooled.itertuples(index=False):
+        if not getattr(row, "orders_loaded", True):
+            parts.append(f"{row.account_id}: no order is loaded for this account, so whether its gift-takers buy "
+                         "cannot be answered (load its orders: docs/inputs.md).")
+            continue
         parts.append(
             f"{row.account_id}: over {int(row.campaigns_pooled)} matured gift campaign(s) of {row.window_from} to "
             f"{row.window_to}, {row.buyer_rate_90d:.1%} of {int(row.reregistered):,} gift-takers bought within 90 "
