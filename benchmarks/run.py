@@ -91,7 +91,7 @@ def source_fingerprint() -> str:
     root = HERE.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                              text=True).stdout.strip() or "?"
+                              text=True, check=False).stdout.strip() or "?"
     except OSError:
         head = "?"
     digest = hashlib.sha256()
@@ -133,7 +133,7 @@ def _worker(op: str, args: list[str]) -> dict:
     elif op == "ingest":
         from dlvstats.ingest import ingest_paths
     elif op.startswith("pandas_"):
-        import pandas_baseline  # noqa: F401  (benchmarks/ is on sys.path: this file's directory)
+        import pandas_baseline  # (benchmarks/ is on sys.path: this file's directory)
     elif op == "empty_notebook":
         import nbformat
         import papermill
@@ -444,8 +444,8 @@ class Bench:
             ours, bare = [], []
             db_ours, db_bare = self.work / f"ingest-{fmt}.duckdb", self.work / f"bare-{fmt}.duckdb"
             interleaved(self.args.repeat, [
-                (bare, lambda: measure("bare_load", fresh_db(db_bare), fmt, *year)),
-                (ours, lambda: measure("ingest", fresh_db(db_ours), *year)),
+                (bare, lambda db_bare=db_bare, fmt=fmt, year=year: measure("bare_load", fresh_db(db_bare), fmt, *year)),
+                (ours, lambda db_ours=db_ours, year=year: measure("ingest", fresh_db(db_ours), *year)),
             ])
             self.table.add(f"bare DuckDB CTAS read_{'parquet' if fmt == 'parquet' else 'csv'} ({fmt})", size, bare)
             phases = {k: statistics.median(r["extra"][k] for r in ours)
@@ -524,8 +524,8 @@ class Bench:
         for metric in ("hidden_images", "engagement_by_age"):
             ours, theirs = [], []
             interleaved(self.args.repeat, [
-                (theirs, lambda: measure(f"pandas_{metric}", db, YEAR_FROM, YEAR_TO)),
-                (ours, lambda: measure(f"dlvstats_{metric}", db, YEAR_FROM, YEAR_TO)),
+                (theirs, lambda metric=metric: measure(f"pandas_{metric}", db, YEAR_FROM, YEAR_TO)),
+                (ours, lambda metric=metric: measure(f"dlvstats_{metric}", db, YEAR_FROM, YEAR_TO)),
             ])
             rows = theirs[0]["rows"]
             for r in ours:
