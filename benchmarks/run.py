@@ -13,7 +13,9 @@ docs/performance.md each one measures:
                into a fresh file; ratio <= 2
   metrics      goal 2: the four metric tables for the year, four `dlvstats metrics` processes
                (start included) vs one reference DuckDB pass (sends left-joined to per-message open
-               and click counts, grouped by domain and campaign) on the same database; ratio <= 6
+               and click counts, grouped by domain and campaign) on the same database; ratio <= 6;
+               and `dlvstats metrics all --out DIR` (every registered table, one process, start
+               included) vs the same pass, with each table's seconds from its progress lines
   startup      goal 2: `dlvstats --help` (and `dlvstats metrics --help`) vs `python -c pass`; < 1 s
   pandas       goal 3: hidden-images and engagement-by-age by dlvstats' metric functions vs the
                hand-written pandas of benchmarks/pandas_baseline.py; time ratio <= 0.1, RSS <= 1/3
@@ -89,7 +91,7 @@ def source_fingerprint() -> str:
     root = HERE.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                              text=True).stdout.strip() or "?"
+                              text=True, check=False).stdout.strip() or "?"
     except OSError:
         head = "?"
     digest = hashlib.sha256()
@@ -131,7 +133,7 @@ def _worker(op: str, args: list[str]) -> dict:
     elif op == "ingest":
         from dlvstats.ingest import ingest_paths
     elif op.startswith("pandas_"):
-        import pandas_baseline
+        import pandas_baseline  # (benchmarks/ is on sys.path: this file's directory)
     elif op == "empty_notebook":
         import nbformat
         import papermill
@@ -279,7 +281,7 @@ def run_process(argv: list[str], env: dict | None = None, cwd: Path | None = Non
     run = {
         "wall": wall, "seconds": wall, "cpu": max(cpu, sum(sampler.cpu.values())),
         "peak_rss_mb": usage.ru_maxrss / 1024, "tree_rss_mb": max(sampler.peak_sum_mb, usage.ru_maxrss / 1024),
-        "rows": None, "extra": {}, "stdout_tail": stdout[-2000:], "stderr_tail": stderr[-2000:],
+        "rows": None, "extra": {}, "stdout_tail": stdout[-2000:], "stderr_tail": stderr[-6000:],
     }
     lines = stdout.strip().splitlines()
     if lines and lines[-1].startswith("{"):
@@ -309,6 +311,17 @@ def measure_sequence(commands: list[list[str]], env: dict | None = None, rows: i
                   "parts_rss_mb": [round(r["peak_rss_mb"]) for r in runs]},
     }
     return total
+
+
+def _table_seconds(runs: list[dict]) -> dict[str, float]:
+    """Median seconds per table from `dlvstats metrics all`'s progress lines on stderr."""
+    import re
+
+    times: dict[str, list[float]] = {}
+    for r in runs:
+        for m in re.finditer(r"^\[\s*\d+/\d+\] (\S+)\s+([\d.]+) s", r["stderr_tail"], re.MULTILINE):
+            times.setdefault(m.group(1), []).append(float(m.group(2)))
+    return {name: statistics.median(v) for name, v in times.items()}
 
 
 def interleaved(repeat: int, pairs: list[tuple[list, callable]]) -> None:
@@ -431,8 +444,8 @@ class Bench:
             ours, bare = [], []
             db_ours, db_bare = self.work / f"ingest-{fmt}.duckdb", self.work / f"bare-{fmt}.duckdb"
             interleaved(self.args.repeat, [
-                (bare, lambda: measure("bare_load", fresh_db(db_bare), fmt, *year)),
-                (ours, lambda: measure("ingest", fresh_db(db_ours), *year)),
+                (bare, lambda db_bare=db_bare, fmt=fmt, year=year: measure("bare_load", fresh_db(db_bare), fmt, *year)),
+                (ours, lambda db_ours=db_ours, year=year: measure("ingest", fresh_db(db_ours), *year)),
             ])
             self.table.add(f"bare DuckDB CTAS read_{'parquet' if fmt == 'parquet' else 'csv'} ({fmt})", size, bare)
             phases = {k: statistics.median(r["extra"][k] for r in ours)
@@ -452,10 +465,19 @@ class Bench:
         db = db or self.year_db(size)
         commands = [dlvstats_cmd() + ["-q", "metrics", m, "--db", str(db), "--from", date_from, "--to", date_to,
                                       "--format", "csv"] for m in METRICS]
-        ours, ref = [], []
+        out_all = self.work / "metrics-all-tables"
+        command_all = dlvstats_cmd() + ["metrics", "all", "--db", str(db), "--from", date_from, "--to", date_to,
+                                        "--out", str(out_all)]
+        ours, ref, every = [], [], []
+
+        def run_all():
+            shutil.rmtree(out_all, ignore_errors=True)
+            return run_process(command_all, env=env)
+
         interleaved(self.args.repeat, [
             (ref, lambda: measure("reference_pass", db, date_from, date_to, env=env)),
             (ours, lambda: measure_sequence(commands, env=env)),
+            (every, run_all),
         ])
         sends = ref[0]["rows"]
         for r in ours:
@@ -472,6 +494,16 @@ class Bench:
             parts = [{"seconds": r["extra"]["parts"][i], "cpu": r["extra"]["parts_cpu"][i],
                       "peak_rss_mb": r["extra"]["parts_rss_mb"][i], "rows": sends} for r in ours]
             self.table.add(f"  dlvstats metrics {name}{label}", size, parts)
+        tables = _table_seconds(every)
+        for r in every:
+            r["rows"] = sends
+            r["extra"] = {"tables_s": tables}
+        slowest = sorted(tables.items(), key=lambda kv: -kv[1])[:4]
+        self.table.add(f"`metrics all` ({len(tables)} tables, 1 proc){label} [goal 2]", size, every, ref,
+                       note="goal ratio <= 6 (vs process); "
+                            f"{statistics.median(r['seconds'] for r in every) / statistics.median(r['seconds'] for r in ours):.2f}x"
+                            " the 4 calls; slowest tables (median s): "
+                            + ", ".join(f"{n} {t:.2f}" for n, t in slowest))
 
     def startup(self, size: str) -> None:
         python, help_, metrics_help, imports = [], [], [], []
@@ -492,8 +524,8 @@ class Bench:
         for metric in ("hidden_images", "engagement_by_age"):
             ours, theirs = [], []
             interleaved(self.args.repeat, [
-                (theirs, lambda: measure(f"pandas_{metric}", db, YEAR_FROM, YEAR_TO)),
-                (ours, lambda: measure(f"dlvstats_{metric}", db, YEAR_FROM, YEAR_TO)),
+                (theirs, lambda metric=metric: measure(f"pandas_{metric}", db, YEAR_FROM, YEAR_TO)),
+                (ours, lambda metric=metric: measure(f"dlvstats_{metric}", db, YEAR_FROM, YEAR_TO)),
             ])
             rows = theirs[0]["rows"]
             for r in ours:

@@ -79,13 +79,19 @@ def connect(
             log.warning("database %s is locked; retrying in %.1f s", path, delay)
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
+    session_settings(con)
+    return con
+
+
+def session_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """The per-connection settings every dlvstats connection has (``connect``, and each cursor of a
+    shared connection, which does not inherit the time zone): UTC, no progress bar."""
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB's own progress bar would write into notebooks, logs and CSV on stdout
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.InvalidInputException:  # a Jupyter kernel without ipywidgets: DuckDB draws no bar there anyway
         pass
-    return con
 
 
 @cache

@@ -1,4 +1,6 @@
-"""The ``dlvstats metrics`` sub-command: print one metric table (table, csv or json)."""
+"""The ``dlvstats metrics`` sub-command: print one metric table (table, csv or json), or write
+tables as CSV files (``--out DIR``); ``dlvstats metrics all --out DIR`` writes every registered
+table in one process, on one shared read-only open of the database."""
 
 from __future__ import annotations
 
@@ -15,16 +17,28 @@ Metrics (NAME):
   hidden-images       per mailbox provider: how many non-openers really read (images blocked)
   sender-health       complaint and bounce rates against the 0.1%/0.3% lines, blocklists, risk
   classification-sensitivity  headline rates under alternative human/machine rule sets
+  all                 every metric table (the list in `dlvstats metrics --help`'s NAME choices),
+                      one CSV file each, DIR/NAME.csv: needs --out DIR
 
 Dates are days in the reporting time zone (--report-timezone, default UTC); --to is exclusive;
 a message belongs to the period of its send time.
 Every rate comes with its count and a 95% interval (columns *_low, *_high); small_cell flags
 cells under the minimum volume.
 
+--out DIR writes DIR/NAME.csv instead of printing: the --format csv text (spreadsheet formulas
+neutralised) with every e-mail address replaced by "[address hidden #tag]", as in the report's CSV
+files. `metrics all` runs every table in one process (DuckDB and pandas imported, the database
+opened once) and prints one progress line per table, with its time, on stderr (not with -q).
+
 Examples:
   dlvstats metrics hidden-images --db data/dlvstats.duckdb --from 2026-10-01 --to 2026-11-01
+  dlvstats metrics all --db data/dlvstats.duckdb --from 2026-10-01 --to 2026-11-01 --out tables/2026-10
   dlvstats metrics engagement-by-age --from 2026-01-01 --to 2026-11-01 --account acct_oldlist --format csv > age.csv
 """
+
+
+#: the NAME that runs every registered metric
+ALL = "all"
 
 
 def add_parser(sub) -> None:
@@ -35,7 +49,8 @@ def add_parser(sub) -> None:
         description="Print one metric table, computed in DuckDB over the whole period.",
         epilog=METRICS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("name", metavar="NAME", choices=sorted(REGISTRY), help="metric name (see below)")
+    p.add_argument("name", metavar="NAME", choices=[*sorted(REGISTRY), ALL],
+                   help=f"metric name (see below), or {ALL!r} for every table (with --out)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
     p.add_argument("--from", dest="date_from", required=True, type=_day,
                    help="first day, YYYY-MM-DD (inclusive; a day in --report-timezone)")
@@ -46,7 +61,9 @@ def add_parser(sub) -> None:
     p.add_argument("--account", dest="account_id", help="only this account's messages")
     p.add_argument("--format", dest="output_format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="metric-specific option, e.g. --option by=provider (repeatable)")
+                   help="metric-specific option, e.g. --option by=provider (repeatable; not with all)")
+    p.add_argument("--out", metavar="DIR", type=Path, default=None,
+                   help="write DIR/NAME.csv instead of printing (created if missing; needed by all)")
     p.set_defaults(handler=run)
 
 
@@ -94,7 +111,6 @@ def _zoned(date_from: str, date_to: str, timezone: str) -> tuple[str, str]:
 
 
 def run(args) -> int:
-    from dlvstats import export, metrics
     from dlvstats.config import settings
     from dlvstats.metrics.common import UnknownAccount, check_account
 
@@ -103,19 +119,99 @@ def run(args) -> int:
         print(f"dlvstats metrics: --from {args.date_from} must come before --to {args.date_to} (the end day is "
               "exclusive: --from 2026-10-01 --to 2026-11-01 is October)", file=sys.stderr)
         return 2
+    if args.name == ALL and args.out is None:
+        print("dlvstats metrics all: give --out DIR (every table is written as DIR/NAME.csv)", file=sys.stderr)
+        return 2
+    if args.name == ALL and args.option:
+        print("dlvstats metrics all: --option is metric-specific; run `dlvstats metrics NAME --option ...` "
+              "for the table it applies to", file=sys.stderr)
+        return 2
+    if args.out is not None and args.output_format != "table":
+        print("dlvstats metrics: --out writes CSV files; leave out --format", file=sys.stderr)
+        return 2
     try:
         check_account(db_path, args.account_id)
     except UnknownAccount as exc:
         print(f"dlvstats metrics: {exc}", file=sys.stderr)
         return 2
-    func = metrics.get(args.name)
     zone = args.report_timezone or settings().report_timezone
     date_from, date_to = _zoned(args.date_from, args.date_to, zone)
-    options = _parse_options(args.option)
-    if "timezone" in inspect.signature(func).parameters:
-        options.setdefault("timezone", zone)  # days/weeks/months cut in the reporting zone too
-    frame = func(db_path, date_from, date_to, account_id=args.account_id, **options)
-    sys.stdout.write(export.render(frame, args.output_format))
-    if not export.render(frame, args.output_format).endswith("\n"):
+    if args.name == ALL:
+        return _run_all(db_path, date_from, date_to, zone, args)
+    frame = _table(args.name, db_path, date_from, date_to, zone, args.account_id, _parse_options(args.option))
+    if args.out is not None:
+        _write_csv(frame, args.out, args.name)
+        return 0
+    from dlvstats import export
+
+    text = export.render(frame, args.output_format)
+    sys.stdout.write(text)
+    if not text.endswith("\n"):
         sys.stdout.write("\n")
+    return 0
+
+
+def _table(name: str, db_path, date_from: str, date_to: str, zone: str, account_id, options: dict):
+    """One metric's table, called as ``dlvstats metrics NAME`` calls it."""
+    from dlvstats import metrics
+
+    func = metrics.get(name)
+    if "timezone" in inspect.signature(func).parameters:
+        options = {"timezone": zone, **options}  # days/weeks/months cut in the reporting zone too
+    return func(db_path, date_from, date_to, account_id=account_id, **options)
+
+
+def _write_csv(frame, out: Path, name: str, scrubber=None) -> Path:
+    """``out/NAME.csv``: the ``--format csv`` text (export.to_csv) with every e-mail address replaced
+    by a tag, as in the monthly report's CSV files (``scrubber``: one per run, so one address has
+    one tag across a run's files); written whole, then renamed into place."""
+    from dlvstats import export
+    from dlvstats.scrub import AddressScrubber
+
+    scrubber = scrubber or AddressScrubber()
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{name}.csv"
+    partial = out / f".{name}.csv.partial"
+    partial.write_text(scrubber.text(export.to_csv(frame)), encoding="utf-8")
+    partial.replace(target)
+    return target
+
+
+def _run_all(db_path, date_from: str, date_to: str, zone: str, args) -> int:
+    """Every registered table into ``args.out``, one process, one shared read-only open of the file.
+    A table that fails is said on stderr (its old CSV, if any, removed) and the others still run."""
+    import time
+
+    from dlvstats.metrics import REGISTRY
+    from dlvstats.metrics.common import shared_readonly
+    from dlvstats.scrub import AddressScrubber
+
+    scrubber = AddressScrubber()
+    quiet = getattr(args, "quiet", False)
+    names = sorted(REGISTRY)
+    failed: list[str] = []
+    started = time.perf_counter()
+    with shared_readonly(db_path):
+        for i, name in enumerate(names, 1):
+            t0 = time.perf_counter()
+            try:
+                frame = _table(name, db_path, date_from, date_to, zone, args.account_id, {})
+            except Exception as exc:  # one table's failure is reported, the rest still run
+                (args.out / f"{name}.csv").unlink(missing_ok=True)  # no stale table beside the new ones
+                failed.append(name)
+                print(f"[{i:2d}/{len(names)}] {name:<28} FAILED after {time.perf_counter() - t0:6.2f} s: "
+                      f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                if getattr(args, "verbose", False):
+                    raise
+                continue
+            target = _write_csv(frame, args.out, name, scrubber)
+            if not quiet:
+                print(f"[{i:2d}/{len(names)}] {name:<28} {time.perf_counter() - t0:6.2f} s  "
+                      f"{len(frame):>6,} rows  {target}", file=sys.stderr, flush=True)
+    if failed:
+        print(f"dlvstats metrics all: {len(failed)} of {len(names)} tables failed ({', '.join(failed)}); "
+              "the others are in " + str(args.out), file=sys.stderr)
+        return 1
+    if not quiet:
+        print(f"{len(names)} tables in {time.perf_counter() - started:.2f} s -> {args.out}", file=sys.stderr)
     return 0

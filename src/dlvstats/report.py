@@ -32,14 +32,12 @@ import base64
 import contextlib
 import fcntl
 import hashlib
-import hmac
 import inspect
 import json
 import logging
 import math
 import os
 import re
-import secrets
 import shutil
 import sys
 import tempfile
@@ -52,6 +50,7 @@ from pathlib import Path
 from dlvstats import __version__
 from dlvstats.config import PACKAGE_DIR, PACKAGED_NOTEBOOKS_DIR, project_root
 from dlvstats.i18n import ENGLISH, Locale, column_label, translate_figure
+from dlvstats.scrub import AddressScrubber
 
 log = logging.getLogger(__name__)
 
@@ -389,39 +388,7 @@ def _run_pool(todo: list[NotebookRun], jobs: int, env: dict[str, str], stderr_pa
 
 
 # --------------------------------------------------------------------------------------------------
-# Privacy: no e-mail address leaves in a report
-
-_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-
-
-class AddressScrubber:
-    """Replaces every e-mail address in text by ``[address hidden #xxxxxxxx]``.
-
-    The tag is a keyed hash (a random key per run), so the same address gets the same tag within one
-    report (an example stays an example) but tags cannot be linked across reports or reversed.
-    """
-
-    def __init__(self) -> None:
-        self._key = secrets.token_bytes(16)
-        self.count = 0
-
-    def _tag(self, match: re.Match) -> str:
-        self.count += 1
-        digest = hmac.new(self._key, match.group(0).lower().encode(), hashlib.sha256).hexdigest()[:8]
-        return f"[address hidden #{digest}]"
-
-    def text(self, value: str) -> str:
-        return _ADDRESS.sub(self._tag, value) if "@" in value else value
-
-    def deep(self, value):
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, list):
-            return [self.deep(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self.deep(v) for k, v in value.items()}
-        return value
-
+# Privacy: no e-mail address leaves in a report (the scrubber: dlvstats.scrub)
 
 def scrub_notebook_outputs(path: Path, scrubber: AddressScrubber) -> None:
     """Remove addresses from an executed notebook's outputs (the record stays, minus personal data)."""

@@ -13,6 +13,7 @@ Only small, already-aggregated tables pass through pandas here.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -100,9 +101,67 @@ def _naive_utc(value: datetime) -> datetime:
     return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
+#: the database opened by ``shared_readonly`` in this context: (resolved path, connection), or None
+_SHARED: ContextVar[tuple[Path, object] | None] = ContextVar("dlvstats_shared_readonly", default=None)
+
+
+@contextmanager
+def shared_readonly(db_path: str | Path):
+    """One read-only open of ``db_path`` shared by every metric run inside the block (``dlvstats
+    metrics all``): the file is opened, checked and cached once. Each ``readonly(db_path)`` inside
+    the block gets its own cursor on it (DuckDB: a fresh connection to the same database
+    instance), so temporary tables, ``USE`` and settings one metric leaves never reach the next;
+    in-memory databases a metric attaches (the sensitivity table's scratch) are detached after it."""
+    path = Path(db_path).resolve()
+    con = db.connect(db_path, read_only=True)
+    try:
+        db.require_dlvstats_db(con, db_path)
+        token = _SHARED.set((path, con))
+        try:
+            yield con
+        finally:
+            _SHARED.reset(token)
+    finally:
+        con.close()
+
+
+def _attached(con) -> set[str]:
+    return {row[0] for row in con.execute(
+        "SELECT database_name FROM duckdb_databases() WHERE path IS NULL AND NOT internal").fetchall()}
+
+
+@contextmanager
+def _cursor(con):
+    cur = con.cursor()
+    try:
+        db.session_settings(cur)
+        main = cur.execute("SELECT current_database()").fetchone()[0]
+        before = _attached(cur)
+    except BaseException:
+        cur.close()
+        raise
+    try:
+        yield cur
+    finally:
+        try:
+            left = sorted(_attached(cur) - before)
+            if left:
+                cur.execute(f'USE "{main}"')  # a metric's USE of its scratch: that cannot be detached
+                for name in left:
+                    cur.execute(f'DETACH "{name}"')
+        finally:
+            cur.close()
+
+
 @contextmanager
 def readonly(db_path: str | Path):
-    """A read-only connection held only while the metric runs (notebooks may stay open for hours)."""
+    """A read-only connection held only while the metric runs (notebooks may stay open for hours);
+    inside ``shared_readonly`` on the same file, a cursor on the shared one."""
+    shared = _SHARED.get()
+    if shared is not None and shared[0] == Path(db_path).resolve():
+        with _cursor(shared[1]) as cur:
+            yield cur
+        return
     con = db.connect(db_path, read_only=True)
     try:
         db.require_dlvstats_db(con, db_path)
