@@ -37,6 +37,11 @@ def add_parser(sub) -> None:
     )
     p.add_argument("name", metavar="NAME", choices=sorted(REGISTRY), help="metric name (see below)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
+    p.add_argument("--lake", type=Path, default=None, metavar="DIR",
+                   help="read a lake written by `dlvstats export --lake DIR` instead of a DuckDB file")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="duckdb (default) or spark (needs --lake and `pip install 'dlvstats[spark]'`; "
+                        "the metrics it runs are listed below)")
     p.add_argument("--from", dest="date_from", required=True, type=_day,
                    help="first day, YYYY-MM-DD (inclusive; a day in --report-timezone)")
     p.add_argument("--to", dest="date_to", required=True, type=_day, help="end day, YYYY-MM-DD (exclusive)")
@@ -93,12 +98,47 @@ def _zoned(date_from: str, date_to: str, timezone: str) -> tuple[str, str]:
         raise SystemExit(2) from exc
 
 
+def _source(args):
+    """The DuckDB file, the lake directory, or the Spark lake the metric reads (None: usage error said)."""
+    from dlvstats.config import settings
+
+    if args.lake is not None and args.db is not None:
+        print("dlvstats metrics: give --db FILE or --lake DIR, not both", file=sys.stderr)
+        return None
+    if args.engine == "spark":
+        from dlvstats import spark_engine
+
+        if args.lake is None:
+            print("dlvstats metrics: --engine spark reads a lake: give --lake DIR (write one with "
+                  "`dlvstats export --db DB --lake DIR`)", file=sys.stderr)
+            return None
+        if args.name not in spark_engine.SPARK_METRICS:
+            print(f"dlvstats metrics: {args.name} does not run on Spark yet: "
+                  f"{spark_engine.NOT_ON_SPARK.get(args.name, 'not translated')}. Metrics on Spark: "
+                  f"{', '.join(sorted(spark_engine.SPARK_METRICS))}. Run it on DuckDB over the same lake "
+                  f"(drop --engine spark); see docs/scale-out.md.", file=sys.stderr)
+            return None
+        return spark_engine.SparkLake(args.lake)
+    if args.lake is not None:
+        from dlvstats import lake
+
+        try:
+            lake.manifest(args.lake)
+        except lake.LakeError as exc:
+            print(f"dlvstats metrics: {exc}", file=sys.stderr)
+            return None
+        return args.lake
+    return args.db or settings().db_path
+
+
 def run(args) -> int:
     from dlvstats import export, metrics
     from dlvstats.config import settings
     from dlvstats.metrics.common import UnknownAccount, check_account
 
-    db_path = args.db or settings().db_path
+    db_path = _source(args)
+    if db_path is None:
+        return 2
     if args.date_from >= args.date_to:
         print(f"dlvstats metrics: --from {args.date_from} must come before --to {args.date_to} (the end day is "
               "exclusive: --from 2026-10-01 --to 2026-11-01 is October)", file=sys.stderr)
