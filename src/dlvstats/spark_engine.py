@@ -1,0 +1,263 @@
+"""The Spark engine: the metrics' own ``.sql`` files run on Apache Spark over a lake (``dlvstats.lake``).
+
+The only module that imports pyspark and sqlglot, both lazily (``dlvstats --help`` pays for neither):
+``pip install 'dlvstats[spark]'``. A metric function is given a ``SparkLake`` instead of a database path;
+its ``readonly()`` connection is a ``SparkConnection``, whose ``execute(statement, params)`` takes the
+DuckDB statements of the packaged SQL files, translates each with sqlglot (DuckDB -> Spark SQL) and runs it
+with its ``$named`` values bound by Spark as parameters (``:name`` markers; never pasted into the text).
+A temporary table (``CREATE TEMP TABLE x AS ...``) becomes a cached temporary view. Where a file does not
+translate, a Spark form of it sits beside it (``name.spark.sql``, written in Spark SQL with the same
+``$named`` parameters, its header saying why), and ``db.run`` picks it for a Spark connection. The
+results come back as small pandas frames, and the metric's own Python finishes them as on DuckDB.
+
+``SPARK_METRICS`` lists the metrics whose every SQL file runs here (each tested equal to DuckDB on the
+same lake: counts exact, rates within 1e-9); ``NOT_ON_SPARK`` says why each other one does not yet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+
+#: metrics that run on Spark (tests/test_spark.py checks each against DuckDB).
+SPARK_METRICS: tuple[str, ...] = ()
+
+#: the others, with why (the CLI's error and docs/scale-out.md say the same).
+NOT_ON_SPARK: dict[str, str] = {}
+
+MASTER_ENV = "DLVSTATS_SPARK_MASTER"
+
+_TYPES = {
+    "VARCHAR": "string", "UUID": "string", "TIMESTAMP": "timestamp_ntz", "DATE": "date", "INTEGER": "int",
+    "BIGINT": "bigint", "SMALLINT": "smallint", "BOOLEAN": "boolean", "DOUBLE": "double", "FLOAT": "float",
+}
+
+
+class SparkUnavailable(RuntimeError):
+    """pyspark, sqlglot or Java is missing."""
+
+
+class SparkTranslationError(RuntimeError):
+    """A statement of a packaged SQL file has no Spark form."""
+
+
+def spark_type(duckdb_type: str) -> str:
+    """The Spark SQL type of a DuckDB column type of the lake's manifest."""
+    if duckdb_type.startswith("DECIMAL"):
+        return duckdb_type.lower()
+    if duckdb_type not in _TYPES:
+        raise SparkTranslationError(f"no Spark type for the DuckDB type {duckdb_type}")
+    return _TYPES[duckdb_type]
+
+
+def _imports():
+    try:
+        import pyspark  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError as exc:
+        raise SparkUnavailable(
+            f"the Spark engine needs pyspark and sqlglot ({exc}): pip install 'dlvstats[spark]' "
+            "(and Java 17: apt-get install openjdk-17-jre-headless)"
+        ) from exc
+
+
+def session(master: str | None = None, cores: int | None = None):
+    """The active Spark session (spark-submit, Databricks, a test's shared one), or a new local one.
+
+    A new one runs ``$DLVSTATS_SPARK_MASTER`` (default ``local[2]``, or ``local[cores]``), bound to
+    loopback unless SPARK_LOCAL_IP says otherwise, UI off, few shuffle partitions (the metrics' results
+    are small)."""
+    _imports()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    master = master or (f"local[{cores}]" if cores else os.environ.get(MASTER_ENV, "local[2]"))
+    try:
+        builder = (SparkSession.builder.master(master).appName("dlvstats")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", "4")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .config("spark.driver.bindAddress", os.environ["SPARK_LOCAL_IP"]))
+        spark = builder.getOrCreate()
+    except Exception as exc:  # no java: pyspark raises PySparkRuntimeError (JAVA_GATEWAY_EXITED)
+        raise SparkUnavailable(f"could not start Spark ({exc}); is Java 17 installed "
+                               "(apt-get install openjdk-17-jre-headless, or set JAVA_HOME)?") from exc
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _configure(spark) -> None:
+    """DuckDB's semantics where Spark's defaults differ: timestamps without zone, UTC, ANSI off."""
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.timestampType", "TIMESTAMP_NTZ")
+    spark.conf.set("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+
+
+class SparkLake:
+    """A lake read by Spark: pass it where a metric takes ``db_path``."""
+
+    engine = "spark"
+
+    def __init__(self, lake_dir, spark=None):
+        self.lake_dir = Path(lake_dir)
+        self._spark = spark
+
+    def __fspath__(self) -> str:
+        return str(self.lake_dir)
+
+    def __repr__(self) -> str:
+        return f"SparkLake({str(self.lake_dir)!r})"
+
+    @property
+    def spark(self):
+        if self._spark is None:
+            self._spark = session()
+        return self._spark
+
+    def connect(self) -> "SparkConnection":
+        return SparkConnection(self.spark, self.lake_dir)
+
+
+def lake_frame(spark, lake_dir, table: str, info: dict):
+    """One lake table as a Spark DataFrame with the database's columns, in order, typed as in the manifest."""
+    from pyspark.sql import functions as F
+
+    schema = ", ".join(f"`{c}` {spark_type(t)}" for c, t in info["columns"])
+    if not info["rows"]:
+        return spark.createDataFrame([], schema=schema)
+    base = Path(lake_dir).resolve() / table
+    frame = spark.read.option("basePath", str(base)).parquet(str(base))
+    return frame.select(*[F.col(f"`{c}`").cast(spark_type(t)).alias(c) for c, t in info["columns"]])
+
+
+_SETTING = re.compile(r"^\s*(SET|RESET|PRAGMA)\b", re.IGNORECASE)
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def translate(statement: str):
+    """``(spark_sql, temp_name)`` for one DuckDB statement; ``temp_name`` when it creates a temp table
+    (then ``spark_sql`` is its query), ``spark_sql`` None for a DuckDB setting (nothing to do)."""
+    import sqlglot
+    from sqlglot import exp
+
+    if _SETTING.match(statement):
+        return None, None
+    try:
+        tree = sqlglot.parse_one(statement, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise SparkTranslationError(f"sqlglot cannot parse this DuckDB statement: {exc}") from exc
+    for node in tree.walk():
+        if isinstance(node, (exp.Attach, exp.Use)) if hasattr(exp, "Attach") else isinstance(node, exp.Use):
+            raise SparkTranslationError(f"no Spark form of {type(node).__name__.upper()} (a scratch database)")
+    temp = None
+    if isinstance(tree, exp.Create) and tree.args.get("kind") in ("TABLE", "VIEW"):
+        props = tree.args.get("properties")
+        temporary = props is not None and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions)
+        if not temporary:
+            raise SparkTranslationError("only temporary tables and views are created on Spark (the lake is read-only)")
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        if target.args.get("db") or target.args.get("catalog"):
+            raise SparkTranslationError(f"a temp table in another schema ({target.sql()}) has no Spark form")
+        temp = target.name
+        tree = tree.expression
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    return text, temp
+
+
+def _bind(value):
+    from datetime import datetime
+
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        raise TypeError("timestamps are naive UTC in dlvstats")
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class SparkResult:
+    """What ``db.run`` returns on Spark: the last statement's (small) result."""
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def df(self):
+        import pandas as pd
+
+        if self.frame is None:
+            return pd.DataFrame()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pyspark's note on pandas 3
+            return self.frame.toPandas()
+
+    def fetchall(self):
+        return [tuple(row) for row in self.frame.collect()] if self.frame is not None else []
+
+    def fetchone(self):
+        rows = self.frame.limit(1).collect() if self.frame is not None else []
+        return tuple(rows[0]) if rows else None
+
+    def to_arrow_table(self):
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(self.df(), preserve_index=False)
+
+
+class SparkConnection:
+    """A connection-like view of a Spark session over a lake: ``execute`` DuckDB statements, ``close``."""
+
+    engine = "spark"
+
+    def __init__(self, spark, lake_dir):
+        from dlvstats import lake
+
+        self.spark = spark
+        _configure(spark)
+        self._temps: list[str] = []
+        self._cached: list = []
+        found = lake.manifest(lake_dir)
+        if found["schema_version"] != lake.db.SCHEMA_VERSION:
+            raise lake.LakeError(f"{lake_dir} was exported from a schema-version {found['schema_version']} "
+                                 f"database; this dlvstats reads version {lake.db.SCHEMA_VERSION}: export it again")
+        for table, info in found["tables"].items():
+            lake_frame(spark, lake_dir, table, info).createOrReplaceTempView(table)
+            self._temps.append(table)
+
+    def execute(self, statement: str, params: dict | None = None, *, native: bool = False) -> SparkResult:
+        """Run one statement: DuckDB SQL (translated), or Spark SQL when ``native`` (a ``.spark.sql`` file)."""
+        if native:
+            text, temp = _PARAM.sub(r":\1", statement), None
+            match = re.match(r"\s*CREATE\s+OR\s+REPLACE\s+TEMP(?:ORARY)?\s+(?:TABLE|VIEW)\s+(\w+)\s+AS\s+(.*)\Z",
+                             text, re.IGNORECASE | re.DOTALL)
+            if match:
+                temp, text = match.group(1), match.group(2)
+        else:
+            text, temp = translate(statement)
+            if text is None:
+                return SparkResult(None)
+        args = {k: _bind(v) for k, v in (params or {}).items()}
+        frame = self.spark.sql(text, args=args or None)
+        if temp is not None:
+            frame = frame.cache()
+            frame.count()  # a temp table is computed once, as in DuckDB
+            frame.createOrReplaceTempView(temp)
+            self._cached.append(frame)
+            self._temps.append(temp)
+            return SparkResult(None)
+        return SparkResult(frame)
+
+    def close(self) -> None:
+        for frame in self._cached:
+            frame.unpersist()
+        for name in self._temps:
+            self.spark.catalog.dropTempView(name)
+        self._cached, self._temps = [], []
