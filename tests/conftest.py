@@ -36,3 +36,33 @@ def sim(tmp_path_factory) -> SimData:
     ingest_paths(db_path, drops)
     truth = json.loads((out / "truth.json").read_text())
     return SimData(db_path, out, truth)
+
+
+@dataclass
+class LakeSim:
+    db_path: Path
+    lake_dir: Path
+    date_from: str
+    date_to: str
+
+
+@pytest.fixture(scope="session")
+def lake_sim(tmp_path_factory) -> LakeSim:
+    """A small simulated ESP (1,500 addresses, September to November 2026: ~22k sends, complaints, orders,
+    a blocklisting) with the GPT and SNDS samples imported, as a DuckDB file and as the lake
+    `dlvstats export --lake` writes of it: the DuckDB and Spark lake tests compare the two."""
+    from dlvstats import db, lake, signals
+    from dlvstats.ingest import ingest_paths
+    from dlvstats.simulate import simulate
+
+    out = tmp_path_factory.mktemp("lake_sim")
+    simulate(out, seed=3, contacts=1500, months=3, end_month="2026-11", fmt="parquet")
+    db_path = out / "sim.duckdb"
+    ingest_paths(db_path, sorted((out / "drops").iterdir()))
+    con = db.connect(db_path)
+    data = Path(__file__).parent / "data" / "signals"
+    signals.import_file(con, data / "gpt_domainstats_query.json", "gpt")
+    signals.import_file(con, data / "snds_ip_data.csv", "snds")
+    con.close()
+    lake.export_lake(db_path, out / "lake")
+    return LakeSim(db_path, out / "lake", "2026-09-01", "2026-12-01")
