@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -88,7 +88,7 @@ def connect(
     return con
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql_text(name: str) -> str:
     """The text of a packaged SQL file, e.g. ``sql_text("metrics/hidden_images")``."""
     path = SQL_DIR / f"{name}.sql"

@@ -120,7 +120,7 @@ class SparkLake:
             self._spark = session()
         return self._spark
 
-    def connect(self) -> "SparkConnection":
+    def connect(self) -> SparkConnection:
         return SparkConnection(self.spark, self.lake_dir)
 
 
@@ -140,14 +140,87 @@ _SETTING = re.compile(r"^\s*(SET|RESET|PRAGMA)\b", re.IGNORECASE)
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def _csv_reads(tree) -> list[tuple[str, str, str, dict]]:
+    """Replace each ``read_csv($param, header=..., columns={...})`` of ``tree`` by a view name; return
+    ``(view, param, schema_ddl, options)`` for the engine to register from the bound path (Spark SQL
+    has no CSV table function taking a schema)."""
+    from sqlglot import exp
+
+    reads = []
+    for node in list(tree.find_all(exp.ReadCSV)):
+        if not isinstance(node.this, exp.Placeholder):
+            raise SparkTranslationError("read_csv on Spark takes its path as a $parameter")
+        options, schema = {}, None
+        for setting in node.expressions:
+            key = setting.this.name.lower()
+            if key == "columns":
+                schema = ", ".join(f"`{c.this.name}` {spark_type(c.expression.name.upper())}"
+                                   for c in setting.expression.expressions)
+            elif key in ("header", "quote", "escape", "delim", "sep"):
+                value = setting.expression
+                options["sep" if key == "delim" else key] = (
+                    "true" if value.this is True else "false" if value.this is False else value.name)
+        if schema is None:
+            raise SparkTranslationError("read_csv on Spark needs its columns = {...}")
+        view = f"__csv_{node.this.name}"
+        table = node.parent if isinstance(node.parent, exp.Table) else node
+        alias = table.args.get("alias")
+        table.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+        reads.append((view, node.this.name, schema, options))
+    return reads
+
+
+def _portable(tree):
+    """Rewrites where DuckDB and Spark mean the same with different words, and sqlglot 30 leaves them:
+    CTE materialisation hints dropped (Spark plans CTEs itself); ``to_days(n)`` -> ``make_dt_interval(n)``;
+    ``hash(...)`` -> ``xxhash64(...)``, a 64-bit key as DuckDB's (Spark's ``hash`` is 32-bit: collisions at
+    ESP scale); the values differ from DuckDB's, and the SQL uses them only as join and grouping keys."""
+    from sqlglot import exp
+
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+
+    def is_tz(node):
+        return isinstance(node, exp.Anonymous) and node.name.lower() == "timezone" and len(node.expressions) == 2
+
+    def is_utc(node):
+        return isinstance(node, exp.Literal) and node.is_string and node.name.upper() == "UTC"
+
+    def rewrite(node):
+        # DuckDB's pair timezone(tz, timezone('UTC', x)): naive UTC x -> wall time in tz (Spark:
+        # from_utc_timestamp); timezone('UTC', timezone(tz, y)): wall time y in tz -> naive UTC (to_utc_timestamp)
+        if is_tz(node) and is_tz(node.expressions[1]):
+            outer_zone, inner = node.expressions
+            inner_zone, value = inner.expressions
+            if is_utc(inner_zone):
+                return exp.Anonymous(this="from_utc_timestamp", expressions=[value, outer_zone])
+            if is_utc(outer_zone):
+                return exp.Anonymous(this="to_utc_timestamp", expressions=[value, inner_zone])
+        if is_tz(node):
+            raise SparkTranslationError(f"no Spark form of a lone DuckDB {node.sql(dialect='duckdb')}")
+        if isinstance(node, exp.ToDays):
+            return exp.Anonymous(this="make_dt_interval", expressions=[node.this])
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "hash":
+            return exp.Anonymous(this="xxhash64", expressions=node.expressions)
+        return node
+
+    for _ in range(8):  # a replaced node's own arguments are rewritten on the next pass
+        before = tree.sql(dialect="duckdb")
+        tree = tree.transform(rewrite)
+        if tree.sql(dialect="duckdb") == before:
+            break
+    return tree
+
+
 def translate(statement: str):
-    """``(spark_sql, temp_name)`` for one DuckDB statement; ``temp_name`` when it creates a temp table
-    (then ``spark_sql`` is its query), ``spark_sql`` None for a DuckDB setting (nothing to do)."""
+    """``(spark_sql, temp_name, csv_reads)`` for one DuckDB statement: ``temp_name`` when it creates a temp
+    table (then ``spark_sql`` is its query), ``spark_sql`` None for a DuckDB setting (nothing to do), and
+    the CSV files to register as views first (``_csv_reads``)."""
     import sqlglot
     from sqlglot import exp
 
     if _SETTING.match(statement):
-        return None, None
+        return None, None, []
     try:
         tree = sqlglot.parse_one(statement, read="duckdb")
     except sqlglot.errors.ParseError as exc:
@@ -166,10 +239,15 @@ def translate(statement: str):
             raise SparkTranslationError(f"a temp table in another schema ({target.sql()}) has no Spark form")
         temp = target.name
         tree = tree.expression
+    reads = _csv_reads(tree)
+    tree = _portable(tree)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        text = tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
-    return text, temp
+        try:
+            text = tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+        except sqlglot.errors.UnsupportedError as exc:
+            raise SparkTranslationError(f"sqlglot has no Spark form of part of this statement: {exc}") from exc
+    return text, temp, reads
 
 
 def _bind(value):
@@ -182,6 +260,21 @@ def _bind(value):
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+def as_duckdb_frame(out, schema):
+    """The pandas types DuckDB's ``.df()`` gives, so the metrics' Python sees the same frame: dates and
+    timestamps as datetime64[us], decimals as float64 (DuckDB converts DECIMAL and HUGEINT to double)."""
+    import pandas as pd
+    from pyspark.sql import types as T
+
+    for field in schema.fields:
+        name = field.name
+        if isinstance(field.dataType, (T.DateType, T.TimestampType, T.TimestampNTZType)):
+            out[name] = pd.to_datetime(out[name]).astype("datetime64[us]")
+        elif isinstance(field.dataType, T.DecimalType):
+            out[name] = out[name].astype("float64")
+    return out
 
 
 class SparkResult:
@@ -197,7 +290,8 @@ class SparkResult:
             return pd.DataFrame()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pyspark's note on pandas 3
-            return self.frame.toPandas()
+            out = self.frame.toPandas()
+        return as_duckdb_frame(out, self.frame.schema)
 
     def fetchall(self):
         return [tuple(row) for row in self.frame.collect()] if self.frame is not None else []
@@ -234,6 +328,7 @@ class SparkConnection:
 
     def execute(self, statement: str, params: dict | None = None, *, native: bool = False) -> SparkResult:
         """Run one statement: DuckDB SQL (translated), or Spark SQL when ``native`` (a ``.spark.sql`` file)."""
+        reads = []
         if native:
             text, temp = _PARAM.sub(r":\1", statement), None
             match = re.match(r"\s*CREATE\s+OR\s+REPLACE\s+TEMP(?:ORARY)?\s+(?:TABLE|VIEW)\s+(\w+)\s+AS\s+(.*)\Z",
@@ -241,11 +336,21 @@ class SparkConnection:
             if match:
                 temp, text = match.group(1), match.group(2)
         else:
-            text, temp = translate(statement)
+            text, temp, reads = translate(statement)
             if text is None:
                 return SparkResult(None)
-        args = {k: _bind(v) for k, v in (params or {}).items()}
-        frame = self.spark.sql(text, args=args or None)
+        params = dict(params or {})
+        for view, param, schema, options in reads:
+            self.spark.read.csv(str(params.pop(param)), schema=schema, **options).createOrReplaceTempView(view)
+            self._temps.append(view)
+        if params and not native:  # a parameter only the CSV path used is not a marker of the Spark text
+            params = {k: v for k, v in params.items() if f":{k}" in text}
+        args = {k: _bind(v) for k, v in params.items()}
+        try:
+            frame = self.spark.sql(text, args=args or None)
+        except Exception as exc:  # Spark's message, with the statement it was given
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SparkTranslationError(f"Spark refused a statement ({first}): {text[:2000]}") from exc
         if temp is not None:
             frame = frame.cache()
             frame.count()  # a temp table is computed once, as in DuckDB

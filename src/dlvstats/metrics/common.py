@@ -53,14 +53,14 @@ class Period:
     end: datetime
 
     @classmethod
-    def parse(cls, date_from, date_to, timezone: str | None = "UTC") -> "Period":
+    def parse(cls, date_from, date_to, timezone: str | None = "UTC") -> Period:
         start, end = utc_instant(date_from, timezone), utc_instant(date_to, timezone)
         if end <= start:
             raise ValueError(f"--to ({end:%Y-%m-%d}) must be after --from ({start:%Y-%m-%d}); --to is exclusive")
         return cls(start, end)
 
     @classmethod
-    def month(cls, month: str, timezone: str | None = "UTC") -> "Period":
+    def month(cls, month: str, timezone: str | None = "UTC") -> Period:
         year, mon = (int(x) for x in month.split("-"))
         end = datetime(year + (mon == 12), mon % 12 + 1, 1)
         return cls(utc_instant(datetime(year, mon, 1), timezone), utc_instant(end, timezone))
