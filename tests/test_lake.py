@@ -66,7 +66,7 @@ def test_every_metric_reads_the_lake_as_the_database(lake_sim, name):
 def test_some_metrics_have_rows(lake_sim):
     """The equality above is not between empty tables."""
     for name in ("sender-health", "gmail-spam-rate", "snds-ip-timeline", "blocklist-culprits", "gift-campaigns",
-                 "hidden-images", "engagement-by-age"):
+                 "hidden-images", "engagement-by-age", "blocklist-status"):
         assert len(metrics.get(name)(lake_sim.lake_dir, lake_sim.date_from, lake_sim.date_to)), name
     frame = metrics.get("sender-health")(lake_sim.lake_dir, lake_sim.date_from, lake_sim.date_to)
     assert frame["complaints"].sum() > 0

@@ -48,7 +48,7 @@ def test_metric_on_spark_equals_duckdb(spark_lake, lake_sim, name):
     on_duckdb = func(lake_sim.lake_dir, lake_sim.date_from, lake_sim.date_to)
     on_spark = func(spark_lake, lake_sim.date_from, lake_sim.date_to)
     assert_same_table(on_spark, on_duckdb)
-    assert len(on_duckdb) or name == "blocklist-status"  # not two empty tables (no DNS check ran here)
+    assert len(on_duckdb)  # not two empty tables
 
 
 def test_sender_health_by_account_and_week_in_paris(spark_lake, lake_sim):

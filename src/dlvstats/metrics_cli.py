@@ -27,13 +27,29 @@ Examples:
 """
 
 
+def spark_help() -> str:
+    """The --engine spark part of the help: what runs there, and why the others do not yet."""
+    import textwrap
+
+    from dlvstats.spark_engine import NOT_ON_SPARK, SPARK_METRICS  # constants only: pyspark is not loaded
+
+    lines = ["", "On Spark (--engine spark --lake DIR; docs/scale-out.md):",
+             textwrap.fill(", ".join(SPARK_METRICS), width=100, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False),
+             "Not on Spark yet (run them on DuckDB over the same lake):"]
+    for name, why in sorted(NOT_ON_SPARK.items()):
+        lines.append(textwrap.fill(f"{name}: {why}", width=100, initial_indent="  ", subsequent_indent="      ", break_on_hyphens=False))
+    lines += ["", "  dlvstats export --db data/dlvstats.duckdb --lake lake/",
+              "  dlvstats metrics sender-health --lake lake/ --engine spark --from 2026-10-01 --to 2026-11-01"]
+    return "\n".join(lines) + "\n"
+
+
 def add_parser(sub) -> None:
     from dlvstats.metrics import REGISTRY
 
     p = sub.add_parser(
         "metrics", help="print a metric table (engagement-by-age, gift-campaigns, hidden-images, sender-health)",
-        description="Print one metric table, computed in DuckDB over the whole period.",
-        epilog=METRICS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print one metric table, computed in DuckDB (or Spark, over a lake) over the whole period.",
+        epilog=METRICS_HELP + spark_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", metavar="NAME", choices=sorted(REGISTRY), help="metric name (see below)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")

@@ -35,10 +35,12 @@ NOT_ON_SPARK: dict[str, str] = {
     "classification-sensitivity": "sensitivity_base.sql ATTACHes an in-memory scratch database and re-runs the "
                                   "classifier's SQL there; Spark has no ATTACH",
     "compliance": "sender_health_compliance.sql uses ASOF JOINs and DuckDB's simplified PIVOT",
-    "engagement-by-age": "engagement_base.sql uses ASOF JOINs and engagement_aggregate.sql list lambdas",
+    "engagement-by-age": "engagement_base.sql uses ASOF JOINs, engagement_aggregate.sql list lambdas, and the read "
+                         "estimator's bootstrap draws from DuckDB's hash(), which Spark has not (intervals would differ)",
     "gift-campaigns": "gift_campaigns.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
     "gift-grey-list": "gift_grey_list.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
-    "hidden-images": "its read weights come from engagement_base.sql, which uses ASOF JOINs",
+    "hidden-images": "its read weights come from engagement_base.sql (ASOF JOINs) and a bootstrap drawn from "
+                     "DuckDB's hash(), which Spark has not (intervals would differ)",
     "reengagement-campaigns": "gift_campaigns.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
 }
 
