@@ -150,12 +150,7 @@ def duckdb_view_sql(lake_dir, table: str, info: dict) -> str:
 def connect(lake_dir) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per lake table (see the module docstring)."""
     found = manifest(lake_dir)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    try:
-        con.execute("SET enable_progress_bar = false")
-    except duckdb.InvalidInputException:
-        pass
+    con = db.connect(":memory:")  # the settings of a file's connection: UTC, memory limit, threads
     for table, info in found["tables"].items():
         con.execute(f"CREATE VIEW {_ident(table)} AS {duckdb_view_sql(lake_dir, table, info)}")
     return con
