@@ -62,6 +62,17 @@ def test_sender_health_by_account_and_week_in_paris(spark_lake, lake_sim):
     assert_same_table(on_spark, on_duckdb)
 
 
+def test_a_lake_given_as_a_uri(spark, lake_sim):
+    """Object-storage paths (s3a://, abfss://, dbfs:/) go through Spark's filesystems; file:// is one."""
+    uri = spark_engine.SparkLake(f"file://{lake_sim.lake_dir.resolve()}", spark=spark)
+    func = metrics.get("gift-migration")
+    assert_same_table(func(uri, lake_sim.date_from, lake_sim.date_to),
+                      func(lake_sim.lake_dir, lake_sim.date_from, lake_sim.date_to))
+    missing = spark_engine.SparkLake(f"file://{lake_sim.lake_dir.resolve()}/nowhere", spark=spark)
+    with pytest.raises(Exception, match="dlvstats_lake.json"):
+        func(missing, lake_sim.date_from, lake_sim.date_to)
+
+
 def test_parameters_are_bound_not_pasted(spark_lake):
     con = spark_lake.connect()
     try:

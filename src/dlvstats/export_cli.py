@@ -9,7 +9,7 @@ from pathlib import Path
 EPILOG = """\
 The lake holds every table of the database (sends, opens, clicks, complaints, subscriptions, campaigns,
 orders, blocklists with the classification labels, rejects, message_facts, the bookkeeping tables) as
-Parquet in DIR/<table>/month=YYYY-MM/ (Hive layout), plus DIR/_dlvstats_lake.json (columns, types, row
+Parquet in DIR/<table>/month=YYYY-MM/ (Hive layout), plus DIR/dlvstats_lake.json (columns, types, row
 counts). Both DuckDB and Spark read it with nothing more to install:
   dlvstats metrics hidden-images --lake DIR --from 2026-10-01 --to 2026-11-01
   dlvstats metrics hidden-images --lake DIR --engine spark --from 2026-10-01 --to 2026-11-01

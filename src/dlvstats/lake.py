@@ -7,7 +7,7 @@ for sends and message_facts, ``ts`` for events; a reject takes the month its dro
 without a time column (``meta``, ``provider_domains``) are one unpartitioned file ``DIR/<table>/data.parquet``.
 UUID columns are stored as text: Spark cannot read DuckDB's UUID Parquet columns.
 
-``DIR/_dlvstats_lake.json`` (the manifest, written last) names every table with its columns and DuckDB
+``DIR/dlvstats_lake.json`` (the manifest, written last) names every table with its columns and DuckDB
 types, its partition column and its row count: an empty table has no file, and a reader builds it from
 the manifest; a lake without a manifest is an unfinished export.
 
@@ -26,7 +26,7 @@ import duckdb
 
 from dlvstats import db
 
-MANIFEST = "_dlvstats_lake.json"
+MANIFEST = "dlvstats_lake.json"  # not _-prefixed: Spark's readers skip such names as hidden
 LAKE_FORMAT = 1
 
 #: table -> the time column whose month partitions it (rejects: its drop's loaded_at).

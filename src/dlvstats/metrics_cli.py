@@ -53,8 +53,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("name", metavar="NAME", choices=sorted(REGISTRY), help="metric name (see below)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
-    p.add_argument("--lake", type=Path, default=None, metavar="DIR",
-                   help="read a lake written by `dlvstats export --lake DIR` instead of a DuckDB file")
+    p.add_argument("--lake", default=None, metavar="DIR",
+                   help="read a lake written by `dlvstats export --lake DIR` instead of a DuckDB file (with "
+                        "--engine spark also a URI: s3a://bucket/lake, abfss://..., dbfs:/...)")
     p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
                    help="duckdb (default) or spark (needs --lake and `pip install 'dlvstats[spark]'`; "
                         "the metrics it runs are listed below)")
@@ -143,7 +144,7 @@ def _source(args):
         except lake.LakeError as exc:
             print(f"dlvstats metrics: {exc}", file=sys.stderr)
             return None
-        return args.lake
+        return Path(args.lake)
     return args.db or settings().db_path
 
 

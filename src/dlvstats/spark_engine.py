@@ -23,14 +23,12 @@ from pathlib import Path
 
 #: metrics that run on Spark (tests/test_spark.py checks each against DuckDB).
 SPARK_METRICS: tuple[str, ...] = (
-    "blocklist-culprits", "blocklist-events", "blocklist-status", "bounce-categories", "gift-migration",
+    "account-risk", "blocklist-culprits", "blocklist-events", "blocklist-status", "bounce-categories", "gift-migration",
     "gmail-spam-rate", "sender-health", "snds-ip-timeline",
 )
 
 #: the others, with why (the CLI's error and docs/scale-out.md say the same).
 NOT_ON_SPARK: dict[str, str] = {
-    "account-risk": "sender_health_account_risk.sql uses DuckDB's simplified PIVOT, which sqlglot leaves as it is "
-                    "and Spark does not parse",
     "campaign-kinds": "gift_campaign_kinds.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
     "classification-sensitivity": "sensitivity_base.sql ATTACHes an in-memory scratch database and re-runs the "
                                   "classifier's SQL there; Spark has no ATTACH",
@@ -122,7 +120,7 @@ class SparkLake:
     engine = "spark"
 
     def __init__(self, lake_dir, spark=None):
-        self.lake_dir = Path(lake_dir)
+        self.lake_dir = str(lake_dir) if is_uri(lake_dir) else Path(lake_dir)  # s3a://, abfss://, dbfs:/, file://
         self._spark = spark
 
     def __fspath__(self) -> str:
@@ -141,6 +139,41 @@ class SparkLake:
         return SparkConnection(self.spark, self.lake_dir)
 
 
+def is_uri(path) -> bool:
+    """An object-storage or filesystem URI (s3a://bucket/lake, abfss://..., dbfs:/..., file:///...)."""
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", str(path)))
+
+
+def table_path(lake_dir, name: str) -> str:
+    """Where a lake table (or the manifest) lives, for Spark's readers."""
+    if is_uri(lake_dir):
+        return f"{str(lake_dir).rstrip('/')}/{name}"
+    return str(Path(lake_dir).resolve() / name)
+
+
+def read_manifest(spark, lake_dir) -> dict:
+    """The lake's manifest: a local file through ``dlvstats.lake``; a URI through Spark's filesystems."""
+    import json
+
+    from dlvstats import lake
+
+    if not is_uri(lake_dir):
+        return lake.manifest(lake_dir)
+    try:
+        rows = spark.read.text(table_path(lake_dir, lake.MANIFEST), wholetext=True).collect()
+    except Exception as exc:  # Spark says "path does not exist" in its own exception types
+        raise lake.LakeError(f"{lake_dir}: no {lake.MANIFEST} readable there ({str(exc).splitlines()[0]}); "
+                             "write the lake with `dlvstats export --lake` and copy it whole") from exc
+    try:
+        found = json.loads("".join(r.value for r in rows))
+    except ValueError as exc:  # no such file (Spark may read nothing rather than fail), or not JSON
+        raise lake.LakeError(f"{lake_dir}: no readable {lake.MANIFEST} there; write the lake with "
+                             "`dlvstats export --lake` and copy it whole") from exc
+    if found.get("format") != lake.LAKE_FORMAT:
+        raise lake.LakeError(f"{lake_dir}: lake format {found.get('format')!r}, this dlvstats reads {lake.LAKE_FORMAT}")
+    return found
+
+
 def lake_frame(spark, lake_dir, table: str, info: dict):
     """One lake table as a Spark DataFrame with the database's columns, in order, typed as in the manifest."""
     from pyspark.sql import functions as F
@@ -148,8 +181,8 @@ def lake_frame(spark, lake_dir, table: str, info: dict):
     schema = ", ".join(f"`{c}` {spark_type(t)}" for c, t in info["columns"])
     if not info["rows"]:
         return spark.createDataFrame([], schema=schema)
-    base = Path(lake_dir).resolve() / table
-    frame = spark.read.option("basePath", str(base)).parquet(str(base))
+    base = table_path(lake_dir, table)
+    frame = spark.read.option("basePath", base).parquet(base)
     return frame.select(*[F.col(f"`{c}`").cast(spark_type(t)).alias(c) for c, t in info["columns"]])
 
 
@@ -221,12 +254,76 @@ def _portable(tree):
             return exp.Anonymous(this="xxhash64", expressions=node.expressions)
         return node
 
+    for pivot in list(tree.find_all(exp.Pivot)):
+        if pivot.args.get("using") is not None:  # DuckDB's statement form PIVOT t ON c IN (...) USING ... GROUP BY
+            pivot.replace(_spark_pivot(pivot))
     for _ in range(8):  # a replaced node's own arguments are rewritten on the next pass
         before = tree.sql(dialect="duckdb")
         tree = tree.transform(rewrite)
         if tree.sql(dialect="duckdb") == before:
             break
     return tree
+
+
+def _spark_pivot(pivot):
+    """DuckDB's ``PIVOT t ON c IN (v...) USING agg(x) AS _a, ... GROUP BY g`` as Spark's
+    ``SELECT * FROM (SELECT g, c, x... FROM t) PIVOT (agg(x) AS _a, ... FOR c IN (v...))``: the same rows (one
+    per g) and the same column names (``v_<alias>``: 'complaint_rate' and '_num' give complaint_rate__num)."""
+    import sqlglot
+    from sqlglot import exp
+
+    (on,) = pivot.expressions
+    if not isinstance(on, exp.In) or pivot.args.get("group") is None:
+        raise SparkTranslationError("only PIVOT ... ON col IN (values) USING ... GROUP BY ... has a Spark form here")
+    groups = [g.sql(dialect="spark") for g in pivot.args["group"].expressions]
+    inputs = []
+    for agg in pivot.args["using"]:
+        for column in agg.find_all(exp.Column):
+            if column.sql(dialect="spark") not in inputs:
+                inputs.append(column.sql(dialect="spark"))
+    column = on.this.sql(dialect="spark")
+    source = pivot.this.sql(dialect="spark")
+    aggs = ", ".join(a.sql(dialect="spark") for a in pivot.args["using"])
+    values = ", ".join(v.sql(dialect="spark") for v in on.expressions)
+    text = (f"SELECT * FROM (SELECT {', '.join(groups + [column] + inputs)} FROM {source}) "
+            f"PIVOT ({aggs} FOR {column} IN ({values}))")
+    return sqlglot.parse_one(text, read="spark")
+
+
+_CTE_COUNTER = [0]
+
+
+def _split_ctes(tree) -> list[tuple[str, object, bool]]:
+    """Take the statement's top-level WITH apart: ``(view, query, cached)`` per CTE, in order, each CTE's
+    references renamed to its view. DuckDB computes a CTE referenced more than once once; Spark inlines it
+    at every reference (account-risk's, referenced seven times, cost 50 s on 20k messages): those become
+    cached views (computed once, as in DuckDB), the others plain (lazy) views."""
+    from sqlglot import exp
+
+    with_ = tree.args.get("with_") if "with_" in tree.args else tree.args.get("with")
+    if with_ is None or with_.args.get("recursive"):
+        return []
+    ctes = list(with_.expressions)
+    names = {cte.alias: None for cte in ctes}
+    counts = {name: 0 for name in names}
+    for table in tree.find_all(exp.Table):
+        if not table.args.get("db") and table.name in counts:
+            counts[table.name] += 1
+    if max(counts.values(), default=0) < 2:
+        return []
+    _CTE_COUNTER[0] += 1
+    for cte in ctes:
+        names[cte.alias] = f"__cte{_CTE_COUNTER[0]}_{cte.alias}"
+    refs = {name: 0 for name in names}
+    for table in tree.find_all(exp.Table):
+        if not table.args.get("db") and table.name in names:
+            refs[table.name] += 1
+            if not table.args.get("alias"):
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(names[table.name]))
+    key = "with_" if "with_" in tree.args else "with"
+    tree.set(key, None)
+    return [(names[cte.alias], cte.this, refs[cte.alias] > 1) for cte in ctes]
 
 
 def translate(statement: str):
@@ -258,13 +355,18 @@ def translate(statement: str):
         tree = tree.expression
     reads = _csv_reads(tree)
     tree = _portable(tree)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            text = tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
-        except sqlglot.errors.UnsupportedError as exc:
-            raise SparkTranslationError(f"sqlglot has no Spark form of part of this statement: {exc}") from exc
-    return text, temp, reads
+    ctes = _split_ctes(tree)
+
+    def spark_sql(node) -> str:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return node.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+            except sqlglot.errors.UnsupportedError as exc:
+                raise SparkTranslationError(f"sqlglot has no Spark form of part of this statement: {exc}") from exc
+
+    steps = [(view, spark_sql(query), cached) for view, query, cached in ctes]
+    return spark_sql(tree), temp, reads, steps
 
 
 def _bind(value):
@@ -335,7 +437,7 @@ class SparkConnection:
         _configure(spark)
         self._temps: list[str] = []
         self._cached: list = []
-        found = lake.manifest(lake_dir)
+        found = read_manifest(spark, lake_dir)
         if found["schema_version"] != lake.db.SCHEMA_VERSION:
             raise lake.LakeError(f"{lake_dir} was exported from a schema-version {found['schema_version']} "
                                  f"database; this dlvstats reads version {lake.db.SCHEMA_VERSION}: export it again")
@@ -353,21 +455,21 @@ class SparkConnection:
             if match:
                 temp, text = match.group(1), match.group(2)
         else:
-            text, temp, reads = translate(statement)
+            text, temp, reads, steps = translate(statement)
             if text is None:
                 return SparkResult(None)
         params = dict(params or {})
         for view, param, schema, options in reads:
             self.spark.read.csv(str(params.pop(param)), schema=schema, **options).createOrReplaceTempView(view)
             self._temps.append(view)
-        if params and not native:  # a parameter only the CSV path used is not a marker of the Spark text
-            params = {k: v for k, v in params.items() if f":{k}" in text}
-        args = {k: _bind(v) for k, v in params.items()}
-        try:
-            frame = self.spark.sql(text, args=args or None)
-        except Exception as exc:  # Spark's message, with the statement it was given
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise SparkTranslationError(f"Spark refused a statement ({first}): {text[:2000]}") from exc
+        for view, query, cached in ([] if native else steps):  # the CTEs DuckDB would compute once
+            step = self._sql(query, params)
+            if cached:
+                step = step.cache()
+                self._cached.append(step)
+            step.createOrReplaceTempView(view)
+            self._temps.append(view)
+        frame = self._sql(text, params)
         if temp is not None:
             frame = frame.cache()
             frame.count()  # a temp table is computed once, as in DuckDB
@@ -376,6 +478,16 @@ class SparkConnection:
             self._temps.append(temp)
             return SparkResult(None)
         return SparkResult(frame)
+
+    def _sql(self, text: str, params: dict):
+        """``spark.sql`` with the values of the ``:name`` markers ``text`` has (a parameter only a CSV path or
+        another step used is not passed)."""
+        args = {k: _bind(v) for k, v in params.items() if re.search(rf":{k}\b", text)}
+        try:
+            return self.spark.sql(text, args=args or None)
+        except Exception as exc:  # Spark's message, with the statement it was given
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SparkTranslationError(f"Spark refused a statement ({first}): {text[:2000]}") from exc
 
     def close(self) -> None:
         for frame in self._cached:

@@ -38,7 +38,7 @@ def db_identity(db_path) -> tuple:
     parts: list = [engine, str(path)]
     candidates = (path, path.with_name(path.name + ".wal"))
     if path.is_dir():  # a lake: its manifest is rewritten last by every export
-        candidates = (path / "_dlvstats_lake.json",)
+        candidates = (path / "dlvstats_lake.json",)
     for candidate in candidates:
         try:
             st = candidate.stat()
