@@ -342,6 +342,9 @@ def translate(statement: str):
     for node in tree.walk():
         if isinstance(node, (exp.Attach, exp.Use)) if hasattr(exp, "Attach") else isinstance(node, exp.Use):
             raise SparkTranslationError(f"no Spark form of {type(node).__name__.upper()} (a scratch database)")
+        if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
+            raise SparkTranslationError("Spark SQL has no ASOF JOIN (and sqlglot no translation of it): this file "
+                                        "needs a Spark form beside it (name.spark.sql)")
     temp = None
     if isinstance(tree, exp.Create) and tree.args.get("kind") in ("TABLE", "VIEW"):
         props = tree.args.get("properties")
