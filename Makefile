@@ -59,13 +59,24 @@ browser: ## make sure Debian's chromium is there for the rendered-report tests (
 	  exit 1; \
 	fi
 
+.PHONY: java
+java: ## make sure Java 17 is there for the Spark engine's tests (installs Debian's JRE when root)
+	@if command -v java >/dev/null 2>&1 || [ -x "$$JAVA_HOME/bin/java" ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's openjdk-17-jre-headless for the Spark tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+	  echo "The Spark engine's tests need Java 17: run 'sudo apt-get install openjdk-17-jre-headless' (or set JAVA_HOME to a Java 17) and run make test again." >&2; \
+	  exit 1; \
+	fi
+
 .PHONY: test
-test: install browser ## run the whole test suite (installs what it needs)
+test: install browser java ## run the whole test suite (installs what it needs)
 	$(BIN)/python -m pytest -q
 	$(BIN)/lint-imports
 
 .PHONY: test-fast
-test-fast: install ## the inner loop: every test not marked slow, then the module-boundary contracts
+test-fast: install java ## the inner loop: every test not marked slow, then the module-boundary contracts
 	$(BIN)/python -m pytest -q -m "not slow"
 	$(BIN)/lint-imports
 

@@ -36,3 +36,43 @@ def sim(tmp_path_factory) -> SimData:
     ingest_paths(db_path, drops)
     truth = json.loads((out / "truth.json").read_text())
     return SimData(db_path, out, truth)
+
+
+@dataclass
+class LakeSim:
+    db_path: Path
+    lake_dir: Path
+    date_from: str
+    date_to: str
+
+
+@pytest.fixture(scope="session")
+def lake_sim(tmp_path_factory) -> LakeSim:
+    """A small simulated ESP (1,500 addresses, September to November 2026: ~22k sends, complaints, orders,
+    a blocklisting) with the GPT and SNDS samples imported and a DNS blocklist check on a loopback zone, as a DuckDB file and as the lake
+    `dlvstats export --lake` writes of it: the DuckDB and Spark lake tests compare the two."""
+    from dlvstats import db, lake, signals
+    from dlvstats.ingest import ingest_paths
+    from dlvstats.simulate import simulate
+
+    out = tmp_path_factory.mktemp("lake_sim")
+    simulate(out, seed=3, contacts=1500, months=3, end_month="2026-11", fmt="parquet")
+    db_path = out / "sim.duckdb"
+    ingest_paths(db_path, sorted((out / "drops").iterdir()))
+    con = db.connect(db_path)
+    data = Path(__file__).parent / "data" / "signals"
+    signals.import_file(con, data / "gpt_domainstats_query.json", "gpt")
+    signals.import_file(con, data / "snds_ip_data.csv", "snds")
+    from datetime import datetime
+
+    from dlvstats import blocklists
+    from dlvstats.testzone import TestZoneServer, ip_key
+
+    zones = [blocklists.Zone("test_ip_list", "test.dnsbl.invalid", "ip", "test", {"127.0.0.2": "SBL: test"}, {})]
+    ips = ["198.51.100.20", "203.0.113.10"]  # a DNS check (blocklist_lookups): one listed, one not
+    with TestZoneServer("test.dnsbl.invalid", {ip_key(ips[0]): "127.0.0.2"}) as server:
+        blocklists.check(con, zones=zones, ips=ips, resolver=server.address, interval_seconds=0,
+                         now=datetime(2026, 11, 20, 6, 0))
+    con.close()
+    lake.export_lake(db_path, out / "lake")
+    return LakeSim(db_path, out / "lake", "2026-09-01", "2026-12-01")

@@ -241,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     from dlvstats import map_cli
 
     map_cli.add_parser(sub)
+    from dlvstats import export_cli
+
+    export_cli.add_parser(sub)
     return parser
 
 

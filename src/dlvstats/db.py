@@ -121,14 +121,18 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params):
     """Execute every statement of a packaged SQL file; return the cursor of the last one.
 
     Only the parameters a statement uses are passed to it, so one dict can serve a whole script.
+    On a Spark connection (``dlvstats.spark_engine``) a Spark form of the file, ``name.spark.sql`` beside
+    it, is run instead when there is one; otherwise the DuckDB statements are translated there.
     """
+    native = getattr(con, "engine", None) == "spark" and (SQL_DIR / f"{name}.spark.sql").exists()
     result = None
-    for statement in split_statements(sql_text(name)):
+    for statement in split_statements(sql_text(f"{name}.spark" if native else name)):
         used = _used_params(statement)
         missing = used - params.keys()
         if missing:
             raise TypeError(f"{name}.sql needs parameters {sorted(missing)}")
-        result = con.execute(statement, {k: params[k] for k in used} if used else None)
+        values = {k: params[k] for k in used} if used else None
+        result = con.execute(statement, values, native=True) if native else con.execute(statement, values)
     return result
 
 

@@ -41,17 +41,39 @@ Examples:
 ALL = "all"
 
 
+def spark_help() -> str:
+    """The --engine spark part of the help: what runs there, and why the others do not yet."""
+    import textwrap
+
+    from dlvstats.spark_engine import NOT_ON_SPARK, SPARK_METRICS  # constants only: pyspark is not loaded
+
+    lines = ["", "On Spark (--engine spark --lake DIR; docs/scale-out.md):",
+             textwrap.fill(", ".join(SPARK_METRICS), width=100, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False),
+             "Not on Spark yet (run them on DuckDB over the same lake):"]
+    for name, why in sorted(NOT_ON_SPARK.items()):
+        lines.append(textwrap.fill(f"{name}: {why}", width=100, initial_indent="  ", subsequent_indent="      ", break_on_hyphens=False))
+    lines += ["", "  dlvstats export --db data/dlvstats.duckdb --lake lake/",
+              "  dlvstats metrics sender-health --lake lake/ --engine spark --from 2026-10-01 --to 2026-11-01"]
+    return "\n".join(lines) + "\n"
+
+
 def add_parser(sub) -> None:
     from dlvstats.metrics import REGISTRY
 
     p = sub.add_parser(
         "metrics", help="print a metric table (engagement-by-age, gift-campaigns, hidden-images, sender-health)",
-        description="Print one metric table, computed in DuckDB over the whole period.",
-        epilog=METRICS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print one metric table, computed in DuckDB (or Spark, over a lake) over the whole period.",
+        epilog=METRICS_HELP + spark_help(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("name", metavar="NAME", choices=[*sorted(REGISTRY), ALL],
                    help=f"metric name (see below), or {ALL!r} for every table (with --out)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
+    p.add_argument("--lake", default=None, metavar="DIR",
+                   help="read a lake written by `dlvstats export --lake DIR` instead of a DuckDB file (with "
+                        "--engine spark also a URI: s3a://bucket/lake, abfss://..., dbfs:/...)")
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="duckdb (default) or spark (needs --lake and `pip install 'dlvstats[spark]'`; "
+                        "the metrics it runs are listed below)")
     p.add_argument("--from", dest="date_from", required=True, type=_day,
                    help="first day, YYYY-MM-DD (inclusive; a day in --report-timezone)")
     p.add_argument("--to", dest="date_to", required=True, type=_day, help="end day, YYYY-MM-DD (exclusive)")
@@ -110,11 +132,46 @@ def _zoned(date_from: str, date_to: str, timezone: str) -> tuple[str, str]:
         raise SystemExit(2) from exc
 
 
+def _source(args):
+    """The DuckDB file, the lake directory, or the Spark lake the metric reads (None: usage error said)."""
+    from dlvstats.config import settings
+
+    if args.lake is not None and args.db is not None:
+        print("dlvstats metrics: give --db FILE or --lake DIR, not both", file=sys.stderr)
+        return None
+    if args.engine == "spark":
+        from dlvstats import spark_engine
+
+        if args.lake is None:
+            print("dlvstats metrics: --engine spark reads a lake: give --lake DIR (write one with "
+                  "`dlvstats export --db DB --lake DIR`)", file=sys.stderr)
+            return None
+        if args.name not in spark_engine.SPARK_METRICS:
+            print(f"dlvstats metrics: {args.name} does not run on Spark yet: "
+                  f"{spark_engine.NOT_ON_SPARK.get(args.name, 'not translated')}. Metrics on Spark: "
+                  f"{', '.join(sorted(spark_engine.SPARK_METRICS))}. Run it on DuckDB over the same lake "
+                  f"(drop --engine spark); see docs/scale-out.md.", file=sys.stderr)
+            return None
+        return spark_engine.SparkLake(args.lake)
+    if args.lake is not None:
+        from dlvstats import lake
+
+        try:
+            lake.manifest(args.lake)
+        except lake.LakeError as exc:
+            print(f"dlvstats metrics: {exc}", file=sys.stderr)
+            return None
+        return Path(args.lake)
+    return args.db or settings().db_path
+
+
 def run(args) -> int:
     from dlvstats.config import settings
     from dlvstats.metrics.common import UnknownAccount, check_account
 
-    db_path = args.db or settings().db_path
+    db_path = _source(args)
+    if db_path is None:
+        return 2
     if args.date_from >= args.date_to:
         print(f"dlvstats metrics: --from {args.date_from} must come before --to {args.date_to} (the end day is "
               "exclusive: --from 2026-10-01 --to 2026-11-01 is October)", file=sys.stderr)
@@ -191,7 +248,12 @@ def _run_all(db_path, date_from: str, date_to: str, zone: str, args) -> int:
     names = sorted(REGISTRY)
     failed: list[str] = []
     started = time.perf_counter()
-    with shared_readonly(db_path):
+    from contextlib import nullcontext
+
+    from dlvstats import lake
+
+    # a lake is read through in-memory views per metric; a DuckDB file is opened once for all
+    with nullcontext() if lake.is_lake(db_path) else shared_readonly(db_path):
         for i, name in enumerate(names, 1):
             t0 = time.perf_counter()
             try:

@@ -33,9 +33,13 @@ CACHE_ENV = "DLVSTATS_METRIC_CACHE"
 
 def db_identity(db_path) -> tuple:
     """What changes when the database changes: the file's and its WAL's size and mtime."""
+    engine = getattr(db_path, "engine", "duckdb")  # a Spark lake's tables are not DuckDB's (tests compare them)
     path = Path(db_path).resolve()
-    parts: list = [str(path)]
-    for candidate in (path, path.with_name(path.name + ".wal")):
+    parts: list = [engine, str(path)]
+    candidates = (path, path.with_name(path.name + ".wal"))
+    if path.is_dir():  # a lake: its manifest is rewritten last by every export
+        candidates = (path / "dlvstats_lake.json",)
+    for candidate in candidates:
         try:
             st = candidate.stat()
             parts += [st.st_size, st.st_mtime_ns]

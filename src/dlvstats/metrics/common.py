@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pandas as pd
 
-from dlvstats import db
+from dlvstats import db, lake
 from dlvstats.config import MIN_CELL_DELIVERED
 
 Z95 = 1.959963984540054
@@ -156,13 +156,27 @@ def _cursor(con):
 @contextmanager
 def readonly(db_path: str | Path):
     """A read-only connection held only while the metric runs (notebooks may stay open for hours);
-    inside ``shared_readonly`` on the same file, a cursor on the shared one."""
+    inside ``shared_readonly`` on the same file, a cursor on the shared one.
+
+    ``db_path`` may also be a lake directory (``dlvstats export --lake``): an in-memory DuckDB connection
+    with views over its Parquet files; or an engine's source object with a ``connect()`` method (the
+    Spark lake of ``dlvstats.spark_engine``), whose connection runs the same SQL files."""
+    if hasattr(db_path, "connect"):
+        con = db_path.connect()  # checks the lake's manifest (format, schema version) itself
+        try:
+            yield con
+        finally:
+            con.close()
+        return
     shared = _SHARED.get()
     if shared is not None and shared[0] == Path(db_path).resolve():
         with _cursor(shared[1]) as cur:
             yield cur
         return
-    con = db.connect(db_path, read_only=True)
+    if lake.is_lake(db_path):
+        con = lake.connect(db_path)
+    else:
+        con = db.connect(db_path, read_only=True)
     try:
         db.require_dlvstats_db(con, db_path)
         yield con

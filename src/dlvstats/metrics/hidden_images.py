@@ -122,7 +122,10 @@ def quiet(con) -> None:
 
 
 def _database_of(con):
-    """The file behind ``con`` (its identity keys the in-process memo), or None for an in-memory one."""
+    """The file behind ``con`` (its identity keys the in-process memo), or None for an in-memory one
+    (and for a Spark connection: no memo there)."""
+    if getattr(con, "engine", "duckdb") != "duckdb":
+        return None
     row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
     return row[0][0] if row and row[0][0] else None
 

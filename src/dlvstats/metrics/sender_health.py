@@ -32,7 +32,7 @@ from dlvstats.config import (
     PACKAGE_DATA_DIR,
 )
 from dlvstats.metrics.cache import shared
-from dlvstats.metrics.common import Period, finish_rates, readonly
+from dlvstats.metrics.common import Period, finish_rates, readonly, zone
 
 #: The dimensions a sender-health table can be cut by (the SQL knows exactly these).
 DIMENSIONS = ("account", "provider", "sending_ip", "sending_domain", "all")
@@ -113,6 +113,8 @@ def _check_grain(grain: str) -> str:
 def _check_timezone(con, timezone: str | None) -> str:
     """The reporting time zone by its IANA name (ValueError naming it when unknown)."""
     name = timezone or "UTC"
+    if getattr(con, "engine", "duckdb") != "duckdb":  # Spark has no pg_timezone_names(): the IANA database here
+        return zone(name).key
     found = con.execute("SELECT name FROM pg_timezone_names() WHERE lower(name) = lower($tz) LIMIT 1",
                         {"tz": name}).fetchone()
     if not found:
