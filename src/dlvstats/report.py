@@ -933,11 +933,13 @@ HEADLINE_SPECS = [
     ("complaint_rate_fbl", "Complaint rate (providers with a feedback loop)", "rate", "bad", 3,
      "the rate to hold against the 0.1% and 0.3% lines; Gmail's own rate is only in Postmaster Tools"),
     ("complaint_rate", "Complaint rate (all delivered)", "rate", "bad", 3, ""),
-    ("human_open_rate", "Human open rate", "rate", "good", 2, "machine opens (Apple MPP, scanners) excluded"),
+    ("human_open_rate", "Human open rate", "rate", "good", 2, "human opens / delivered messages; machine opens (Apple MPP, scanners) excluded"),
     ("open_rate", "Open rate as ESPs count it", "rate", "neutral", 2,
      "every open, machine opens included: the figure an ESP's dashboard shows, to reconcile with it"),
     ("est_read_rate", "Estimated read rate", "rate", "good", 2,
-     "readers whose images were blocked included; its intervals are by provider and by age, below"),
+     "readers / delivered messages without a machine open (what Apple MPP prefetches hide is left out, so "
+     "not the human open rate's denominator); readers whose images were blocked included; its intervals "
+     "are by provider and by age, in the analyses"),
     ("click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
     ("unsubscribe_rate", "Unsubscribe rate", "rate", "bad", 3, "people leaving the list by themselves"),
     ("blocklist_listings", "Blocklist listings", "count", "bad", 0, "of the sending IPs and domains"),
