@@ -937,9 +937,9 @@ HEADLINE_SPECS = [
     ("open_rate", "Open rate as ESPs count it", "rate", "neutral", 2,
      "every open, machine opens included: the figure an ESP's dashboard shows, to reconcile with it"),
     ("est_read_rate", "Estimated read rate", "rate", "good", 2,
-     "readers / delivered messages without a machine open (what Apple MPP prefetches hide is left out, so "
+     ("readers / delivered messages without a machine open (what Apple MPP prefetches hide is left out, so "
      "not the human open rate's denominator); readers whose images were blocked included; its intervals "
-     "are by provider and by age, in the analyses"),
+     "are by provider and by age, in the analyses")),
     ("click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
     ("unsubscribe_rate", "Unsubscribe rate", "rate", "bad", 3, "people leaving the list by themselves"),
     ("blocklist_listings", "Blocklist listings", "count", "bad", 0, "of the sending IPs and domains"),
