@@ -23,8 +23,8 @@ from pathlib import Path
 
 #: metrics that run on Spark (tests/test_spark.py checks each against DuckDB).
 SPARK_METRICS: tuple[str, ...] = (
-    "account-risk", "blocklist-culprits", "blocklist-events", "blocklist-status", "bounce-categories", "gift-migration",
-    "gmail-spam-rate", "sender-health", "snds-ip-timeline",
+    "account-risk", "blocklist-culprits", "blocklist-events", "blocklist-status", "bounce-categories", "campaigns",
+    "gift-migration", "gmail-spam-rate", "sender-health", "snds-ip-timeline",
 )
 
 #: the others, with why (the CLI's error and docs/scale-out.md say the same).

@@ -48,7 +48,18 @@ per_campaign AS (
     FROM per_person
     GROUP BY account_id, campaign_id
 )
-SELECT p.account_id, p.campaign_id, c.name AS campaign_name, c.kind AS campaign_kind, p.first_sent_at, p.* EXCLUDE (account_id, campaign_id, first_sent_at)
+SELECT p.account_id, p.campaign_id, c.name AS campaign_name, c.kind AS campaign_kind, p.first_sent_at,
+       p.sends, p.delivered, p.hard_bounces, p.openers, p.human_openers, p.human_clickers, p.unsubscribes,
+       p.complaints, p.delivery_rate__num, p.delivery_rate__den, p.delivery_rate__y2, p.delivery_rate__yn,
+       p.delivery_rate__n2, p.delivery_rate__k, p.hard_bounce_rate__num, p.hard_bounce_rate__den,
+       p.hard_bounce_rate__y2, p.hard_bounce_rate__yn, p.hard_bounce_rate__n2, p.hard_bounce_rate__k,
+       p.open_rate__num, p.open_rate__den, p.open_rate__y2, p.open_rate__yn, p.open_rate__n2, p.open_rate__k,
+       p.human_open_rate__num, p.human_open_rate__den, p.human_open_rate__y2, p.human_open_rate__yn,
+       p.human_open_rate__n2, p.human_open_rate__k, p.click_rate__num, p.click_rate__den, p.click_rate__y2,
+       p.click_rate__yn, p.click_rate__n2, p.click_rate__k, p.unsubscribe_rate__num, p.unsubscribe_rate__den,
+       p.unsubscribe_rate__y2, p.unsubscribe_rate__yn, p.unsubscribe_rate__n2, p.unsubscribe_rate__k,
+       p.complaint_rate__num, p.complaint_rate__den, p.complaint_rate__y2, p.complaint_rate__yn,
+       p.complaint_rate__n2, p.complaint_rate__k
 FROM per_campaign AS p
 LEFT JOIN (SELECT account_id, campaign_id, arg_min(name, sent_at) AS name, arg_min(kind, sent_at) AS kind
            FROM campaigns GROUP BY account_id, campaign_id) AS c USING (account_id, campaign_id)
