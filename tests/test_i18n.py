@@ -129,3 +129,59 @@ def test_maturity_notes_in_french():
     assert "31 octobre 2026 22:00 UTC" in notes[0]
     assert report.maturity_notes("2026-10", datetime(2026, 9, 2), loc=Locale("fr"))[0].startswith(
         "Les données s'arrêtent le 2 septembre 2026 00:00 UTC, avant le début de octobre 2026")
+
+
+def _shipped_notebooks():
+    from dlvstats.config import PACKAGED_NOTEBOOKS_DIR
+
+    paths = sorted(PACKAGED_NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert len(paths) >= 5, paths
+    return paths
+
+
+def test_every_markdown_block_of_every_shipped_notebook_has_a_french_entry():
+    """A notebook edit that adds or rewords a heading, paragraph or list item fails here until the
+    French catalogue has the new text (the report would show it in English)."""
+    fr = Locale("fr")
+    messages = [(path.name, m) for path in _shipped_notebooks() for m in report.notebook_messages(path)]
+    assert len(messages) >= 80  # titles, headings and paragraphs of the five notebooks
+    missing = [(name, m) for name, m in messages if not fr.has(m)]
+    assert missing == [], "no French entry (add it to locale/fr/LC_MESSAGES/dlvstats.po):\n" + "\n".join(
+        f"{name}: {m}" for name, m in missing)
+
+
+def test_french_markdown_keeps_code_spans_and_numbers():
+    """The translation of a notebook paragraph keeps its `code` spans as they are (column names,
+    commands, files) and its numbers (0.3% becomes 0,3 %)."""
+    fr = Locale("fr")
+    wrong = []
+    for path in _shipped_notebooks():
+        for message in report.notebook_messages(path):
+            french = fr.gettext(message)
+            if sorted(re.findall(r"`[^`]+`", message)) != sorted(re.findall(r"`[^`]+`", french)):
+                wrong.append(("code", message))
+            outside = re.sub(r"`[^`]+`", "", message)
+            numbers = [n.replace(".", ",") for n in re.findall(r"\d+(?:\.\d+)?", outside)]
+            if not all(n in re.sub(r"`[^`]+`", "", french) for n in numbers):
+                wrong.append(("number", message))
+    assert wrong == []
+
+
+def test_markdown_is_translated_by_paragraph_heading_and_list_item():
+    fr = Locale("fr")
+    heading = "## Rows and coverage"
+    paragraph = "One row per table: how many rows and the first and\nlast timestamp (UTC)."  # re-wrapped
+    code = "One row per table: how many rows and the first and last timestamp (UTC)."
+    lines = [heading, "", paragraph, "", "- One row per table: how many rows and the first and last",
+             "  timestamp (UTC).", "", "```", code, "```", "", "A paragraph nobody translated."]
+    source = "\n".join(lines)
+    out = report._translate_markdown(source, fr).split("\n")
+    expected = "Une ligne par table : le nombre de lignes, le premier et le dernier horodatage (UTC)."
+    assert out[0] == "## " + fr.gettext("Rows and coverage") != heading
+    assert out[2] == expected
+    assert out[4] == "- " + expected  # a list item is its own entry, continuation lines included
+    assert out[6:9] == source.split("\n")[8:11]  # fenced code stays as it is
+    assert out[-1] == "A paragraph nobody translated." and "A paragraph nobody translated." in fr.untranslated
+    assert report._translate_markdown(source, Locale("en")) == source  # English: unchanged
+    assert report.markdown_messages(source)[:3] == ["Rows and coverage", " ".join(paragraph.split()),
+                                                     " ".join(paragraph.split())]

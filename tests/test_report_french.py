@@ -83,6 +83,26 @@ def test_french_page_reads_in_french(browser, pages):  # noqa: F811
     visit.page.screenshot(path="/tmp/report_fr_top.png")
 
 
+PARAGRAPHS_JS = """() => [...document.querySelectorAll('section.analysis p, section.analysis li')].map(e => {
+    const copy = e.cloneNode(true); copy.querySelectorAll('code').forEach(c => c.remove());
+    return copy.innerText.replace(/\\s+/g, ' ').trim(); })"""
+
+
+def test_french_page_paragraphs_are_french(browser, pages):  # noqa: F811
+    """The notebooks' markdown paragraphs are translated: no paragraph of the English page (code
+    spans aside) appears as it is on the French page, and the French ones read as French."""
+    english_dir, french_dir = pages
+    _, english = _texts(browser, english_dir, PARAGRAPHS_JS)
+    _, french = _texts(browser, french_dir, PARAGRAPHS_JS)
+    wordy = {p for p in english if len(re.findall(r"[A-Za-z]{3,}", p)) >= 4}
+    assert len(wordy) >= 40, len(wordy)  # the five notebooks' paragraphs are there to compare
+    left = sorted(wordy & set(french))
+    assert left == [], f"English paragraphs left on the French page: {left}"
+    assert len(french) == len(english)
+    assert sum(1 for p in french if re.search(r"\b(les|des|du|est|une)\b", p)) >= 35
+    assert any("taux de plainte" in p for p in french) and any("désinscription" in p for p in french)
+
+
 def _figure_specs(directory):
     html = (directory / "index.html").read_text(encoding="utf-8")
     return [json.loads(s) for s in re.findall(
