@@ -759,6 +759,15 @@ def markdown_messages(source: str) -> list[str]:
     return [_message_of(lines) for kind, _prefix, lines in _markdown_units(source) if kind != "raw"]
 
 
+def _without_templates(spec: dict) -> dict:
+    """A figure without the catalogue templates of its data-built title and reading (used by
+    ``translate_figure``; not for the page)."""
+    meta = (spec.get("layout") or {}).get("meta")
+    if not (isinstance(meta, dict) and "i18n" in meta):
+        return spec
+    return {**spec, "layout": {**spec["layout"], "meta": {k: v for k, v in meta.items() if k != "i18n"}}}
+
+
 def _notebook_title(source: str) -> tuple[str, str] | None:
     """A markdown cell's leading ``# 02 · Gift campaigns`` as ("Gift campaigns", the rest of the cell)."""
     match = re.match(r"\s*#\s+(.+)", source)
@@ -832,8 +841,8 @@ def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PLOTLY_MIME in data:
-                spec = dict(data[PLOTLY_MIME])
-                spec = escape_figure(_finite(scrubber.deep(translate_figure(spec, loc))))
+                spec = _without_templates(translate_figure(dict(data[PLOTLY_MIME]), loc))
+                spec = escape_figure(_finite(scrubber.deep(spec)))
                 figure = Figure(id=f"chart-{len(figures) + 1}", spec_json=json_for_script(
                     {"data": spec.get("data", []), "layout": spec.get("layout", {})}))
                 figures.append(figure)
@@ -1622,6 +1631,7 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "account_id": options.account_id,
         "month": month,
         "report_timezone": options.report_timezone or "UTC",
+        "locale": loc.code,  # the sentences the notebooks print (reading_of, in_plain_words, ...)
     }
     runs: list[NotebookRun] = []
     for path in notebooks:
