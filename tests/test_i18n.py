@@ -210,11 +210,20 @@ def test_every_chart_reading_has_a_french_entry():
 
     fr = Locale("fr")
     readings = []
-    for path in sorted((report.PACKAGE_DIR / "plots").glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    sources = [path.read_text(encoding="utf-8") for path in sorted((report.PACKAGE_DIR / "plots").glob("*.py"))]
+    sources += ["\n".join(report._joined(c.get("source")) for c in report.read_notebook(path)["cells"]
+                          if c.get("cell_type") == "code") for path in _shipped_notebooks()]
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.keyword) and node.arg == "reading" and isinstance(node.value, ast.Constant):
                 readings.append(node.value.value)
-    assert len(readings) >= 20
+            elif (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_finish" and len(node.args) >= 5
+                  and isinstance(node.args[4], ast.Constant)):
+                readings.append(node.args[4].value)  # _finish(fig, title, x_title, y_title, reading)
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "gettext" and node.args
+                  and isinstance(node.args[0], ast.Constant)):
+                readings.append(node.args[0].value)  # a notebook's own printed sentence
+    assert len(readings) >= 28
     assert [r for r in readings if not fr.has(r)] == []
     import plotly.graph_objects as go
 

@@ -135,7 +135,7 @@ def test_french_charts_have_french_titles_and_separators(pages):
     assert untranslated == [], untranslated
 
 
-OUTPUTS_JS = "() => [...document.querySelectorAll('section.analysis pre.output')].map(e => e.innerText.trim())"
+OUTPUTS_JS = "() => [...document.querySelectorAll('section.analysis div.stdout')].map(e => e.innerText.trim())"
 
 
 def test_french_printed_sentences_are_french(browser, pages):  # noqa: F811

@@ -228,6 +228,9 @@ def translate_figure(spec: dict, loc: Locale) -> dict:
     layout = dict(spec.get("layout", {}))
     # a title built from the data carries its catalogue template and arguments (``plots.base._finish``)
     built = ((layout.get("meta") or {}).get("i18n") or {}).get("title") if isinstance(layout.get("meta"), dict) else None
+    shown = layout.get("title", {}).get("text") if isinstance(layout.get("title"), dict) else layout.get("title")
+    if isinstance(shown, str) and loc.has(shown):
+        built = None  # the catalogue has this very title: its own entry wins over the template
     for key, value in list(layout.items()):
         if key == "title" and built:
             layout[key] = {**value, "text": format_message(loc, *built)} if isinstance(value, dict) \
