@@ -1631,8 +1631,11 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "account_id": options.account_id,
         "month": month,
         "report_timezone": options.report_timezone or "UTC",
-        "locale": loc.code,  # the sentences the notebooks print (reading_of, in_plain_words, ...)
     }
+    if loc.code != ENGLISH.code:
+        # the language of the sentences the notebooks print (reading_of, in_plain_words, ...); English
+        # is the notebooks' default, so an English run injects and records the parameters it always did
+        values["locale"] = loc.code
     runs: list[NotebookRun] = []
     for path in notebooks:
         declared = declared_parameters(path)
