@@ -129,3 +129,203 @@ def test_maturity_notes_in_french():
     assert "31 octobre 2026 22:00 UTC" in notes[0]
     assert report.maturity_notes("2026-10", datetime(2026, 9, 2), loc=Locale("fr"))[0].startswith(
         "Les données s'arrêtent le 2 septembre 2026 00:00 UTC, avant le début de octobre 2026")
+
+
+def _shipped_notebooks():
+    from dlvstats.config import PACKAGED_NOTEBOOKS_DIR
+
+    paths = sorted(PACKAGED_NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert len(paths) >= 5, paths
+    return paths
+
+
+def test_every_markdown_block_of_every_shipped_notebook_has_a_french_entry():
+    """A notebook edit that adds or rewords a heading, paragraph or list item fails here until the
+    French catalogue has the new text (the report would show it in English)."""
+    fr = Locale("fr")
+    messages = [(path.name, m) for path in _shipped_notebooks() for m in report.notebook_messages(path)]
+    assert len(messages) >= 80  # titles, headings and paragraphs of the five notebooks
+    missing = [(name, m) for name, m in messages if not fr.has(m)]
+    assert missing == [], "no French entry (add it to locale/fr/LC_MESSAGES/dlvstats.po):\n" + "\n".join(
+        f"{name}: {m}" for name, m in missing)
+
+
+def test_french_markdown_keeps_code_spans_and_numbers():
+    """The translation of a notebook paragraph keeps its `code` spans as they are (column names,
+    commands, files) and its numbers (0.3% becomes 0,3 %)."""
+    fr = Locale("fr")
+    wrong = []
+    for path in _shipped_notebooks():
+        for message in report.notebook_messages(path):
+            french = fr.gettext(message)
+            if sorted(re.findall(r"`[^`]+`", message)) != sorted(re.findall(r"`[^`]+`", french)):
+                wrong.append(("code", message))
+            outside = re.sub(r"`[^`]+`", "", message)
+            numbers = [n.replace(".", ",") for n in re.findall(r"\d+(?:\.\d+)?", outside)]
+            if not all(n in re.sub(r"`[^`]+`", "", french) for n in numbers):
+                wrong.append(("number", message))
+    assert wrong == []
+
+
+def test_markdown_is_translated_by_paragraph_heading_and_list_item():
+    fr = Locale("fr")
+    heading = "## Rows and coverage"
+    paragraph = "One row per table: how many rows and the first and\nlast timestamp (UTC)."  # re-wrapped
+    code = "One row per table: how many rows and the first and last timestamp (UTC)."
+    lines = [heading, "", paragraph, "", "- One row per table: how many rows and the first and last",
+             "  timestamp (UTC).", "", "```", code, "```", "", "A paragraph nobody translated."]
+    source = "\n".join(lines)
+    out = report._translate_markdown(source, fr).split("\n")
+    expected = "Une ligne par table : le nombre de lignes, le premier et le dernier horodatage (UTC)."
+    assert out[0] == "## " + fr.gettext("Rows and coverage") != heading
+    assert out[2] == expected
+    assert out[4] == "- " + expected  # a list item is its own entry, continuation lines included
+    assert out[6:9] == source.split("\n")[8:11]  # fenced code stays as it is
+    assert out[-1] == "A paragraph nobody translated." and "A paragraph nobody translated." in fr.untranslated
+    assert report._translate_markdown(source, Locale("en")) == source  # English: unchanged
+    assert report.markdown_messages(source)[:3] == ["Rows and coverage", " ".join(paragraph.split()),
+                                                     " ".join(paragraph.split())]
+
+
+def test_every_notebook_takes_the_report_locale_and_prints_through_it():
+    """The notebooks declare ``locale`` (the report passes its --locale: notebook_parameters only
+    passes declared ones) and hand it to every sentence they print from package code."""
+    sentences = 0
+    for path in _shipped_notebooks():
+        assert "locale" in report.declared_parameters(path), path.name
+        code = "\n".join(report._joined(c.get("source")) for c in report.read_notebook(path)["cells"]
+                         if c.get("cell_type") == "code")
+        assert "reading_of(figure)" not in code, path.name
+        calls = re.findall(r"in_plain_words\([^)]*\)", code)
+        assert all("locale=locale" in call for call in calls), (path.name, calls)
+        sentences += len(calls) + code.count("reading_of(figure, locale)")
+    assert sentences >= 30  # the reading notes and the plain-words sentences of the five notebooks
+    assert report.notebook_parameters(["db_path", "locale"], {"db_path": "x", "locale": "fr", "month": "m"}) == {
+        "db_path": "x", "locale": "fr"}
+
+
+def test_every_chart_reading_has_a_french_entry():
+    """Each fixed 'how to read this chart' note of the plots package (a notebook prints it through
+    reading_of) is in the catalogue; the ones built from data are templates, tested below."""
+    import ast
+
+    from dlvstats import plots
+
+    fr = Locale("fr")
+    readings = []
+    sources = [path.read_text(encoding="utf-8") for path in sorted((report.PACKAGE_DIR / "plots").glob("*.py"))]
+    sources += ["\n".join(report._joined(c.get("source")) for c in report.read_notebook(path)["cells"]
+                          if c.get("cell_type") == "code") for path in _shipped_notebooks()]
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.keyword) and node.arg == "reading" and isinstance(node.value, ast.Constant):
+                readings.append(node.value.value)
+            elif (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_finish" and len(node.args) >= 5
+                  and isinstance(node.args[4], ast.Constant)):
+                readings.append(node.args[4].value)  # _finish(fig, title, x_title, y_title, reading)
+            elif (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "gettext" and node.args
+                  and isinstance(node.args[0], ast.Constant)):
+                readings.append(node.args[0].value)  # a notebook's own printed sentence
+    assert len(readings) >= 28
+    assert [r for r in readings if not fr.has(r)] == []
+    import plotly.graph_objects as go
+
+    fig = plots.base._finish(go.Figure(), "t", "x", "y", readings[0])
+    assert plots.reading_of(fig) == readings[0] and plots.reading_of(fig, "en") == readings[0]
+    assert plots.reading_of(fig, "fr") == fr.gettext(readings[0]) != readings[0]
+
+
+def _decay_inputs():
+    import pandas as pd
+
+    curve = pd.DataFrame({"t": [0.0, 5.0, 10.0], "fitted": [0.3, 0.2, 0.15], "fitted_low": [0.28, 0.18, 0.13],
+                          "fitted_high": [0.32, 0.22, 0.17]})
+    table = pd.DataFrame({"age_years": [0, 5, 10], "est_read_rate": [0.3, 0.2, 0.15], "est_read_rate_low": [0.29, 0.19, 0.14],
+                          "est_read_rate_high": [0.31, 0.21, 0.16], "small_cell": [False, False, True]})
+    fit = {"curve": curve, "half_life": 2.512, "half_life_low": 1.81, "half_life_high": 3.44, "plateau": 0.1254,
+           "model": "fitted"}
+    return table, fit
+
+
+def test_data_built_chart_title_and_reading_in_french():
+    from dlvstats.plots import engagement as engagement_plots
+    from dlvstats.plots import reading_of
+
+    table, fit = _decay_inputs()
+    fig = engagement_plots.decay_chart(table, fit)
+    english = fig.to_plotly_json()
+    assert english["layout"]["title"]["text"] == (
+        "Decay of estimated readers (images blocked included) with address age: half-life 2.5 years [1.8–3.4]")
+    assert reading_of(fig) == ("The excess over the plateau (12.5%) halves every 2.5 years; the band is the 95% "
+                               "bootstrap interval of the curve.")
+    french = translate_figure(english, Locale("fr"))
+    assert french["layout"]["title"]["text"] == ("Décroissance avec l'ancienneté de l'adresse (lecteurs estimés "
+                                                  "(images bloquées incluses)) : demi-vie de 2,5 ans [1,8–3,4]")
+    assert reading_of(fig, "fr") == ("L'excédent au-dessus du plateau (12,5\u00a0%) diminue de moitié tous les 2,5 ans ; "
+                                     "la bande est l'intervalle de confiance à 95 % de la courbe, par bootstrap.")
+    # the page never carries the templates
+    page = report._without_templates(french)
+    assert "i18n" not in page["layout"]["meta"] and page["layout"]["meta"]["reading"] == reading_of(fig)
+
+
+def _hidden_table():
+    import pandas as pd
+
+    return pd.DataFrame({
+        "estimate_status": ["ok", "unmeasurable", "imprecise"], "note": ["", "opens mostly machine open", ""],
+        "image_blocked_share_used": [0.2, None, 0.1], "est_hidden_readers": [1234.4, 0.0, 10.0],
+        "measurable_delivered": [20000, 100, 500], "human_openers": [5000, 10, 100],
+        "provider": ["gmail", "apple", "orange"]})
+
+
+def test_hidden_images_in_plain_words_in_french_and_english_as_before():
+    from dlvstats.metrics import hidden_images
+
+    table = _hidden_table()
+    english = hidden_images.in_plain_words(table)
+    assert english.startswith("Of 15,400 recorded non-opens (messages without a machine open), about 1,244 (8.1%) "
+                              "were people who read the message with images off: opens under-count readers by "
+                              "about 24%. No estimate for apple:")
+    assert hidden_images.in_plain_words(table, locale="en") == english
+    french = hidden_images.in_plain_words(table, locale="fr")
+    assert french.startswith(f"Sur 15{NNBSP}400 non-ouvertures enregistrées (messages sans ouverture automatique), "
+                             f"environ 1{NNBSP}244 (8,1\u00a0%) étaient des personnes qui ont lu le message avec les "
+                             "images bloquées : les ouvertures sous-estiment les lecteurs d'environ 24\u00a0%.")
+    # orange is imprecise: known only roughly (too few clickers is insufficient_data's reason)
+    assert "Pas d'estimation pour apple" in french and "orange : connus seulement approximativement" in french
+    assert not re.search(r"\b(the|of|were|readers)\b", french)
+
+
+def test_checks_and_sunset_and_gift_sentences_in_french():
+    import pandas as pd
+
+    from dlvstats.metrics import engagement, gift, hidden_images
+
+    checks = pd.DataFrame({
+        "provider": ["all", "all"], "evidence": ["content click (the estimator)", "unsubscribe click only"],
+        "share_without_open": [0.2512, 0.31], "share_without_open_low": [0.24, 0.22],
+        "share_without_open_high": [0.26, 0.40], "readers": [900, 40], "differs_from_estimator": [False, False]})
+    assert hidden_images.checks_in_plain_words(checks) == (
+        "25.1% of content clickers showed no open; 31.0% for unsubscribe click only (within its interval "
+        "22.0%-40.0%). Every group of proven readers agrees with the clickers: the data do not contradict the "
+        "assumption.")
+    assert hidden_images.checks_in_plain_words(checks, locale="fr") == (
+        "25,1\u00a0% des cliqueurs sur le contenu n'avaient aucune ouverture ; 31,0\u00a0% pour « clic sur le lien "
+        "de désinscription seulement » (dans son intervalle 22,0\u00a0%-40,0\u00a0%). Chaque groupe de lecteurs "
+        "avérés concorde avec les cliqueurs : les données ne contredisent pas l'hypothèse.")
+    sunset = pd.DataFrame({
+        "recommended": [True], "recommendation_status": ["ok"], "recommendation_reason": [""],
+        "threshold_months": [12], "sends_removed": [123456.0], "sends_removed_share": [0.123],
+        "complaints_removed": [45.0], "complaints_removed_share": [0.3], "hard_bounces_removed": [1200.0],
+        "hard_bounces_removed_share": [0.25], "human_clickers_removed": [310.0], "orders_removed": [12.0],
+        "est_hidden_readers_removed": [87.4]})
+    assert engagement.sunset_in_plain_words(sunset).startswith(
+        "Suppress people with no human signal for 12 months or more. Over the period that would have removed "
+        "123,456 sends (12%)")
+    french = engagement.sunset_in_plain_words(sunset, locale="fr")
+    assert french.startswith("Excluez les personnes sans signal humain depuis 12 mois ou plus. Sur la période, "
+                             f"cela aurait retiré 123{NNBSP}456 envois (12\u00a0%), 45 plaintes (30\u00a0%)")
+    assert french.endswith("environ 87 lecteurs estimés dont les images étaient bloquées.")
+    assert gift.gift_in_plain_words(pd.DataFrame(), locale="fr").startswith(
+        "Aucune campagne cadeau des 12 derniers mois")
+    assert gift.gift_in_plain_words(pd.DataFrame()).startswith("No gift campaign of the last 12 months")

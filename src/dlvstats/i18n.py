@@ -161,6 +161,29 @@ class Locale:
         return f"{self.day(when)} {when:%H:%M}"
 
 
+def format_message(loc: Locale, template: str, args: dict | None = None) -> str:
+    """A catalogue template filled in the reader's language: each ``{name}`` from ``args``, where a
+    string is translated when the catalogue knows it, and a number given as ``("percent", 0.125, 1)``,
+    ``("decimal", 2.5, 1)`` or ``("integer", 1234)`` is written in the locale's format (English:
+    ``12.5%``, ``2.5``, ``1,234``; French: ``12,5 %``, ``2,5``, ``1 234``)."""
+    def value(arg):
+        if isinstance(arg, (list, tuple)) and arg and arg[0] in ("percent", "decimal", "integer"):
+            kind, number, *digits = arg
+            if kind == "integer":
+                return loc.integer(number)
+            return getattr(loc, kind)(number, *digits)
+        if isinstance(arg, str):
+            return loc.gettext(arg) if loc.has(arg) else arg
+        return str(arg)
+
+    return loc.gettext(template).format(**{k: value(v) for k, v in (args or {}).items()})
+
+
+def locale_of(locale: str | Locale | None) -> Locale:
+    """A Locale from a code (the notebooks' ``locale`` parameter) or a Locale; None: English."""
+    return locale if isinstance(locale, Locale) else (ENGLISH if locale in (None, DEFAULT_LOCALE) else Locale(locale))
+
+
 ENGLISH = Locale(DEFAULT_LOCALE)
 #: plotly's ``separators``: the decimal mark, then the thousands separator (1 234,5 in French)
 SEPARATORS = {"en": ".,", "fr": ", "}
@@ -203,8 +226,16 @@ def translate_figure(spec: dict, loc: Locale) -> dict:
         return value
 
     layout = dict(spec.get("layout", {}))
+    # a title built from the data carries its catalogue template and arguments (``plots.base._finish``)
+    built = ((layout.get("meta") or {}).get("i18n") or {}).get("title") if isinstance(layout.get("meta"), dict) else None
+    shown = layout.get("title", {}).get("text") if isinstance(layout.get("title"), dict) else layout.get("title")
+    if isinstance(shown, str) and loc.has(shown):
+        built = None  # the catalogue has this very title: its own entry wins over the template
     for key, value in list(layout.items()):
-        if key == "title":
+        if key == "title" and built:
+            layout[key] = {**value, "text": format_message(loc, *built)} if isinstance(value, dict) \
+                else format_message(loc, *built)
+        elif key == "title":
             layout[key] = text(value)
         elif key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and "title" in value:
             layout[key] = {**value, "title": text(value["title"])}
@@ -220,4 +251,5 @@ def translate_figure(spec: dict, loc: Locale) -> dict:
     return {**spec, "layout": layout, "data": data}
 
 
-__all__ = ["DEFAULT_LOCALE", "ENGLISH", "SUPPORTED_LOCALES", "Locale", "catalogue", "check_locale", "column_label", "translate_figure"]
+__all__ = ["DEFAULT_LOCALE", "ENGLISH", "SUPPORTED_LOCALES", "Locale", "catalogue", "check_locale", "column_label",
+           "format_message", "locale_of", "translate_figure"]

@@ -675,6 +675,112 @@ def _translate_headings(source: str, loc: Locale) -> str:
     return _MD_HEADING.sub(lambda m: f"{m.group(1)} {loc.gettext(m.group(2))}", source)
 
 
+_MD_LIST_ITEM = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)(\S.*)$")
+
+
+def _markdown_units(source: str) -> Iterator[tuple[str, str, list[str]]]:
+    """A markdown cell cut into the units the catalogue translates: ``("heading", "## ", [text])``,
+    ``("item", "- ", lines)`` (one list item with its continuation lines), ``("paragraph", "", lines)``,
+    and ``("raw", "", [line])`` for what is never translated (blank lines, fenced code)."""
+    block: list[str] = []
+    prefix, kind = "", "paragraph"
+    fenced = False
+
+    def flush():
+        nonlocal block, prefix, kind
+        if block:
+            yield kind, prefix, block
+        block, prefix, kind = [], "", "paragraph"
+
+    for line in source.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            yield from flush()
+            fenced = not fenced
+            yield "raw", "", [line]
+            continue
+        if fenced or not line.strip():
+            yield from flush()
+            yield "raw", "", [line]
+            continue
+        heading = _MD_HEADING.fullmatch(line)
+        if heading:
+            yield from flush()
+            yield "heading", heading.group(1) + " ", [heading.group(2)]
+            continue
+        item = _MD_LIST_ITEM.match(line)
+        if item:
+            yield from flush()
+            kind, prefix, block = "item", item.group(1), [item.group(2)]
+            continue
+        block.append(line)
+    yield from flush()
+
+
+def _message_of(lines: list[str]) -> str:
+    """A unit's catalogue entry: its lines joined by single spaces (re-wrapping a paragraph keeps it)."""
+    return " ".join(" ".join(lines).split())
+
+
+def markdown_messages(source: str) -> list[str]:
+    """The catalogue entries of a notebook markdown cell: each heading, paragraph and list item."""
+    return [_message_of(lines) for kind, _prefix, lines in _markdown_units(source) if kind != "raw"]
+
+
+def _without_templates(spec: dict) -> dict:
+    """A figure without the catalogue templates of its data-built title and reading (used by
+    ``translate_figure``; not for the page)."""
+    meta = (spec.get("layout") or {}).get("meta")
+    if not (isinstance(meta, dict) and "i18n" in meta):
+        return spec
+    return {**spec, "layout": {**spec["layout"], "meta": {k: v for k, v in meta.items() if k != "i18n"}}}
+
+
+def _notebook_title(source: str) -> tuple[str, str] | None:
+    """A markdown cell's leading ``# 02 · Gift campaigns`` as ("Gift campaigns", the rest of the cell)."""
+    match = re.match(r"\s*#\s+(.+)", source)
+    if not match:
+        return None
+    return re.sub(r"^\d+\s*[·.:\-–—]\s*", "", match.group(1).strip()), source[match.end():]
+
+
+def notebook_messages(path: Path) -> list[str]:
+    """Every string a notebook's markdown puts on the page, as the catalogue must hold it: the section
+    title, then each heading, paragraph and list item (the report translates these units)."""
+    messages: list[str] = []
+    title_done = False
+    for cell in read_notebook(path).get("cells", []):
+        if cell.get("cell_type") != "markdown" or set(cell.get("metadata", {}).get("tags", [])) & _HIDE_CELL:
+            continue
+        source = _joined(cell.get("source"))
+        titled = None if title_done else _notebook_title(source)
+        if titled:
+            messages.append(titled[0])
+            source = titled[1]
+        title_done = title_done or bool(titled) or bool(source.strip())
+        messages += markdown_messages(source)
+    return messages
+
+
+def _translate_markdown(source: str, loc: Locale) -> str:
+    """A notebook markdown cell in the reader's language, unit by unit (heading, paragraph, list item):
+    a unit the catalogue lacks stays English (and is listed in ``loc.untranslated``). English: the
+    headings pass as before and nothing else changes."""
+    if loc.code == ENGLISH.code:
+        return _translate_headings(source, loc)
+    out: list[str] = []
+    for kind, prefix, lines in _markdown_units(source):
+        if kind == "raw":
+            out.extend(lines)
+            continue
+        message = _message_of(lines)
+        if loc.has(message):
+            out.append(prefix + loc.gettext(message))
+        else:
+            loc.gettext(message)  # recorded as untranslated
+            out.append(prefix + "\n".join(lines) if kind != "heading" else prefix + lines[0])
+    return "\n".join(out)
+
+
 def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
                      figures: list[Figure], seconds: float = 0.0, loc: Locale | None = None) -> Section:
     """Turn an executed notebook into a section: markdown, tables, text and charts; never code."""
@@ -689,22 +795,21 @@ def notebook_section(path: Path, index: int, scrubber: AddressScrubber,
             continue
         if cell.get("cell_type") == "markdown":
             source = _joined(cell.get("source"))
-            match = re.match(r"\s*#\s+(.+)", source)
-            if match and not first_heading_done:
+            titled = None if first_heading_done else _notebook_title(source)
+            if titled:
                 # The notebook's own title names the section: "# 02 · Gift campaigns" -> "Gift campaigns"
-                title = re.sub(r"^\d+\s*[·.:\-–—]\s*", "", match.group(1).strip())
-                source = source[match.end():]
-            first_heading_done = first_heading_done or bool(match) or bool(source.strip())
+                title, source = titled
+            first_heading_done = first_heading_done or bool(titled) or bool(source.strip())
             if source.strip():
-                blocks.append({"html": _demote(markdown_to_html(scrubber.text(_translate_headings(source, loc))))})
+                blocks.append({"html": _demote(markdown_to_html(scrubber.text(_translate_markdown(source, loc))))})
             continue
         if cell.get("cell_type") != "code" or tags & _HIDE_OUTPUT:
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if PLOTLY_MIME in data:
-                spec = dict(data[PLOTLY_MIME])
-                spec = escape_figure(_finite(scrubber.deep(translate_figure(spec, loc))))
+                spec = _without_templates(translate_figure(dict(data[PLOTLY_MIME]), loc))
+                spec = escape_figure(_finite(scrubber.deep(spec)))
                 figure = Figure(id=f"chart-{len(figures) + 1}", spec_json=json_for_script(
                     {"data": spec.get("data", []), "layout": spec.get("layout", {})}))
                 figures.append(figure)
@@ -1321,16 +1426,15 @@ def analysis_conclusions(run: MetricRun, month: str, tables: dict, now: dict, lo
 
         _, end = month_bounds(month, run.timezone)
         pooled = gift.matured_pooled(run.db_path, end, run.account_id)
-        out.append((loc.gettext("Gift campaigns"), gift.gift_in_plain_words(pooled)))
+        out.append((loc.gettext("Gift campaigns"), gift.gift_in_plain_words(pooled, locale=loc.code)))
     except ImportError as exc:  # pragma: no cover - a build without the gift analysis
         log.warning("gift conclusions not available (%s)", exc)
     hidden = tables.get("hidden-images")
     if hidden is not None and len(hidden):
         from dlvstats.metrics.hidden_images import in_plain_words
 
-        sentence = in_plain_words(hidden)
-        out.append((loc.gettext("Hidden images: how many non-opens were readers"), sentence.split(": opens")[0] + "."
-                    if ": opens" in sentence else sentence))
+        first = in_plain_words(hidden, locale=loc.code).split(". ")[0]  # the count; the page says the rest
+        out.append((loc.gettext("Hidden images: how many non-opens were readers"), first.rstrip(".") + "."))
     rate = now.get("complaint_rate_fbl")
     if rate is not None:
         line = (loc.gettext("over the 0.3% line Gmail and Yahoo enforce") if rate > 0.003 else
@@ -1343,7 +1447,8 @@ def analysis_conclusions(run: MetricRun, month: str, tables: dict, now: dict, lo
     if campaigns is not None:
         from dlvstats.metrics.campaigns import campaigns_in_plain_words
 
-        out.append((loc.gettext("Campaigns: what each mailing of the period did"), campaigns_in_plain_words(campaigns)))
+        out.append((loc.gettext("Campaigns: what each mailing of the period did"),
+                    campaigns_in_plain_words(campaigns, locale=loc.code)))
     return out
 
 
@@ -1626,6 +1731,10 @@ def _build(options, month, db_path, notebooks, build, final, complete, last, fre
         "month": month,
         "report_timezone": options.report_timezone or "UTC",
     }
+    if loc.code != ENGLISH.code:
+        # the language of the sentences the notebooks print (reading_of, in_plain_words, ...); English
+        # is the notebooks' default, so an English run injects and records the parameters it always did
+        values["locale"] = loc.code
     runs: list[NotebookRun] = []
     for path in notebooks:
         declared = declared_parameters(path)

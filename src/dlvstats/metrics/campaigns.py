@@ -11,6 +11,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
 from dlvstats.metrics.common import Period, finish_rates, readonly
 
 RATES = ["delivery_rate", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "unsubscribe_rate",
@@ -33,18 +34,26 @@ def campaign_summary(db_path, date_from, date_to, account_id: str | None = None,
     return finish_rates(raw, RATES, min_delivered=min_delivered).reset_index(drop=True)
 
 
-def campaigns_in_plain_words(table: pd.DataFrame) -> str:
-    """One or two sentences: how many campaigns, and which stood out (a handful of rows)."""
+def campaigns_in_plain_words(table: pd.DataFrame, locale: str = DEFAULT_LOCALE) -> str:
+    """One or two sentences: how many campaigns, and which stood out (a handful of rows), in the
+    reader's language (``locale``: the notebook's parameter)."""
+    loc = locale_of(locale)
     if table.empty:
-        return "No campaign sent a message in this period."
+        return format_message(loc, "No campaign sent a message in this period.")
     sized = table[~table["small_cell"].astype(bool)]
-    text = f"{len(table):,} campaigns sent messages in this period ({len(sized):,} with enough volume to compare)."
+    text = format_message(loc, "{campaigns} campaigns sent messages in this period ({sized} with enough volume to "
+                               "compare).", {"campaigns": ("integer", len(table)), "sized": ("integer", len(sized))})
     if len(sized) >= 2:
         worst = sized.loc[sized["complaint_rate"].idxmax()]
         best = sized.loc[sized["click_rate"].idxmax()]
-        text += (f" Highest complaint rate: {worst['campaign_name'] or worst['campaign_id']} "
-                 f"({worst['complaint_rate']:.3%}, {int(worst['complaints']):,} "
-                 f"complaint{'' if int(worst['complaints']) == 1 else 's'} of "
-                 f"{int(worst['delivered']):,} delivered). Highest click rate: {best['campaign_name'] or best['campaign_id']} "
-                 f"({best['click_rate']:.2%}).")
+
+        def name(row):
+            return str(row["campaign_name"]) if isinstance(row["campaign_name"], str) else str(row["campaign_id"])
+
+        text += " " + format_message(
+            loc, "Highest complaint rate: {worst} ({rate}, {complaints} of {delivered} delivered messages with a "
+                 "complaint). Highest click rate: {best} ({click}).",
+            {"worst": name(worst), "rate": ("percent", worst["complaint_rate"], 3),
+             "complaints": ("integer", int(worst["complaints"])), "delivered": ("integer", int(worst["delivered"])),
+             "best": name(best), "click": ("percent", best["click_rate"], 2)})
     return text

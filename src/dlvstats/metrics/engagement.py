@@ -20,6 +20,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
 from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
@@ -489,8 +490,10 @@ def sunset_sufficiency(inputs, min_complaints: int = MIN_SUNSET_COMPLAINTS,
                   "change them")
 
 
-def sunset_in_plain_words(table: pd.DataFrame) -> str:
-    """One or two sentences on the sunset recommendation."""
+def sunset_in_plain_words(table: pd.DataFrame, locale: str = DEFAULT_LOCALE) -> str:
+    """One or two sentences on the sunset recommendation, in the reader's language."""
+    if locale != DEFAULT_LOCALE:
+        return _sunset_in_plain_words_localized(table, locale)
     rec = table[table["recommended"]]
     if len(table) and "recommendation_status" in table and table["recommendation_status"].iat[0] != "ok":
         return "No suppression threshold is recommended: " + table["recommendation_reason"].iat[0] + "."
@@ -508,6 +511,37 @@ def sunset_in_plain_words(table: pd.DataFrame) -> str:
         f"{r['human_clickers_removed']:,.0f} human clickers, {r['orders_removed']:,.0f} orders and about "
         f"{r['est_hidden_readers_removed']:,.0f} estimated readers whose images were blocked."
     )
+
+
+def _sunset_in_plain_words_localized(table: pd.DataFrame, locale: str) -> str:
+    """``sunset_in_plain_words`` through the catalogue (the sufficiency reason stays as the metric says it)."""
+    loc = locale_of(locale)
+    rec = table[table["recommended"]]
+    if len(table) and "recommendation_status" in table and table["recommendation_status"].iat[0] != "ok":
+        return format_message(loc, "No suppression threshold is recommended: {reason}.",
+                              {"reason": str(table["recommendation_reason"].iat[0])})
+    if table.empty or table["sends_removed"].sum() == 0:
+        return format_message(loc, "No message of this period was sent to anyone past the shortest threshold: "
+                                   "nothing to suppress.")
+    if rec.empty:
+        return format_message(loc, "At these weights no inactivity threshold removes more harm than value: the mail "
+                                   "sent to inactive people brought more clicks and orders than it cost in complaints "
+                                   "and bounces.")
+    r = rec.iloc[0]
+
+    def count(column):
+        return ("integer", round(float(r[column])))
+
+    return format_message(loc, (
+        "Suppress people with no human signal for {months} months or more. Over the period that would have "
+        "removed {sends} sends ({sends_share}), {complaints} complaints ({complaints_share}) and {bounces} hard "
+        "bounces ({bounces_share}), at the cost of {clickers} human clickers, {orders} orders and about {readers} "
+        "estimated readers whose images were blocked."), {
+        "months": int(r["threshold_months"]), "sends": count("sends_removed"),
+        "sends_share": ("percent", r["sends_removed_share"], 0), "complaints": count("complaints_removed"),
+        "complaints_share": ("percent", r["complaints_removed_share"], 0), "bounces": count("hard_bounces_removed"),
+        "bounces_share": ("percent", r["hard_bounces_removed_share"], 0), "clickers": count("human_clickers_removed"),
+        "orders": count("orders_removed"), "readers": count("est_hidden_readers_removed")})
 
 
 #: The trailing window, in months, of the monthly report's pooled engagement-by-age table.

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
+from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
 from dlvstats.metrics.cache import shared
 from dlvstats.metrics.common import Z95, Period, finish_rates, readonly, wilson
 
@@ -267,8 +268,12 @@ def matured_pooled(db_path: str | Path, date_to, account_id: str | None = None, 
     return pooled.reset_index(drop=True)
 
 
-def gift_in_plain_words(pooled: pd.DataFrame, window_months: int = MATURED_WINDOW_MONTHS) -> str:
-    """One sentence per account from ``matured_pooled``: buyer rate of re-registrants against the control."""
+def gift_in_plain_words(pooled: pd.DataFrame, window_months: int = MATURED_WINDOW_MONTHS,
+                        locale: str = DEFAULT_LOCALE) -> str:
+    """One sentence per account from ``matured_pooled``: buyer rate of re-registrants against the control,
+    in the reader's language."""
+    if locale != DEFAULT_LOCALE:
+        return _gift_in_plain_words_localized(pooled, window_months, locale)
     if pooled.empty:
         return (f"No gift campaign of the last {window_months} months has a complete 90-day purchase window "
                 "yet (or no campaign kinds, subscriptions or orders are loaded): whether gift-takers buy cannot "
@@ -286,4 +291,34 @@ def gift_in_plain_words(pooled: pd.DataFrame, window_months: int = MATURED_WINDO
             f"{row.control_buyer_rate_90d:.1%} of {int(row.control_clickers):,} comparable clickers "
             f"(95% {row.control_buyer_rate_90d_low:.1%}-{row.control_buyer_rate_90d_high:.1%})"
             + (" - too few gift-takers to conclude" if row.small_cell_buyers else "") + ".")
+    return " ".join(parts)
+
+
+def _gift_in_plain_words_localized(pooled: pd.DataFrame, window_months: int, locale: str) -> str:
+    """``gift_in_plain_words`` through the catalogue (dates as the table gives them)."""
+    loc = locale_of(locale)
+    if pooled.empty:
+        return format_message(loc, "No gift campaign of the last {months} months has a complete 90-day purchase "
+                                   "window yet (or no campaign kinds, subscriptions or orders are loaded): whether "
+                                   "gift-takers buy cannot be answered.", {"months": window_months})
+    parts = []
+    for row in pooled.itertuples(index=False):
+        if not getattr(row, "orders_loaded", True):
+            parts.append(format_message(loc, "{account}: no order is loaded for this account, so whether its "
+                                             "gift-takers buy cannot be answered (load its orders: docs/inputs.md).",
+                                        {"account": str(row.account_id)}))
+            continue
+        template = ("{account}: over {campaigns} matured gift campaign(s) of {start} to {end}, {rate} of {takers} "
+                    "gift-takers bought within 90 days (95% {low}-{high}) against {control} of {clickers} "
+                    "comparable clickers (95% {control_low}-{control_high})")
+        if row.small_cell_buyers:
+            template += " - too few gift-takers to conclude"
+        parts.append(format_message(loc, template + ".", {
+            "account": str(row.account_id), "campaigns": int(row.campaigns_pooled), "start": str(row.window_from),
+            "end": str(row.window_to), "rate": ("percent", row.buyer_rate_90d, 1),
+            "takers": ("integer", int(row.reregistered)), "low": ("percent", row.buyer_rate_90d_low, 1),
+            "high": ("percent", row.buyer_rate_90d_high, 1), "control": ("percent", row.control_buyer_rate_90d, 1),
+            "clickers": ("integer", int(row.control_clickers)),
+            "control_low": ("percent", row.control_buyer_rate_90d_low, 1),
+            "control_high": ("percent", row.control_buyer_rate_90d_high, 1)}))
     return " ".join(parts)

@@ -7,4 +7,4 @@ Builders are shared by chart type (``rate_chart``, ``heatmap``, ``timeline``); a
 builders live in sibling modules. Must not query the database.
 """
 
-from dlvstats.plots.base import PALETTE, heatmap, rate_chart, reading_of, timeline  # noqa: F401
+from dlvstats.plots.base import PALETTE, built_from_data, heatmap, rate_chart, reading_of, timeline  # noqa: F401

@@ -5,11 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
+
 PALETTE = ["#1f5fa8", "#d9822b", "#2e9c5b", "#b5384b", "#7a5ba8", "#5b6770", "#c9a227", "#1a9aa0"]
 TEMPLATE = "plotly_white"
 
 
-def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, reading: str) -> go.Figure:
+def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, reading: str, *,
+            i18n: dict | None = None) -> go.Figure:
+    """Title, axes, template and the reading note. A title or reading built from the data gives its
+    catalogue template and arguments in ``i18n`` (``{"title": (template, args), "reading": ...}``,
+    see ``dlvstats.i18n.format_message``), so a reader's language can rebuild it; the report drops
+    them from the page."""
     fig.update_layout(
         title={"text": title},
         xaxis_title=x_title,
@@ -18,15 +25,32 @@ def _finish(fig: go.Figure, title: str, x_title: str, y_title: str, reading: str
         colorway=PALETTE,
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 60, "l": 60, "r": 20, "b": 60},
-        meta={"reading": reading},
+        meta={"reading": reading, **({"i18n": i18n} if i18n else {})},
     )
     return fig
 
 
-def reading_of(fig: go.Figure) -> str:
-    """The one-line 'how to read this chart' note of a figure built here."""
+def built_from_data(fig: go.Figure, *, title: tuple[str, dict] | None = None,
+                    reading: tuple[str, dict] | None = None) -> go.Figure:
+    """Record the catalogue template and arguments of a title or reading note built from the data
+    (the English text on the figure is unchanged; ``translate_figure`` and ``reading_of`` use them)."""
+    meta = dict(fig.layout.meta or {})
+    meta["i18n"] = {**meta.get("i18n", {}), **({"title": list(title)} if title else {}),
+                    **({"reading": list(reading)} if reading else {})}
+    fig.update_layout(meta=meta)
+    return fig
+
+
+def reading_of(fig: go.Figure, locale: str = "en") -> str:
+    """The one-line 'how to read this chart' note of a figure built here, in the reader's language
+    (``locale``: the notebook's parameter; a note the catalogue lacks stays English)."""
     meta = fig.layout.meta
-    return (meta or {}).get("reading", "") if isinstance(meta, dict) else ""
+    reading = (meta or {}).get("reading", "") if isinstance(meta, dict) else ""
+    if locale == DEFAULT_LOCALE or not reading:
+        return reading
+    loc = locale_of(locale)
+    built = (meta.get("i18n") or {}).get("reading")
+    return format_message(loc, *built) if built else loc.gettext(reading)
 
 
 def rate_chart(

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dlvstats.config import COMPLAINT_RATE_TARGET
-from dlvstats.plots.base import PALETTE, _finish, heatmap, rate_chart
+from dlvstats.plots.base import PALETTE, _finish, built_from_data, heatmap, rate_chart
 
 ENGAGEMENT_LABELS = {
     "human_open_rate": "human opens",
@@ -79,26 +79,29 @@ def surface_chart(df: pd.DataFrame, value: str = "est_read_rate") -> go.Figure:
     data["recency"] = pd.Categorical(data["recency"], ordered=True,
                                      categories=list(dict.fromkeys(data["recency"])))
     data["age_band"] = pd.Categorical(data["age_band"], ordered=True, categories=list(dict.fromkeys(data["age_band"])))
-    return heatmap(
+    label = ENGAGEMENT_LABELS.get(value, value).capitalize()
+    return built_from_data(heatmap(
         data, "recency", "age_band", value, text="hover",
-        title=f"{ENGAGEMENT_LABELS.get(value, value).capitalize()} by address age and recency",
+        title=f"{label} by address age and recency",
         x_title="Months since the last human signal", y_title="Address age (years)",
         reading="Read across a row: within the same age, recency separates readers from the inactive. "
         "Read down a column: at equal recency, older addresses read less. Hover for intervals.",
-    )
+    ), title=("{rate} by address age and recency", {"rate": label}))
 
 
 def cohort_chart(df: pd.DataFrame, value: str = "click_rate") -> go.Figure:
     """Signup cohort x months since signup heatmap."""
     data = df.assign(hover=_hover(df, value))
+    label = ENGAGEMENT_LABELS.get(value, value).capitalize()
     fig = heatmap(
         data, "months_since_signup", "signup_cohort", value, text="hover",
-        title=f"{ENGAGEMENT_LABELS.get(value, value).capitalize()} by signup cohort and months since signup",
+        title=f"{label} by signup cohort and months since signup",
         x_title="Months since signup", y_title="Signup cohort (collection month)",
         reading="Each row is a cohort of sign-ups; the colour fading to the right is the new-subscriber "
         "honeymoon wearing off. Cohorts collected before the data start are seen only from then on, and "
         "only those still on the list: they look better than they were.",
     )
+    built_from_data(fig, title=("{rate} by signup cohort and months since signup", {"rate": label}))
     fig.update_yaxes(type="category")
     fig.update_xaxes(type="category")
     return fig
@@ -121,15 +124,25 @@ def decay_chart(table: pd.DataFrame, fit: dict, rate: str = "est_read_rate") -> 
                  "arrayminus": (cells[rate] - cells[f"{rate}_low"]) * 100}))
     label = ENGAGEMENT_LABELS.get(rate, rate)
     if curve.empty:
-        return _finish(fig, f"Decay of {label} with address age: not fitted", "Address age (years)",
-                       f"{label.capitalize()} (%)", f"No curve: {fit['model']}. The points are the age cells.")
+        return built_from_data(
+            _finish(fig, f"Decay of {label} with address age: not fitted", "Address age (years)",
+                    f"{label.capitalize()} (%)", f"No curve: {fit['model']}. The points are the age cells."),
+            title=("Decay of {rate} with address age: not fitted", {"rate": label}),
+            reading=("No curve: {model}. The points are the age cells.", {"model": str(fit["model"])}))
     half = f"{fit['half_life']:.1f} years [{fit['half_life_low']:.1f}–{fit['half_life_high']:.1f}]"
-    return _finish(
+    fig = _finish(
         fig, f"Decay of {label} with address age: half-life {half}",
         "Address age (years)", f"{label.capitalize()} (%)",
         f"The excess over the plateau ({fit['plateau']:.1%}) halves every {fit['half_life']:.1f} years; "
         "the band is the 95% bootstrap interval of the curve.",
     )
+    return built_from_data(
+        fig, title=("Decay of {rate} with address age: half-life {half} years [{low}–{high}]",
+                    {"rate": label, "half": ("decimal", fit["half_life"], 1),
+                     "low": ("decimal", fit["half_life_low"], 1), "high": ("decimal", fit["half_life_high"], 1)}),
+        reading=(("The excess over the plateau ({plateau}) halves every {half} years; the band is the 95% "
+                 "bootstrap interval of the curve."),
+                 {"plateau": ("percent", fit["plateau"], 1), "half": ("decimal", fit["half_life"], 1)}))
 
 
 def sunset_chart(df: pd.DataFrame) -> go.Figure:

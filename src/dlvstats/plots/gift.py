@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dlvstats.plots.base import rate_chart
+from dlvstats.plots.base import built_from_data, rate_chart
 
 
 def _campaign_label(df: pd.DataFrame) -> pd.Series:
@@ -157,7 +157,7 @@ def grey_list_chart(df: pd.DataFrame, rate: str = "human_click_rate") -> go.Figu
     segments = [s for s in ("migrated", "grey", "left") if s in wide.columns]
     names = {"human_click_rate": "human click rate", "human_open_rate": "human open rate",
              "complaint_rate": "complaint rate", "buyer_share": "share who bought"}
-    return _tidy(rate_chart(
+    return built_from_data(_tidy(rate_chart(
         wide, "step", segments,
         labels={"migrated": "migrated to B", "grey": "grey list (still on A)", "left": "left A otherwise"},
         title=f"How the gift cohort behaves between gift sends: {names.get(rate, rate)}",
@@ -166,4 +166,4 @@ def grey_list_chart(df: pd.DataFrame, rate: str = "human_click_rate") -> go.Figu
         reading="Migrated people are the gift's takers and engage more; the grey list is what the gifts "
         "leave behind on A. A grey list that stops clicking while still being mailed is the next sunset "
         "candidate.",
-    ))
+    )), title=("How the gift cohort behaves between gift sends: {rate}", {"rate": names.get(rate, rate)}))

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dlvstats.config import COMPLAINT_RATE_CRITICAL, COMPLAINT_RATE_TARGET
-from dlvstats.plots.base import rate_chart, timeline
+from dlvstats.plots.base import built_from_data, rate_chart, timeline
 
 
 def _tidy(fig: go.Figure, thin_errors: bool = False) -> go.Figure:
@@ -61,7 +61,7 @@ def complaint_timeline(df: pd.DataFrame, events: pd.DataFrame | None = None, *,
     values = sorted(data["dimension_value"].unique())
     denominator = ("messages delivered to providers that report complaints per message (Yahoo, Microsoft, "
                    "Signal Spam ISPs)" if rate == "complaint_rate_fbl" else "all delivered messages")
-    return _tidy(timeline(
+    return built_from_data(_tidy(timeline(
         wide, "period_start", values, title="Complaint rate against the 0.1% and 0.3% lines",
         x_title="Period start (UTC)",
         y_title=("Complaints / delivered to FBL providers" if rate == "complaint_rate_fbl"
@@ -69,7 +69,10 @@ def complaint_timeline(df: pd.DataFrame, events: pd.DataFrame | None = None, *,
         hlines={"0.1% target": target, "0.3% line": critical}, events=_listing_events(events),
         reading=f"Denominator: {denominator}. Gmail's own spam rate is not in any log: only Postmaster Tools "
         "shows it. A line crossing 0.3% before a dotted blocklist marker is the story to look for.",
-    ), thin_errors=True)
+    ), thin_errors=True), reading=(
+        ("Denominator: {denominator}. Gmail's own spam rate is not in any log: only Postmaster Tools shows it. "
+        "A line crossing 0.3% before a dotted blocklist marker is the story to look for."),
+        {"denominator": denominator}))
 
 
 def ip_timeline(df: pd.DataFrame, events: pd.DataFrame | None = None, *, rate: str = "block_rate",
@@ -82,13 +85,13 @@ def ip_timeline(df: pd.DataFrame, events: pd.DataFrame | None = None, *, rate: s
              "complaint_rate_fbl": "Complaints / FBL delivered",
              "hard_bounce_rate": "Hard bounces / sends", "invalid_address_rate": "Invalid addresses / sends"}
     what = "IP" if (df["dimension"] == "sending_ip").all() else "IP or domain"
-    return _tidy(timeline(
+    return built_from_data(_tidy(timeline(
         wide, "period_start", sorted(data["dimension_value"].unique()),
         title=f"{names.get(rate, rate)} by sending {what}",
         x_title="Period start (UTC)", y_title=names.get(rate, rate), events=_listing_events(events),
         reading="A listed IP shows its blocks jump at the dotted marker while the other IPs stay flat: the "
         "messages were refused for the IP's reputation, not because the addresses died.",
-    ), thin_errors=True)
+    ), thin_errors=True), title=("{rate} by sending {what}", {"rate": names.get(rate, rate), "what": what}))
 
 
 def bounce_category_timeline(df: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figure:
