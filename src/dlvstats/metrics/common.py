@@ -85,6 +85,17 @@ class Period:
         return {"date_from": self.start, "date_to": self.end}
 
 
+def over_trailing_months(metric, db_path, date_to, account_id, months: int, timezone: str | None, **options):
+    """``metric`` (a period metric) over the ``months`` calendar months before ``date_to`` (cut in
+    ``timezone``), with ``window_from``/``window_to`` (local days) as its first columns."""
+    window = Period.trailing(date_to, months, timezone)
+    frame = metric(db_path, window.start, window.end, account_id, **options)
+    window_from, window_to = window.local_days(timezone)
+    frame.insert(0, "window_to", window_to)
+    frame.insert(0, "window_from", window_from)
+    return frame
+
+
 def _to_datetime(value) -> datetime:
     """A naive datetime; one that carries an offset is first moved to UTC (the stored clock)."""
     if isinstance(value, datetime):

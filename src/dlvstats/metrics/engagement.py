@@ -23,7 +23,7 @@ from dlvstats.config import MIN_CELL_DELIVERED
 from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
 from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
-from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, readonly
+from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, over_trailing_months, readonly
 from dlvstats.metrics.hidden_images import (
     MAX_BLOCKED_SHARE_HALFWIDTH,
     MAX_MACHINE_OPEN_SHARE,
@@ -555,9 +555,4 @@ def trailing_engagement_by_age(db_path, date_to, account_id: str | None = None, 
     ``date_to``, with ``window_from``/``window_to`` (local days) on every row: one month leaves the old
     age years with a few thousand messages and wide intervals; a year gives each its volume. The
     month's own table stays the month's figures; this one is labelled with its window."""
-    window = Period.trailing(date_to, window_months, timezone)
-    frame = engagement_by_age(db_path, window.start, window.end, account_id, **options)
-    window_from, window_to = window.local_days(timezone)
-    frame.insert(0, "window_to", window_to)
-    frame.insert(0, "window_from", window_from)
-    return frame
+    return over_trailing_months(engagement_by_age, db_path, date_to, account_id, window_months, timezone, **options)
