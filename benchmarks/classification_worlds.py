@@ -25,7 +25,7 @@ WORLDS = ("default", "scanner_pools", "proxy_prefetch", "mpp_variants", "device_
 def run_world(spec: str, out: Path, seed: int, contacts: int, months: int) -> Path:
     from dlvstats.ingest import ingest_paths
     from dlvstats.simulate import simulate
-    from dlvstats.worlds import parse_world
+    from dlvstats.simulate.worlds import parse_world
 
     simulate(out, seed=seed, contacts=contacts, months=months, fmt="parquet",
              world=None if spec == "default" else parse_world(spec))

@@ -22,7 +22,7 @@ from dlvstats.ingest import ingest_paths
 from dlvstats.metrics.engagement import engagement_by_age
 from dlvstats.metrics.hidden_images import hidden_images
 from dlvstats.simulate import simulate
-from dlvstats.worlds import parse_world
+from dlvstats.simulate.worlds import parse_world
 
 
 def one(seed: int, world: str, contacts: int, months: int) -> list[tuple]:

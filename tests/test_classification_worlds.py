@@ -1,6 +1,6 @@
 """Human/machine precision and recall in every simulated world, against its truth.
 
-Each world of ``dlvstats.worlds`` alone at its default strength, ``realistic`` (every mechanism at
+Each world of ``dlvstats.simulate.worlds`` alone at its default strength, ``realistic`` (every mechanism at
 published strengths) and the default world are simulated small (4,000 contacts, 4 months, seed 7),
 ingested into a real DuckDB file (the default rules label every event on ingest) and scored against
 ``truth_machine_events.csv.gz`` (tests/classification_scoring.py): machine and human precision and
@@ -22,7 +22,7 @@ SLOW_WORLDS = ("default", "scanner_pools", "proxy_prefetch", "mpp_variants", "de
 def _simulate(spec: str, out):
     from dlvstats.ingest import ingest_paths
     from dlvstats.simulate import simulate
-    from dlvstats.worlds import parse_world
+    from dlvstats.simulate.worlds import parse_world
 
     simulate(out, seed=7, contacts=4000, months=4, fmt="parquet",
              world=None if spec == "default" else parse_world(spec))

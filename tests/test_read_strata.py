@@ -83,7 +83,7 @@ def device_world(tmp_path_factory):
 
     from dlvstats.ingest import ingest_paths
     from dlvstats.simulate import simulate
-    from dlvstats.worlds import parse_world
+    from dlvstats.simulate.worlds import parse_world
 
     out = tmp_path_factory.mktemp("device_world")
     simulate(out / "sim", seed=3, contacts=6000, months=6, world=parse_world("device_blocking"), fmt="parquet")

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from dlvstats.simulate import simulate
-from dlvstats.worlds import MECHANISMS, list_worlds, parse_world
-from dlvstats.worlds.machines import _CDN_BLOCKS, GATEWAYS
+from dlvstats.simulate.worlds import MECHANISMS, list_worlds, parse_world
+from dlvstats.simulate.worlds.machines import _CDN_BLOCKS, GATEWAYS
 
 WORLDS = ("scanner_pools:1", "proxy_prefetch:0.6", "mpp_variants:0.5", "device_blocking", "blocked_click_ratio:2",
           "plain_text:0.3", "old_lists", "thin_providers")

@@ -389,7 +389,7 @@ def cmd_simulate(args) -> int:
     from dlvstats import simulate
 
     if args.list_worlds:
-        from dlvstats.worlds import list_worlds
+        from dlvstats.simulate.worlds import list_worlds
 
         print(list_worlds())
         return EXIT_OK
@@ -398,7 +398,7 @@ def cmd_simulate(args) -> int:
         return EXIT_USAGE
     args.world_obj = None
     if args.world:
-        from dlvstats.worlds import parse_world
+        from dlvstats.simulate.worlds import parse_world
 
         try:
             args.world_obj = parse_world(args.world)

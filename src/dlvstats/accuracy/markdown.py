@@ -26,7 +26,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 EXPLAIN = f"""\
-How to read it. Each world is the default simulated ESP with one mechanism of `dlvstats.worlds`
+How to read it. Each world is the default simulated ESP with one mechanism of `dlvstats.simulate.worlds`
 added (`default`: none; `realistic`: the mix of docs/simulator.md). Truth: the simulator's latent
 figures (`truth.json`, its `world` section when there is one) — for the read estimators, the read rate
 and the share of readers whose pixel never loaded among delivered messages without a true machine

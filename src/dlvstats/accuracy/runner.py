@@ -24,7 +24,7 @@ from dlvstats.accuracy.compare import CELL_COLUMNS
 from dlvstats.accuracy.estimates import estimate_cells
 from dlvstats.ingest import ingest_paths
 from dlvstats.simulate import simulate
-from dlvstats.worlds import MECHANISMS, parse_world
+from dlvstats.simulate.worlds import MECHANISMS, parse_world
 
 #: The default world (no mechanism) is scored too, under this name.
 DEFAULT_WORLD = "default"

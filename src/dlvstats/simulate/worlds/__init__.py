@@ -1,6 +1,6 @@
 """Simulated worlds: named mechanisms composed on top of the simulator's default world.
 
-    from dlvstats.worlds import parse_world
+    from dlvstats.simulate.worlds import parse_world
     world = parse_world("scanner_pools:0.5,proxy_prefetch")
     simulate(out, seed=1, world=world)
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlvstats.worlds.base import Mechanism, SetupContext
-from dlvstats.worlds.clients import BlockedClickRatio, DeviceBlocking, PlainTextReaders
-from dlvstats.worlds.lists import OldLists, ThinProviders
-from dlvstats.worlds.machines import MppVariants, ProxyPrefetch, ScannerPools
-from dlvstats.worlds.truth import WorldTruth
+from dlvstats.simulate.worlds.base import Mechanism, SetupContext
+from dlvstats.simulate.worlds.clients import BlockedClickRatio, DeviceBlocking, PlainTextReaders
+from dlvstats.simulate.worlds.lists import OldLists, ThinProviders
+from dlvstats.simulate.worlds.machines import MppVariants, ProxyPrefetch, ScannerPools
+from dlvstats.simulate.worlds.truth import WorldTruth
 
 MECHANISMS: dict[str, type[Mechanism]] = {m.name: m for m in (
     ScannerPools, ProxyPrefetch, MppVariants, DeviceBlocking, BlockedClickRatio, PlainTextReaders, OldLists,

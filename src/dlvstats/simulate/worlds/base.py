@@ -18,16 +18,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dlvstats import simulate as sim
+from dlvstats.simulate.arrays import ips_in_blocks
+from dlvstats.simulate.params import Params
+from dlvstats.simulate.population import Population
 
 
 @dataclass
 class SetupContext:
     rng: np.random.Generator
-    pop: sim.Population
+    pop: Population
     uas: list
     ua_index: dict
-    params: sim.Params
+    params: Params
     bounds: np.ndarray
 
     def add_ua(self, ua: str) -> int:
@@ -42,7 +44,7 @@ class SetupContext:
         pop = self.pop
         if name in pop.ip_pools:
             return
-        ips = sim._ips_in_blocks(self.rng, blocks, size, weights=weights)
+        ips = ips_in_blocks(self.rng, blocks, size, weights=weights)
         pop.ip_pools[name] = (len(pop.ip_table), size)
         pop.ip_table = np.concatenate([pop.ip_table, ips])
 

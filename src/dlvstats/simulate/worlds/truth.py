@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlvstats import simulate as sim
+from dlvstats.simulate.tables import CLIENTS, NP_, PROVIDERS
 
 FIELDS = ("delivered", "read", "read_no_pixel", "measurable_delivered", "measurable_read",
           "measurable_read_no_pixel")
@@ -20,8 +20,8 @@ def _ratio(num: int, den: int):
 
 class WorldTruth:
     def __init__(self):
-        sizes = {"provider": sim.NP_, "age_year": MAX_AGE, "device": 2, "client": len(sim.CLIENTS),
-                 "provider_device": 2 * sim.NP_}
+        sizes = {"provider": NP_, "age_year": MAX_AGE, "device": 2, "client": len(CLIENTS),
+                 "provider_device": 2 * NP_}
         self.by = {axis: {f: np.zeros(n, dtype=np.int64) for f in FIELDS} for axis, n in sizes.items()}
 
     def add(self, part: dict, C) -> None:
@@ -58,10 +58,10 @@ class WorldTruth:
 
     def result(self) -> dict:
         return {
-            "by_provider": self._rows("provider", sim.PROVIDERS),
+            "by_provider": self._rows("provider", PROVIDERS),
             "by_age_year": self._rows("age_year", [str(a) for a in range(MAX_AGE)]),
             "by_device": self._rows("device", ["desktop", "mobile"]),
-            "by_client": self._rows("client", sim.CLIENTS),
-            "by_provider_device": self._rows("provider_device", [f"{p}/{d}" for p in sim.PROVIDERS
+            "by_client": self._rows("client", CLIENTS),
+            "by_provider_device": self._rows("provider_device", [f"{p}/{d}" for p in PROVIDERS
                                                                  for d in ("desktop", "mobile")]),
         }

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlvstats import simulate as sim
-from dlvstats.worlds.base import Mechanism, SetupContext, append_events, delivered_kept, pool_ips
+from dlvstats.simulate.arrays import repeat_ranges
+from dlvstats.simulate.tables import CL, DAY, HOUR, MACHINE_TYPES, YEAR_DAYS
+from dlvstats.simulate.worlds.base import Mechanism, SetupContext, append_events, delivered_kept, pool_ips
 
-M_GATEWAY_IMAGE = sim.MACHINE_TYPES.index("gateway_image_fetch")
-M_GATEWAY_CLICK = sim.MACHINE_TYPES.index("gateway_click")
-M_PROXY = sim.MACHINE_TYPES.index("proxy_prefetch")
-M_MPP = sim.MACHINE_TYPES.index("apple_mpp")
+M_GATEWAY_IMAGE = MACHINE_TYPES.index("gateway_image_fetch")
+M_GATEWAY_CLICK = MACHINE_TYPES.index("gateway_click")
+M_PROXY = MACHINE_TYPES.index("proxy_prefetch")
+M_MPP = MACHINE_TYPES.index("apple_mpp")
 M_HUMAN = 0
 
 _CHROME_124 = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -99,7 +100,7 @@ class ScannerPools(Mechanism):
         n_all = camps.n_content[view.k[s]] + 1  # content links and the unsubscribe link
         follow = np.array([g[3] for g in GATEWAYS])[gw]
         n_links = np.where(follow == 0, n_all, np.minimum(n_all, 1 + view.rng.integers(0, np.maximum(follow, 1))))
-        row, pos = sim._repeat_ranges(n_links)
+        row, pos = repeat_ranges(n_links)
         # a gateway opening one or two links picks among them, not always the first
         start = np.where(follow[row] == 0, 0, view.rng.integers(0, n_all[row]))
         url = camps.url0[view.k[s]][row] + (start + pos) % n_all[row]
@@ -119,9 +120,9 @@ class ProxyPrefetch(Mechanism):
 
     def setup(self, ctx: SetupContext) -> None:
         C = ctx.pop.contacts
-        app = (C.client == sim.CL["gmail_app"]) | (C.client == sim.CL["yahoo_app"])
+        app = (C.client == CL["gmail_app"]) | (C.client == CL["yahoo_app"])
         self.prefetched = app & (ctx.rng.random(len(C)) < min(self.strength, 1.0))
-        self.is_gmail = C.client == sim.CL["gmail_app"]
+        self.is_gmail = C.client == CL["gmail_app"]
 
     def opens(self, view, o: dict) -> dict:
         s = delivered_kept(view)
@@ -156,8 +157,8 @@ class MppVariants(Mechanism):
     def setup(self, ctx: SetupContext) -> None:
         C = ctx.pop.contacts
         n = len(C)
-        age_y = (int(ctx.bounds[-1]) - C.collected) / (sim.YEAR_DAYS * sim.DAY)
-        apple = C.client == sim.CL["apple_mail"]
+        age_y = (int(ctx.bounds[-1]) - C.collected) / (YEAR_DAYS * DAY)
+        apple = C.client == CL["apple_mail"]
         keep_p = np.clip(1 - self.strength * age_y / 10, 0.05, 1)  # young addresses carry the iPhones
         drop = apple & C.mpp_user & (ctx.rng.random(n) > keep_p)
         C.mpp_user[drop] = False  # these read with images on, on a Mac without MPP
@@ -176,6 +177,6 @@ class MppVariants(Mechanism):
         o = dict(o, ua=ua)
         ip, ts = o["ip"].copy(), o["ts"].copy()
         ip[cdn] = pool_ips(view, "apple_cdn", len(cdn))
-        ts[cdn] += view.rng.integers(2 * sim.HOUR, 10 * sim.HOUR, len(cdn))
+        ts[cdn] += view.rng.integers(2 * HOUR, 10 * HOUR, len(cdn))
         o.update(ip=ip, ts=ts)
         return o

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlvstats import simulate as sim
-from dlvstats.worlds.base import Mechanism, SetupContext
+from dlvstats.simulate.tables import P
+from dlvstats.simulate.worlds.base import Mechanism, SetupContext
 
 
 def _renders(C) -> np.ndarray:
@@ -28,7 +28,7 @@ class DeviceBlocking(Mechanism):
 
     def setup(self, ctx: SetupContext) -> None:
         C = ctx.pop.contacts
-        mine = (C.provider == sim.P[self.provider]) & _renders(C) & ~C.plain_text
+        mine = (C.provider == P[self.provider]) & _renders(C) & ~C.plain_text
         s = min(self.strength, 1.0)
         desktop = mine & ~C.mobile
         C.images_off[desktop] = ctx.rng.random(int(desktop.sum())) < s

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from dlvstats import simulate as sim
-from dlvstats.worlds.base import Mechanism, SetupContext
+from dlvstats.simulate.params import ACCOUNTS
+from dlvstats.simulate.tables import DAY, YEAR_DAYS, P
+from dlvstats.simulate.worlds.base import Mechanism, SetupContext
 
 
 class OldLists(Mechanism):
@@ -21,14 +22,14 @@ class OldLists(Mechanism):
     def setup(self, ctx: SetupContext) -> None:
         pop, C = ctx.pop, ctx.pop.contacts
         rows = pop.signup_rows
-        ids = [a.account_id for a in sim.ACCOUNTS]
+        ids = [a.account_id for a in ACCOUNTS]
         s = min(self.strength, 1.0)
         self.aged = np.zeros(len(C), dtype=bool)
         for account, with_date in self.accounts:
             a = ids.index(account)
             imported = rows["contact"][(rows["account"] == a) & (rows["collected"] >= 0)]
             pick = np.unique(imported[ctx.rng.random(len(imported)) < s])
-            extra = (ctx.rng.uniform(3, 10, len(pick)) * sim.YEAR_DAYS * sim.DAY).astype(np.int64)
+            extra = (ctx.rng.uniform(3, 10, len(pick)) * YEAR_DAYS * DAY).astype(np.int64)
             C.collected[pick] -= extra
             C.read_prop[pick] *= np.float32(0.5)  # an old list reads about half as much (Validity)
             self.aged[pick] = True
@@ -47,5 +48,5 @@ class ThinProviders(Mechanism):
 
     def setup(self, ctx: SetupContext) -> None:
         C = ctx.pop.contacts
-        thin = np.isin(C.provider, [sim.P[p] for p in self.providers])
+        thin = np.isin(C.provider, [P[p] for p in self.providers])
         C.click_prop[thin] *= np.float32(max(0.0, 1 - self.strength))
