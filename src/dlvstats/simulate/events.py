@@ -7,11 +7,10 @@ Called by ``month.simulate_month`` in a fixed order (the month's random stream i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from dlvstats.simulate.arrays import lognormal, repeat_ranges, row_starts
+from dlvstats.simulate.batch import Batch, Changes, Delivery, Machines, Reactions, Reports
 from dlvstats.simulate.params import ACCOUNTS, GIFT_SLOT_B
 from dlvstats.simulate.state import MonthBuckets, MonthView, RunState
 from dlvstats.simulate.tables import (
@@ -30,9 +29,6 @@ from dlvstats.simulate.tables import (
     SCANNERS,
     YEAR_DAYS,
 )
-
-if TYPE_CHECKING:  # the month's step results (month imports this module)
-    from dlvstats.simulate.month import Batch, Changes, Delivery, Machines, Reactions, Reports
 
 
 def _pool_ip(b: Batch, name: str, n: int) -> np.ndarray:
