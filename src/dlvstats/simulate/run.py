@@ -29,13 +29,8 @@ from dlvstats.simulate.tables import (
     ST_DELIVERED,
     SUB_SOURCES,
 )
-from dlvstats.simulate.truth import TruthAccumulator, build_truth
+from dlvstats.simulate.truth import TruthAccumulator, TruthArgs, TruthInputs, build_truth
 from dlvstats.simulate.writers import WRITERS, TruthMessagesWriter, write_machine_events
-
-# ----------------------------------------------------------------------------------------------
-# The driver
-# ----------------------------------------------------------------------------------------------
-
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -47,10 +42,23 @@ def simulate(out_dir, seed: int = 0, contacts: int = 20000, months: int = 12, en
     accounts hold ``contacts`` addresses at the start (new sign-ups come on top), write the drops
     and the truth files under ``out_dir`` and return the truth dict (also in ``truth.json``).
     ``progress(stage, done, total)`` is called as the work advances."""
-    from concurrent.futures import ThreadPoolExecutor
-
     t_start = time.perf_counter()
     p = params or Params()
+    _check_arguments(contacts, months, end_month, fmt, as_format)
+    report = progress or (lambda stage, done, total: None)
+    out = Path(out_dir)
+    _prepare_out_dir(out)
+    run = _Run(out, TruthArgs(seed, p, contacts, months, end_month, fmt, as_format), world)
+    report("population", 1, 1)
+    run.all_months(report)
+    truth = run.finish()
+    truth["runtime_seconds"] = round(time.perf_counter() - t_start, 3)
+    (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
+    report("truth", 1, 1)
+    return truth
+
+
+def _check_arguments(contacts: int, months: int, end_month: str, fmt: str, as_format: str) -> None:
     if contacts < 100:
         raise ValueError("contacts must be at least 100")
     if months < 1:
@@ -65,82 +73,110 @@ def simulate(out_dir, seed: int = 0, contacts: int = 20000, months: int = 12, en
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     if as_format not in WRITERS:
         raise ValueError(f"unknown output flavour {as_format!r}; available: {', '.join(WRITERS)}")
-    report = progress or (lambda stage, done, total: None)
-    out = Path(out_dir)
-    _prepare_out_dir(out)
 
-    tag = run_tag(seed, contacts, months, end_month)
-    bounds = month_bounds(end_month, months)
-    uas, ua_index = ua_table()
-    pop = build_population(np.random.default_rng([seed, 1]), p, contacts, bounds, ua_index)
-    if world is not None:  # hook: a world's mechanisms alter the population (own random streams)
-        world.setup(seed, pop, uas, ua_index, p, bounds)
-    camps = schedule_campaigns(np.random.default_rng([seed, 2]), p, bounds, pop.stale_import_at, tag)
-    report("population", 1, 1)
 
-    st = RunState()
-    rng_l = np.random.default_rng([seed, 3])
+class _Run:
+    """One simulation: the population and campaigns drawn from the seed (separate random streams:
+    population 1, campaigns 2, listing 3, month k ``[seed, 4, k]``), the month buffers and the
+    writers. A writer thread renders and writes month k while month k+1 is simulated."""
+
+    def __init__(self, out: Path, args: TruthArgs, world=None):
+        seed, p = args.seed, args.params
+        self.args, self.world = args, world
+        self.out = out
+        self.tag = run_tag(seed, args.contacts, args.months, args.end_month)
+        self.bounds = month_bounds(args.end_month, args.months)
+        uas, self.ua_index = ua_table()
+        self.pop = build_population(np.random.default_rng([seed, 1]), p, args.contacts, self.bounds, self.ua_index)
+        if world is not None:  # hook: a world's mechanisms alter the population (own random streams)
+            world.setup(seed, self.pop, uas, self.ua_index, p, self.bounds)
+        self.camps = schedule_campaigns(np.random.default_rng([seed, 2]), p, self.bounds, self.pop.stale_import_at,
+                                        self.tag)
+        self.st = RunState()
+        self.st.listing = _blocklisting(np.random.default_rng([seed, 3]), p, self.camps, self.bounds)
+        self.buckets = _first_buckets(self.bounds, self.pop, self.camps, self.st.listing)
+        self.dicts = Dictionaries(self.pop, self.camps, uas, self.tag)
+        self.writer = WRITERS[args.as_format](out, args.fmt)
+        self.agg = TruthAccumulator()
+        self.truth_writer = TruthMessagesWriter(out / "truth_messages.parquet", self.dicts)
+
+    def all_months(self, report: ProgressFn) -> None:
+        """Simulate every month, one month in flight on the writer thread at most (bounded memory;
+        a writer's error surfaces at the next month)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        months = self.args.months
+        pending = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlvstats-sim-writer") as pool:
+            for mi in range(months):
+                chunks, parts = self.month(mi)
+                if pending is not None:
+                    pending.result()
+                    report("months", mi, months)
+                pending = pool.submit(self.write_month, mi, chunks, parts)
+            pending.result()
+            report("months", months, months)
+
+    def month(self, mi: int) -> tuple[dict, list]:
+        """Simulate month mi; its rows (per kind) and truth parts, counted and accumulated."""
+        st, world = self.st, self.world
+        simulate_month(mi, np.random.default_rng([self.args.seed, 4, mi]), self.args.params, self.pop, self.camps,
+                       self.bounds, self.buckets, st, self.ua_index, world)
+        parts, st.truth_parts = st.truth_parts, []
+        for part in parts:
+            self.agg.add(part)
+            if world is not None:  # hook: the world's own truth (per provider, age year, device)
+                world.add_truth(part, self.pop.contacts)
+        chunks = {kind: self.buckets.take(kind, mi) for kind in KINDS}
+        for kind in KINDS:
+            _count_rows(st.counts, kind, chunks[kind])
+        return chunks, parts
+
+    def write_month(self, mi: int, chunks: dict, truth_parts: list) -> None:
+        """Runs on the writer thread: pyarrow, zlib and the Parquet writer release the GIL, so it
+        overlaps with the simulation of the next month."""
+        for part in truth_parts:
+            self.truth_writer.write(part)
+        tables = {kind: to_table(kind, chunks[kind] if chunks[kind] is not None else empty_chunk(kind), self.dicts,
+                                 self.camps, self.st.listing) for kind in KINDS}
+        self.writer.write_month(str(np.datetime64(int(self.bounds[mi]), "s").astype("datetime64[M]")), tables)
+
+    def finish(self) -> dict:
+        """Close the writers, write the machine events; the truth dict (without the runtime)."""
+        self.truth_writer.close()
+        written = self.writer.close()
+        write_machine_events(self.out / "truth_machine_events.csv.gz", self.st, self.tag)
+        truth = build_truth(TruthInputs(self.args, self.tag, self.bounds, self.pop, self.camps, self.st, self.agg,
+                                        written))
+        if self.world is not None:
+            truth["world"] = self.world.truth()
+        return truth
+
+
+def _blocklisting(rng, p: Params, camps, bounds: np.ndarray) -> dict:
+    """The listing of the shared IP a few days after the stale list's first campaign (none when
+    the run ends before it)."""
     stale_camps = np.nonzero((camps.account == STALE_ACCOUNT) & (camps.slot == STALE_SLOT))[0]
-    if len(stale_camps):  # the listing follows the stale list's first campaign by a few days
-        first = int(camps.start[stale_camps[0]])
-        listed = first + int(rng_l.uniform(*p.listing_delay_days) * DAY)
-        delisted = listed + int(rng_l.uniform(*p.listing_duration_days) * DAY)
-        if listed < bounds[-1]:  # a run too short to see the listing has none
-            st.listing = {"target": SHARED_IP, "blocklist": "trendmicro_ers", "listed_at": listed,
-                          "delisted_at": delisted, "trigger_account": ACCOUNTS[STALE_ACCOUNT].account_id,
-                          "trigger_campaign": camps.ids[stale_camps[0]]}
+    if not len(stale_camps):
+        return {}
+    first = int(camps.start[stale_camps[0]])
+    listed = first + int(rng.uniform(*p.listing_delay_days) * DAY)
+    delisted = listed + int(rng.uniform(*p.listing_duration_days) * DAY)
+    if listed >= bounds[-1]:
+        return {}
+    return {"target": SHARED_IP, "blocklist": "trendmicro_ers", "listed_at": listed, "delisted_at": delisted,
+            "trigger_account": ACCOUNTS[STALE_ACCOUNT].account_id, "trigger_campaign": camps.ids[stale_camps[0]]}
 
+
+def _first_buckets(bounds: np.ndarray, pop, camps, listing: dict) -> MonthBuckets:
+    """The month buffers, holding the rows known before any month runs: imports and sign-ups,
+    campaigns, the listing and delisting."""
     buckets = MonthBuckets(bounds)
     buckets.add("subscriptions", pop.signup_rows["ts"], {k: v for k, v in pop.signup_rows.items() if k != "ts"})
     buckets.add("campaigns", camps.start, {"camp": np.arange(len(camps))})
-    if st.listing:
-        buckets.add("blocklists", np.array([st.listing["listed_at"], st.listing["delisted_at"]]),
-                    {"event": np.array([0, 1])})
-
-    d = Dictionaries(pop, camps, uas, tag)
-    writer = WRITERS[as_format](out, fmt)
-    agg = TruthAccumulator()
-    truth_writer = TruthMessagesWriter(out / "truth_messages.parquet", d)
-
-    def write_month(mi: int, chunks: dict, truth_parts: list) -> None:
-        # runs on the writer thread: pyarrow, zlib and the Parquet writer release the GIL, so it
-        # overlaps with the simulation of the next month
-        for part in truth_parts:
-            truth_writer.write(part)
-        tables = {kind: to_table(kind, chunks[kind] if chunks[kind] is not None else empty_chunk(kind), d, camps,
-                                  st.listing) for kind in KINDS}
-        writer.write_month(str(np.datetime64(int(bounds[mi]), "s").astype("datetime64[M]")), tables)
-
-    pending = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlvstats-sim-writer") as pool:
-        for mi in range(months):
-            simulate_month(mi, np.random.default_rng([seed, 4, mi]), p, pop, camps, bounds, buckets, st, ua_index,
-                            world)
-            parts, st.truth_parts = st.truth_parts, []
-            for part in parts:
-                agg.add(part)
-                if world is not None:  # hook: the world's own truth (per provider, age year, device)
-                    world.add_truth(part, pop.contacts)
-            chunks = {kind: buckets.take(kind, mi) for kind in KINDS}
-            for kind in KINDS:
-                _count_rows(st.counts, kind, chunks[kind])
-            if pending is not None:
-                pending.result()  # one month in flight at most: bounded memory, errors surface here
-                report("months", mi, months)
-            pending = pool.submit(write_month, mi, chunks, parts)
-        pending.result()
-        report("months", months, months)
-    truth_writer.close()
-    written = writer.close()
-
-    write_machine_events(out / "truth_machine_events.csv.gz", st, tag)
-    truth = build_truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bounds, pop, camps, st, agg, written)
-    if world is not None:
-        truth["world"] = world.truth()
-    truth["runtime_seconds"] = round(time.perf_counter() - t_start, 3)
-    (out / "truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n")
-    report("truth", 1, 1)
-    return truth
+    if listing:
+        buckets.add("blocklists", np.array([listing["listed_at"], listing["delisted_at"]]), {"event": np.array([0, 1])})
+    return buckets
 
 
 def _prepare_out_dir(out: Path) -> None:

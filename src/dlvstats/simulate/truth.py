@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from dlvstats.simulate.arrays import iso
-from dlvstats.simulate.params import ACCOUNTS, SHARED_IP, STALE_ACCOUNT, STALE_AGE_YEARS, STALE_SLOT
+from dlvstats.simulate.campaigns import Campaigns
+from dlvstats.simulate.params import ACCOUNTS, SHARED_IP, STALE_ACCOUNT, STALE_AGE_YEARS, STALE_SLOT, Params
+from dlvstats.simulate.population import Population
+from dlvstats.simulate.state import RunState
 from dlvstats.simulate.tables import (
     BLOCKLISTED,
     BOUNCE_KINDS,
@@ -103,19 +106,81 @@ def _buyers_within(orders_c: np.ndarray, orders_t: np.ndarray, who: np.ndarray, 
     return hi > lo
 
 
-def build_truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bounds, pop, camps, st, agg, written) -> dict:
-    start, end = int(bounds[0]), int(bounds[-1])
-    C = pop.contacts
+@dataclass(frozen=True)
+class TruthArgs:
+    """The arguments of a run, as ``truth.json`` records them."""
+
+    seed: int
+    params: Params
+    contacts: int
+    months: int
+    end_month: str
+    fmt: str
+    as_format: str
+
+
+@dataclass(frozen=True)
+class TruthInputs:
+    """What ``truth.json`` is made from: the run's arguments and what the run drew and wrote."""
+
+    args: TruthArgs
+    tag: str  # run tag in every id
+    bounds: np.ndarray  # month starts, then the end of the period (epoch seconds)
+    pop: Population
+    camps: Campaigns
+    st: RunState
+    agg: TruthAccumulator
+    written: dict  # the drop writer's summary: drops_dir, rows per kind, files
+
+
+def build_truth(t: TruthInputs) -> dict:
+    """The ``truth.json`` document (keys described in docs/simulator.md), in its key order."""
+    agg, st, args = t.agg, t.st, t.args
     providers = {name: TruthAccumulator.rates(agg.by["provider"], i) for i, name in enumerate(PROVIDERS)
                  if agg.by["provider"]["delivered"][i] > 0}
     ages = {str(a): TruthAccumulator.rates(agg.by["age"], a) for a in range(TruthAccumulator.MAX_AGE)
             if agg.by["age"]["delivered"][a] > 0}
+    machine = _machine_events(st)
+    listing = None
+    if st.listing:
+        listing = {k: (iso(v) if k.endswith("_at") else v) for k, v in st.listing.items()}
+        listing["blocked_sends"] = agg.headline["blocklisted"]  # 5.7.1 citing the blocklist, while listed
+        listing["reputation_blocks"] = agg.headline["reputation_blocked"]  # 5.7.x at big providers afterwards
+    return {
+        "seed": args.seed,
+        "run_tag": t.tag,
+        "params": {"contacts": args.contacts, "months": args.months, "end_month": args.end_month, "format": args.fmt,
+                   "as": args.as_format,
+                   **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(args.params).items()}},
+        "period": {"start": iso(int(t.bounds[0])), "end": iso(int(t.bounds[-1]))},
+        "accounts": _accounts(t),
+        "providers": providers,
+        "read_rate_by_age_year": ages,
+        "machine_events": machine,
+        "gift_campaigns": _gift_campaigns(t),
+        "stale_account": _stale_account(t),
+        "shared_ip": {"ip": SHARED_IP, "accounts": [a.account_id for a in ACCOUNTS if SHARED_IP in a.sending_ips]},
+        "blocklist_listing": listing,
+        "headline": _headline(t, machine),
+        "rows": t.written["rows"],
+        "row_details": {k: v for k, v in sorted(st.counts.items())},
+        "files": {"drops_dir": t.written["drops_dir"], "truth_machine_events": "truth_machine_events.csv.gz",
+                  "truth_messages": "truth_messages.parquet"},
+    }
 
+
+def _machine_events(st: RunState) -> dict:
+    """Machine opens and clicks by machine type (types that occurred)."""
     mk = np.concatenate(st.machine_kind) if st.machine_kind else np.zeros(0, dtype=np.int8)
     mt = np.concatenate(st.machine_type) if st.machine_type else np.zeros(0, dtype=np.int8)
-    machine = {kind: {MACHINE_TYPES[t]: int(((mk == ki) & (mt == t)).sum()) for t in range(1, len(MACHINE_TYPES))
-                      if ((mk == ki) & (mt == t)).any()} for ki, kind in enumerate(("opens", "clicks"))}
+    return {kind: {MACHINE_TYPES[t]: int(((mk == ki) & (mt == t)).sum()) for t in range(1, len(MACHINE_TYPES))
+                   if ((mk == ki) & (mt == t)).any()} for ki, kind in enumerate(("opens", "clicks"))}
 
+
+def _gift_campaigns(t: TruthInputs) -> dict:
+    """Per gift campaign: clickers, re-registrations and 90-day buyers, against the clickers who
+    did not re-register (the control)."""
+    st, camps, end = t.st, t.camps, int(t.bounds[-1])
     orders_c = np.concatenate(st.orders_contact) if st.orders_contact else np.zeros(0, dtype=np.int64)
     orders_t = np.concatenate(st.orders_ts) if st.orders_ts else np.zeros(0, dtype=np.int64)
     clickers = np.concatenate(st.gift_clickers) if st.gift_clickers else np.zeros((0, 4), dtype=np.int64)
@@ -129,7 +194,7 @@ def build_truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bound
         cb = _buyers_within(orders_c, orders_t, ctrl[:, 1], ctrl[:, 2])
         gift[camps.ids[k_id]] = {
             "sent_at": iso(camps.start[k_id]),
-            "delivered": agg.campaign_delivered.get(int(k_id), 0),
+            "delivered": t.agg.campaign_delivered.get(int(k_id), 0),
             "human_clickers": len(np.unique(cl[:, 1])),
             "reregistered": len(np.unique(rr[:, 1])),
             "removed_from_source": len(rr),
@@ -140,22 +205,16 @@ def build_truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bound
             "control_buyer_rate_90d": round(float(cb.mean()), 6) if len(cb) else None,
             "window_runs_past_data": bool(camps.start[k_id] + 90 * DAY > end),
         }
+    return gift
 
+
+def _stale_account(t: TruthInputs) -> dict:
+    """The stale client's import and its complaint rates at the feedback-loop providers: overall,
+    on its first campaign and on the worst day."""
+    camps, pop, agg = t.camps, t.pop, t.agg
     daily = np.concatenate(agg.stale_daily) if agg.stale_daily else np.zeros((0, 5), dtype=np.int64)
     on_stale = daily[:, 1] == STALE_SLOT
     stale_dlv, stale_cmp = int(daily[on_stale, 2].sum()), int(daily[on_stale, 3].sum())
-    peak = None
-    if len(daily):
-        days_u, inv = np.unique(daily[:, 0], return_inverse=True)
-        dd = np.bincount(inv, weights=daily[:, 2])
-        dc = np.bincount(inv, weights=daily[:, 3])
-        ok = dd >= 100  # a daily rate on fewer messages says little
-        if ok.any():
-            rate = np.where(ok, dc / np.maximum(dd, 1), -1)
-            i = int(np.argmax(rate))
-            peak = {"day": str(np.datetime64(int(days_u[i]) * DAY, "s").astype("datetime64[D]")),
-                    "delivered_fbl": int(dd[i]), "complaints_fbl": int(dc[i]),
-                    "complaint_rate_fbl": round(float(rate[i]), 6)}
     stale_ids = [camps.ids[i] for i in np.nonzero((camps.account == STALE_ACCOUNT) & (camps.slot == STALE_SLOT))[0]]
     first_stale = None
     if stale_ids:
@@ -166,25 +225,41 @@ def build_truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bound
                        "complaints_fbl": fc, "complaint_rate_fbl": round(fc / fd, 6) if fd else None}
     stale_acct = ACCOUNTS[STALE_ACCOUNT]
     lo, hi = pop.account_slices[STALE_ACCOUNT]
-    stale_truth = {
+    return {
         "account_id": stale_acct.account_id, "list_id": stale_acct.lists[STALE_SLOT].list_id,
-        "import_at": iso(pop.stale_import_at), "imported": int(C.stale[lo:hi].sum()),
+        "import_at": iso(pop.stale_import_at), "imported": int(pop.contacts.stale[lo:hi].sum()),
         "collected_years_ago": list(STALE_AGE_YEARS), "campaigns": stale_ids,
         "fbl_providers": ["yahoo", "microsoft"],
         "delivered_fbl": stale_dlv, "complaints_fbl": stale_cmp,
         "complaint_rate_fbl": round(stale_cmp / stale_dlv, 6) if stale_dlv else None,
-        "first_campaign": first_stale, "peak_day": peak,
+        "first_campaign": first_stale, "peak_day": _peak_day(daily),
         "honour_lag_hours": stale_acct.honour_lag_hours,
     }
-    listing = None
-    if st.listing:
-        listing = {k: (iso(v) if k.endswith("_at") else v) for k, v in st.listing.items()}
-        listing["blocked_sends"] = agg.headline["blocklisted"]  # 5.7.1 citing the blocklist, while listed
-        listing["reputation_blocks"] = agg.headline["reputation_blocked"]  # 5.7.x at big providers afterwards
-    h = agg.headline
-    subs = {k.split(":", 1)[1]: v for k, v in st.counts.items() if k.startswith("subscriptions:")}
+
+
+def _peak_day(daily: np.ndarray) -> dict | None:
+    """The day with the highest feedback-loop complaint rate among days with 100+ messages."""
+    if not len(daily):
+        return None
+    days_u, inv = np.unique(daily[:, 0], return_inverse=True)
+    dd = np.bincount(inv, weights=daily[:, 2])
+    dc = np.bincount(inv, weights=daily[:, 3])
+    ok = dd >= 100  # a daily rate on fewer messages says little
+    if not ok.any():
+        return None
+    rate = np.where(ok, dc / np.maximum(dd, 1), -1)
+    i = int(np.argmax(rate))
+    return {"day": str(np.datetime64(int(days_u[i]) * DAY, "s").astype("datetime64[D]")),
+            "delivered_fbl": int(dd[i]), "complaints_fbl": int(dc[i]),
+            "complaint_rate_fbl": round(float(rate[i]), 6)}
+
+
+def _headline(t: TruthInputs, machine: dict) -> dict:
+    """The run's headline rates (true and measured)."""
+    h, rows = t.agg.headline, t.written["rows"]
+    subs = {k.split(":", 1)[1]: v for k, v in t.st.counts.items() if k.startswith("subscriptions:")}
     mclicks = sum(machine["clicks"].values())
-    headline = {
+    return {
         "messages": h["messages"], "delivered": h["delivered"],
         "measured_open_rate": round(h["opened"] / h["delivered"], 6) if h["delivered"] else None,
         "human_open_rate": round(h["human_opened"] / h["delivered"], 6) if h["delivered"] else None,
@@ -195,37 +270,20 @@ def build_truth(seed, p, contacts, months, end_month, fmt, as_format, tag, bound
                                   / h["messages"], 6) if h["messages"] else None,
         "complaint_rate_reported": round(h["complaints_reported"] / h["delivered"], 6) if h["delivered"] else None,
         "complaint_rate_latent": round(h["complained_latent"] / h["delivered"], 6) if h["delivered"] else None,
-        "machine_click_share": round(mclicks / written["rows"]["clicks"], 6) if written["rows"]["clicks"] else None,
-        "mpp_open_share": round(machine["opens"].get("apple_mpp", 0) / written["rows"]["opens"], 6)
-        if written["rows"]["opens"] else None,
+        "machine_click_share": round(mclicks / rows["clicks"], 6) if rows["clicks"] else None,
+        "mpp_open_share": round(machine["opens"].get("apple_mpp", 0) / rows["opens"], 6) if rows["opens"] else None,
     }
+
+
+def _accounts(t: TruthInputs) -> dict:
     accounts = {}
     for a, spec in enumerate(ACCOUNTS):
-        lo, hi = pop.account_slices[a]
-        stats = agg.by_account.get(a, {})
+        lo, hi = t.pop.account_slices[a]
+        stats = t.agg.by_account.get(a, {})
         accounts[spec.account_id] = {
             "segment": spec.segment, "sending_domain": spec.sending_domain, "sending_ips": list(spec.sending_ips),
             "lists": [ls.list_id for ls in spec.lists], "contacts": hi - lo,
             "honour_lag_hours": spec.honour_lag_hours, **stats,
             "read_rate": round(stats["read"] / stats["delivered"], 6) if stats.get("delivered") else None,
         }
-    return {
-        "seed": seed,
-        "run_tag": tag,
-        "params": {"contacts": contacts, "months": months, "end_month": end_month, "format": fmt,
-                   "as": as_format, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()}},
-        "period": {"start": iso(start), "end": iso(end)},
-        "accounts": accounts,
-        "providers": providers,
-        "read_rate_by_age_year": ages,
-        "machine_events": machine,
-        "gift_campaigns": gift,
-        "stale_account": stale_truth,
-        "shared_ip": {"ip": SHARED_IP, "accounts": [a.account_id for a in ACCOUNTS if SHARED_IP in a.sending_ips]},
-        "blocklist_listing": listing,
-        "headline": headline,
-        "rows": written["rows"],
-        "row_details": {k: v for k, v in sorted(st.counts.items())},
-        "files": {"drops_dir": written["drops_dir"], "truth_machine_events": "truth_machine_events.csv.gz",
-                  "truth_messages": "truth_messages.parquet"},
-    }
+    return accounts
