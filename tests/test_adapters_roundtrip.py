@@ -1,5 +1,5 @@
 """Round trip: a canonical drop written as each ESP's payloads (SES, SendGrid, Brevo, Mailjet,
-Mandrill, SparkPost) or as an Exim main log (`dlvstats.ingest.adapters.export.write_as`, behind
+Mandrill, SparkPost) or as an Exim main log (`dlvstats.simulate.esp.write_as`, behind
 `dlvstats simulate --as FMT`) and ingested with the adapter gives the same tables and the same
 metric tables as the canonical drop.
 
@@ -21,7 +21,7 @@ from tests.test_adapters_helpers import rows
 
 from dlvstats.ingest import ingest_paths
 from dlvstats.ingest.adapters import sniff
-from dlvstats.ingest.adapters.export import write_as, write_drops_as
+from dlvstats.simulate.esp import write_as, write_drops_as
 
 SENDS = ("SELECT message_id, sent_at, account_id, list_id, campaign_id, recipient, provider, status, "
          "CASE WHEN status = 'delivered' THEN coalesce(delivered_at, sent_at) END, bounce_class, "
@@ -270,9 +270,9 @@ def test_simulated_drops_give_the_same_metric_tables(tmp_path):
 
 def test_simulate_as_writes_every_format(tmp_path, capsys):
     from dlvstats import cli
-    from dlvstats.ingest.adapters import export
+    from dlvstats.simulate import esp
 
-    assert cli.ESP_WRITERS == export.FORMATS
+    assert cli.ESP_WRITERS == esp.FORMATS
     out = tmp_path / "sim"
     for fmt in ("mailjet", "exim"):  # one webhook-batch format, one log format
         target = tmp_path / fmt

@@ -19,7 +19,7 @@ EXIT_REFUSED = 3  # bad input: nothing was loaded
 EXIT_BUSY = 4  # the database was locked for longer than the lock timeout
 EXIT_FAILED = 1
 
-#: ``dlvstats simulate --as``: the writers of ``dlvstats.ingest.adapters.export`` (its ``FORMATS``;
+#: ``dlvstats simulate --as``: the writers of ``dlvstats.simulate.esp`` (its ``FORMATS``;
 #: not imported here, to keep the CLI's start light)
 ESP_WRITERS = ("ses", "sendgrid", "brevo", "mailjet", "mandrill", "sparkpost", "exim")
 
@@ -413,7 +413,7 @@ def cmd_simulate(args) -> int:
     args.as_format = "canonical"
     code = simulate.main_from_args(args) or EXIT_OK
     if code == EXIT_OK and esp_format != "canonical":
-        from dlvstats.ingest.adapters.export import write_drops_as
+        from dlvstats.simulate.esp import write_drops_as
 
         target = Path(args.out) / f"drops-{esp_format}"
         write_drops_as(esp_format, Path(args.out) / "drops", target)

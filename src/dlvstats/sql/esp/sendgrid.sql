@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as SendGrid Event Webhook events: processed for
+-- A canonical drop (typed by esp/common.sql) as SendGrid Event Webhook events: processed for
 -- every message; delivered, bounce (type bounce for hard, blocked for soft) or deferred by status;
 -- open (sg_machine_open from is_machine), click; spamreport for complaints from Yahoo's and
 -- Microsoft's feedback loops (or source sendgrid_fbl) whose message is in the drop; unsubscribe

@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as Amazon SES event publishing records, one JSON
+-- A canonical drop (typed by esp/common.sql) as Amazon SES event publishing records, one JSON
 -- object per line as Firehose writes them: Send for every message; Delivery, Bounce or
 -- DeliveryDelay by status; Open, Click; Complaint for complaints from Yahoo's and Microsoft's
 -- feedback loops (or source `ses`) whose message is in the drop; Subscription for link

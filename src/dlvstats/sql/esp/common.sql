@@ -1,5 +1,5 @@
 -- Typed copies of a canonical drop staged by the canonical reader (views __c_<kind>, VARCHAR
--- columns) for ingest/adapters/export.py. Naive timestamps are read in the session TimeZone (set
+-- columns) for simulate/esp.py. Naive timestamps are read in the session TimeZone (set
 -- by the caller). One row per message (the most settled one, as the loader would keep).
 CREATE OR REPLACE TEMP MACRO x_iso(t) AS strftime(timezone('UTC', t), '%Y-%m-%dT%H:%M:%S.%fZ');
 

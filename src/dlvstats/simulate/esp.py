@@ -49,7 +49,7 @@ unsubscribes as ingesting the canonical drop, except what the format cannot carr
 Everywhere: bounce and delay texts are rebuilt from the codes (``550 5.1.1 <reason>``); a
 ``delivered`` row without ``delivered_at`` gets the delivery event's time.
 
-All conversion is SQL (``sql/adapters/export_<fmt>.sql``, after ``export_common.sql``) written out
+All conversion is SQL (``sql/esp/<fmt>.sql``, after ``sql/esp/common.sql``) written out
 with DuckDB ``COPY``; the only Python loop is over output files (webhook batches).
 """
 
@@ -117,8 +117,8 @@ def write_as(
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE __c_{kind} AS SELECT *, row_number() OVER ()::BIGINT AS __row FROM ({body})"
             )
-        db.run(con, "adapters/export_common")
-        db.run(con, f"adapters/export_{fmt}")
+        db.run(con, "esp/common")
+        db.run(con, f"esp/{fmt}")
         events = con.execute("SELECT count(*) FROM __x_ev").fetchone()[0]
         files: list[str] = []
         order = "ORDER BY ord NULLS FIRST, seq, payload"

@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as Brevo (ex-Sendinblue) transactional webhook
+-- A canonical drop (typed by esp/common.sql) as Brevo (ex-Sendinblue) transactional webhook
 -- bodies, one JSON object per line (one POST each). Grain: one object per event.
 -- Rules: `request` for every message; `delivered`, `hard_bounce` / `soft_bounce` (by bounce_class)
 -- or `deferred` by status, with `reason` rebuilt from the codes; `opened`, or `proxy_open` when

@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as Mailjet Event API webhook events (grouped
+-- A canonical drop (typed by esp/common.sql) as Mailjet Event API webhook events (grouped
 -- callbacks: JSON arrays). Grain: one object per event.
 -- Rules: Mailjet reports no "accepted" event, so a message gets `sent` (the receiving server's
 -- acceptance, `smtp_reply`) when delivered; `bounce` when bounced (`hard_bounce` from

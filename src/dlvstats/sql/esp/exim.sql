@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as an Exim mainlog (log_timezone true, so every
+-- A canonical drop (typed by esp/common.sql) as an Exim mainlog (log_timezone true, so every
 -- time carries its offset, here +0000; +outgoing_interface, so deliveries carry I=[ip]). Grain:
 -- one log line. Rules: every message with a recipient is one Exim message with one recipient:
 -- its arrival line `<=` at sent_at (sender news@<sending_domain>, else news@ the host's qualify

@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as SparkPost (Bird) event webhook batch elements
+-- A canonical drop (typed by esp/common.sql) as SparkPost (Bird) event webhook batch elements
 -- {"msys": {"<class>_event": {...}}}. Grain: one element per event.
 -- Rules: message_event injection for every message; delivery, bounce or delay by status (bounce
 -- class 10 for hard; for soft 50 "mail block" when the enhanced status is x.7.x, 22 "mailbox

@@ -1,4 +1,4 @@
--- A canonical drop (typed by export_common.sql) as Mandrill (Mailchimp Transactional) message
+-- A canonical drop (typed by esp/common.sql) as Mandrill (Mailchimp Transactional) message
 -- events, batched as the JSON arrays Mandrill posts in the `mandrill_events` form field (written
 -- decoded, as the adapter reads them). Grain: one object per event.
 -- Rules: `send` at delivered_at for a delivered message (Mandrill has no separate delivery
