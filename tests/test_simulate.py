@@ -6,7 +6,6 @@ fails when the logs and the truth disagree."""
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -411,19 +410,24 @@ def test_headline_rates_land_in_published_ranges(tmp_path):
     assert 0.02 < truth["providers"]["gmail"]["image_blocked_share"] < truth["providers"]["other"]["image_blocked_share"]
 
 
-def test_cli_hook_runs_and_reports(tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="dlvstats simulate")
-    sim.add_arguments(parser)
-    args = parser.parse_args(["--out", str(tmp_path / "cli"), "--seed", "4", "--contacts", "300", "--months", "1",
-                              "--end-month", "2026-03", "--format", "jsonl"])
-    assert sim.main_from_args(args) == 0
+def test_cli_simulate_passes_its_options_and_reports(tmp_path, capsys):
+    """Through the CLI's own parser and dispatch (``dlvstats simulate``), not a parser of the simulator's."""
+    from dlvstats.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["simulate", "--out", str(out), "--seed", "4", "--contacts", "300", "--months", "1",
+                 "--end-month", "2026-03", "--format", "jsonl"]) == 0
     captured = capsys.readouterr()
     assert "sends" in captured.out and "drops" in captured.out.lower()
     assert "months 1/1" in captured.err
-    assert (tmp_path / "cli" / "drops" / "2026-03" / "sends.jsonl").exists()
-    assert json.loads((tmp_path / "cli" / "truth.json").read_text())["period"]["start"] == "2026-03-01T00:00:00Z"
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--out", "x", "--as", "ses"])
+    assert (out / "drops" / "2026-03" / "sends.jsonl").exists()
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["period"]["start"] == "2026-03-01T00:00:00Z"
+    assert (truth["seed"], truth["params"]["contacts"], truth["params"]["months"], truth["params"]["format"]) == (
+        4, 300, 1, "jsonl")
+    # the simulator's own refusal comes back as a usage error, not a traceback
+    assert main(["simulate", "--out", str(tmp_path / "bad"), "--end-month", "2026-13", "--quiet"]) == 2
+    assert "end_month must look like YYYY-MM" in capsys.readouterr().err
 
 
 def test_refuses_to_overwrite_a_directory_it_did_not_write(tmp_path):
@@ -439,8 +443,8 @@ def test_refuses_to_overwrite_a_directory_it_did_not_write(tmp_path):
 
 
 def test_ids_are_run_specific():
-    assert re.fullmatch(r"[0-9a-f]{6}", sim._run_tag(1, 2, 3, "2026-01"))
-    assert sim._run_tag(1, 2, 3, "2026-01") != sim._run_tag(2, 2, 3, "2026-01")
+    assert re.fullmatch(r"[0-9a-f]{6}", sim.run_tag(1, 2, 3, "2026-01"))
+    assert sim.run_tag(1, 2, 3, "2026-01") != sim.run_tag(2, 2, 3, "2026-01")
 
 
 def test_every_simulated_message_lands_at_its_truth_provider(sim_db):
@@ -467,3 +471,15 @@ def sim_db(drop, tmp_path_factory):
     db_path = tmp_path_factory.mktemp("simdb") / "sim.duckdb"
     ingest_paths(db_path, sorted((out / "drops").iterdir()))
     return db_path, out
+
+
+def test_every_simulator_module_sits_in_a_layer_of_the_simulators_contract():
+    """import-linter leaves a module no layer names unconstrained: each module of the package (and
+    only those) must be in the layers of the contract whose container is dlvstats.simulate."""
+    import pkgutil
+    import tomllib
+
+    conf = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    contract = next(c for c in conf["tool"]["importlinter"]["contracts"] if c.get("containers") == ["dlvstats.simulate"])
+    named = {name.strip() for layer in contract["layers"] for name in layer.split("|")}
+    assert {m.name for m in pkgutil.iter_modules(sim.__path__)} == named

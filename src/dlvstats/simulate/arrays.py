@@ -1,4 +1,6 @@
-"""TODO"""
+"""Small vectorised helpers of the simulator: random addresses in CIDR blocks, categorical and
+log-normal draws, Europe/Paris offsets without a tz database, grouping and repeating rows, month
+bounds, ISO strings and the run tag. Pure functions of their arguments (and of the generator given)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,6 @@ import hashlib
 import numpy as np
 
 from dlvstats.simulate.tables import HOUR
-
-# ----------------------------------------------------------------------------------------------
-# Small vectorised helpers
-# ----------------------------------------------------------------------------------------------
 
 
 def _cidr(block: str) -> tuple[int, int]:
@@ -104,9 +102,6 @@ def iso(ts: int) -> str:
 def run_tag(seed: int, contacts: int, months: int, end_month: str) -> str:
     """A short tag in every id, so that two different simulated runs never share a natural key."""
     return hashlib.sha256(f"{seed}|{contacts}|{months}|{end_month}".encode()).hexdigest()[:6]
-
-
-# ----------------------------------------------------------------------------------------------
 
 
 def local_to_utc(local: np.ndarray) -> np.ndarray:

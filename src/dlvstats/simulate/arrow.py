@@ -1,4 +1,6 @@
-"""TODO"""
+"""From the simulator's coded column chunks to canonical tables (pyarrow): string tables built once
+per run (``Dictionaries``), dictionary-encoded columns, fixed-width ids and ISO timestamps without a
+Python loop over rows. ``to_table`` is what every drop writer receives."""
 
 from __future__ import annotations
 
@@ -19,8 +21,6 @@ from dlvstats.simulate.tables import (
     SUB_ACTIONS,
     SUB_SOURCES,
 )
-
-# ----------------------------------------------------------------------------------------------
 
 _ZERO_PAD5: np.ndarray | None = None
 _TIME_OF_DAY: np.ndarray | None = None

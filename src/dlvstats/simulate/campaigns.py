@@ -1,4 +1,6 @@
-"""TODO"""
+"""The campaigns of a run, drawn once from their own random stream: every account's regular
+sends, welcome autoresponders, the gift campaigns, the month-end late sends, quarterly win-backs
+and the stale client's mailings; with their names, subjects and links."""
 
 from __future__ import annotations
 
@@ -38,8 +40,6 @@ class Campaigns:
 
     def __len__(self) -> int:
         return len(self.account)
-
-
 
 
 def schedule_campaigns(rng: np.random.Generator, p: Params, bounds: np.ndarray, stale_import_at: int,

@@ -1,12 +1,9 @@
-"""TODO"""
+"""Every behavioural number of the model (``Params``, recorded in ``truth.json``) and the simulated
+ESP's accounts, lists and sending IPs: data, not logic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-# ----------------------------------------------------------------------------------------------
-# Parameters
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -84,11 +81,6 @@ class Params:
     stale_campaign_every_days: float = 12.0
     listing_delay_days: tuple[float, float] = (2.0, 5.0)  # after the stale list's first campaign
     listing_duration_days: tuple[float, float] = (8.0, 15.0)
-
-
-# ----------------------------------------------------------------------------------------------
-# The ESP: accounts, lists, providers, clients (data, not logic)
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""TODO"""
+"""The recipients of a run, drawn once from their own random stream: one row per (account,
+address) with its mailbox, reading environment, life cycle and propensities (``Contacts``), the
+IP table events come from, and the subscription rows known in advance. Times are int64 epoch
+seconds (``INF_TS`` = never)."""
 
 from __future__ import annotations
 
@@ -62,9 +65,6 @@ from dlvstats.simulate.tables import (
     YEAR_DAYS,
     P,
 )
-
-# Population
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""TODO"""
+"""The driver: ``simulate()`` draws the population and the campaigns, runs the months (a writer
+thread writes month k while month k+1 is simulated), writes the truth files and returns the truth;
+``main_from_args`` runs it for ``dlvstats simulate`` (the CLI owns the parser)."""
 
 from __future__ import annotations
 

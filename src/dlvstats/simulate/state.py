@@ -1,4 +1,6 @@
-"""TODO"""
+"""What spans months: the month buffers rows wait in until the drop of their month is written
+(``MonthBuckets``), the run's counters and truth records (``RunState``), and what a world's
+mechanism sees of one month (``MonthView``, the hook of ``dlvstats.simulate.worlds``)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,6 @@ from dlvstats.simulate.campaigns import Campaigns
 from dlvstats.simulate.params import Params
 from dlvstats.simulate.population import Population
 from dlvstats.simulate.tables import KINDS
-
-# ----------------------------------------------------------------------------------------------
-# Output buffers: rows wait for the drop of their month
-# ----------------------------------------------------------------------------------------------
 
 
 class MonthBuckets:
@@ -51,11 +49,6 @@ class MonthBuckets:
         if not parts:
             return None
         return {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
-
-
-# ----------------------------------------------------------------------------------------------
-# One month
-# ----------------------------------------------------------------------------------------------
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""TODO"""
+"""The simulated world's fixed tables: canonical kinds and columns, time units, providers and
+their domains, mail clients and devices (user agents), scanners, IP blocks, bounce texts, and the
+codes of every coded column (statuses, sources, campaign kinds, machine types). Data, not logic."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""TODO"""
+"""``truth.json``: what the logs hide, accumulated month by month over the messages
+(``TruthAccumulator``) and assembled at the end from a ``TruthInputs`` (keys in docs/simulator.md)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,6 @@ from dlvstats.simulate.tables import (
     PROVIDERS,
     REPUTATION,
 )
-
-# ----------------------------------------------------------------------------------------------
-# Truth
-# ----------------------------------------------------------------------------------------------
 
 
 class TruthAccumulator:

@@ -1,4 +1,6 @@
-"""TODO"""
+"""The files a run writes: the canonical drops (``CanonicalWriter``, the default ``--as``; CSV and
+Parquet through pyarrow, JSON lines through DuckDB, gzip with a fixed header so equal input gives
+equal bytes), ``truth_messages.parquet`` and ``truth_machine_events.csv.gz``."""
 
 from __future__ import annotations
 
@@ -110,8 +112,6 @@ class CanonicalWriter:
 
 
 WRITERS: dict[str, Callable[[Path, str], DropWriter]] = {"canonical": CanonicalWriter}
-
-
 
 
 class TruthMessagesWriter:
