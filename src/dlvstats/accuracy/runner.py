@@ -2,8 +2,8 @@
 estimator and score it against the truth.
 
 Simulated drops are cached under ``cache_dir/<key>/`` where the key hashes the world, the seed, the
-scale (contacts, months) and the simulator's code (simulate.py, the worlds package, the packaged
-data it reads): a rerun after an estimator change re-ingests and re-scores, and only re-simulates
+scale (contacts, months) and the simulator's code (the simulate package, its worlds included, and
+the packaged data it reads): a rerun after an estimator change re-ingests and re-scores, and only re-simulates
 when the simulator changed. The database is rebuilt every time (ingest and classification are part
 of what is measured).
 """
@@ -53,7 +53,7 @@ def parse_worlds(text: str) -> list[str]:
 
 def simulator_hash() -> str:
     """Hash of the code and data the simulator runs on."""
-    files = [_PACKAGE / "simulate.py", *sorted((_PACKAGE / "worlds").glob("*.py")),
+    files = [*sorted((_PACKAGE / "simulate").rglob("*.py")),
              *sorted(p for p in (_PACKAGE / "data").rglob("*") if p.is_file())]
     h = hashlib.sha256()
     for f in files:

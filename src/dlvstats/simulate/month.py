@@ -5,8 +5,8 @@ per-message truth.
 Each step is a function from the month's ``Batch`` (and the earlier steps' results) to a small
 dataclass of arrays, one value per candidate send. The steps draw from the month's random stream
 in a fixed order, so the order of the calls in ``simulate_month`` is part of the output: moving a
-draw changes every file (``tests/test_simulate.py`` pins the determinism, the note of the split the
-bytes). Nothing here writes files or reads any."""
+draw changes every file (``tests/test_simulate.py`` checks that one seed gives the same bytes).
+Nothing here writes files or reads any."""
 
 from __future__ import annotations
 
