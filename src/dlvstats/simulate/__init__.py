@@ -23,7 +23,10 @@ What it must not do
     It must not read real data, touch the network or any database other than a private in-memory
     DuckDB used for writing, nor depend on wall-clock time: the output is a function of the
     arguments only (same seed, same bytes). It must not import the CLI, ingest or metrics code: the
-    estimators are validated against this truth, so the simulator may not share their logic.
+    estimators are validated against this truth, so the simulator may not share their logic. The
+    one exception is ``esp``, which reads the drop the simulator wrote back with the canonical
+    reader before rewriting it as an ESP's payloads; no truth passes through it. Import-linter
+    checks both, and the layers inside the package (``pyproject.toml``).
     Recipients, domains of companies and sending IPs are synthetic (sending IPs are RFC 5737
     documentation addresses).
 
@@ -31,10 +34,11 @@ Where
     ``params`` (every behavioural number, the accounts), ``tables`` (providers, clients, user agents,
     IP blocks, bounce texts, the codes of coded columns), ``arrays`` (small vectorised helpers),
     ``population`` and ``campaigns`` (drawn once per run), ``state`` (what spans months, and what a
-    world sees of one), ``month`` and ``events`` (one month of sends and their events), ``arrow``
-    (column chunks to canonical tables), ``writers`` (drop files, truth files), ``truth``
-    (``truth.json``), ``run`` (the driver and the CLI hook), ``worlds/`` (mechanisms on the
-    driver's hooks) and ``esp`` (a canonical drop rewritten as an ESP's payloads, ``--as``).
+    world sees of one), ``month``, ``batch`` and ``events`` (one month of sends, the results of its
+    steps, the rows it leaves), ``arrow`` (column chunks to canonical tables), ``writers`` (drop
+    files, truth files), ``truth`` (``truth.json``), ``run`` (the driver and the CLI hook),
+    ``worlds/`` (mechanisms on the driver's hooks) and ``esp`` (a canonical drop rewritten as an
+    ESP's payloads, ``--as``).
 """
 
 from __future__ import annotations
