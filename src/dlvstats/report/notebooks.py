@@ -203,7 +203,7 @@ def _run_pool(todo: list[NotebookRun], jobs: int, env: dict[str, str], stderr_pa
     # Not a plain fork of this process, which holds DuckDB threads: a fork server started fresh, that
     # imports papermill once (seconds: nbformat's schema validator) and forks the workers from there.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["papermill", "dlvstats.report"])
+    ctx.set_forkserver_preload(["papermill", "dlvstats.report.notebooks"])
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, len(todo))), mp_context=ctx, initializer=_worker_init,
                       initargs=(env, str(stderr_path) if stderr_path else None))
     pending = {}

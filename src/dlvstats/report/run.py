@@ -116,10 +116,10 @@ class Build:
     data_end: datetime | None
     freshness: str
     say: Callable[[str], None]
+    loc: Locale = field(init=False)  # one Locale for the run: the page, the summary and the notebooks' words
 
-    @property
-    def loc(self) -> Locale:
-        return Locale(self.options.locale)
+    def __post_init__(self) -> None:
+        self.loc = Locale(self.options.locale)
 
 
 def _refuse_overwrite(final: Path, options: ReportOptions, month: str, say) -> None:
