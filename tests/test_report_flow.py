@@ -73,3 +73,18 @@ def test_smtp_settings_come_from_config_and_the_sender_is_an_argument():
     assert SmtpSettings.from_settings(settings).mail_from == "reports@example.com"
     with pytest.raises(MailConfigError, match="DLVSTATS_MAIL_FROM"):
         SmtpSettings.from_settings(Settings.from_env({"DLVSTATS_SMTP_HOST": "smtp.example.com"}))
+
+
+def test_disallowed_markup_shows_as_text_and_nothing_runs():
+    """The escape-not-strip contract on the markup a tokenizer finds awkward: a tag inside a tag, an
+    unclosed script, a tag never closed, an event handler on an allowed tag, a javascript: link."""
+    from dlvstats.report.sanitize import sanitize_html
+
+    assert sanitize_html("<<script>>") == "&lt;&lt;script&gt;&gt;"
+    assert sanitize_html("a <script>alert(1)") == "a &lt;script&gt;alert(1)"
+    assert sanitize_html("<img src=x onerror=alert(1)") == "&lt;img src=x onerror=alert(1)"
+    assert sanitize_html('<iframe src="x"></iframe>') == '&lt;iframe src="x"&gt;&lt;/iframe&gt;'
+    assert sanitize_html('<b onclick="alert(1)">b</b><a href="javascript:alert(1)">l</a>') == "<b>b</b><a>l</a>"
+    cell = sanitize_html('<table><tbody><tr><td colspan="2" style="x">c</td></tr></tbody></table>')
+    assert cell == '<table><tbody><tr><td colspan="2">c</td></tr></tbody></table>'
+    assert sanitize_html("<!-- hidden --><p>1 &lt; 2</p>") == "<p>1 &lt; 2</p>"

@@ -4,9 +4,11 @@ markup, and JSON safe inside a ``<script>`` element."""
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import math
 import re
+from html.parser import HTMLParser
 
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl",
@@ -14,23 +16,76 @@ _ALLOWED_TAGS = {
     "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 }
 _ALLOWED_ATTRIBUTES = {
-    "*": ["class", "title"], "a": ["href", "title"], "td": ["colspan", "rowspan", "align"],
-    "th": ["colspan", "rowspan", "align"], "table": ["class"], "col": ["span"],
+    "*": {"class", "title"}, "a": {"href", "title"}, "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align"}, "table": {"class"}, "col": {"span"},
 }
 _BLOCKS = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+class _EscapeDisallowed(HTMLParser):
+    """Re-emits a fragment with every tag outside the allowlist escaped, so it shows as the text it is.
+
+    This pass decides only *how* disallowed markup is shown (as text, not dropped); what may run is
+    decided by nh3 afterwards, on the result: if this pass ever let a tag through, nh3 would strip it
+    or its attributes, never let it run. Tokenising is the standard library's HTML parser.
+    """
+
+    CDATA_CONTENT_ELEMENTS = ()  # an unclosed <script>/<style> (the closed ones are gone): its text is text
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+
+    def _tag(self, tag: str, text: str) -> None:
+        self.out.append(text if tag in _ALLOWED_TAGS else html_lib.escape(text, quote=False))
+
+    def handle_starttag(self, tag, attrs):
+        self._tag(tag, self.get_starttag_text())
+
+    def handle_startendtag(self, tag, attrs):
+        self._tag(tag, self.get_starttag_text())
+
+    def handle_endtag(self, tag):
+        self._tag(tag, f"</{tag}>")
+
+    def handle_data(self, data):
+        self.out.append(html_lib.escape(data, quote=False))
+
+    def handle_entityref(self, name):
+        self.out.append(f"&{name};")
+
+    def handle_charref(self, name):
+        self.out.append(f"&#{name};")
+
+    def handle_comment(self, data):
+        pass  # comments are dropped
+
+    def handle_decl(self, decl):
+        self.out.append(html_lib.escape(f"<!{decl}>", quote=False))
+
+    def handle_pi(self, data):
+        self.out.append(html_lib.escape(f"<?{data}>", quote=False))
+
+    def unknown_decl(self, data):
+        self.out.append(html_lib.escape(f"<![{data}]>", quote=False))
 
 
 def sanitize_html(fragment: str) -> str:
     """Keep a small allowlist of tags and attributes; everything else is escaped, so it shows as text.
 
     ``<style>``/``<script>`` blocks (pandas' scoped table styles, or anything a notebook printed) are
-    dropped first, content included. Links keep only http(s) and mailto targets.
+    dropped first, content included. Links keep only http(s) and mailto targets. The allowlist is
+    enforced by nh3 (ammonia); nh3 would strip a disallowed tag, so ``_EscapeDisallowed`` escapes
+    them first (docs/architecture.md).
     """
-    import bleach
+    import nh3
 
-    cleaner = bleach.Cleaner(tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
-                             protocols={"http", "https", "mailto"}, strip=False, strip_comments=True)
-    return cleaner.clean(_BLOCKS.sub("", fragment))
+    escaper = _EscapeDisallowed()
+    escaper.feed(_BLOCKS.sub("", fragment))
+    escaper.close()
+    return nh3.clean("".join(escaper.out), tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, strip_comments=True, link_rel=None,
+                     clean_content_tags={"script", "style"})
 
 
 def markdown_to_html(source: str) -> str:
