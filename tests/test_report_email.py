@@ -156,7 +156,7 @@ def test_account_pack_sent_with_starttls_and_auth(tmp_path, tiny, smtp_server, s
 
 def test_a_transient_smtp_failure_is_retried(tmp_path, tiny, smtp_server, smtp_env, monkeypatch):
     db_path, nbdir = tiny
-    monkeypatch.setattr(report, "MAIL_BACKOFF_SECONDS", 0.05)
+    monkeypatch.setattr(report.mailing, "MAIL_BACKOFF_SECONDS", 0.05)
     handler = Recorder(fail_first=2)  # 451 twice, then accepted
     server = smtp_server(handler)
     smtp_env(server.port, "none")

@@ -273,7 +273,7 @@ def run_watch(args) -> int:
     smtp = None
     if args.email:
         try:
-            smtp = mail.SmtpSettings.from_env()
+            smtp = mail.SmtpSettings.from_settings(settings())
         except mail.MailConfigError as exc:
             return _usage(str(exc))
     lines = {k: v for k, v in (("complaint_line", args.complaint_line), ("bounce_line", args.bounce_line),

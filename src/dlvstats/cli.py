@@ -13,11 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_USAGE = 2
-EXIT_REFUSED = 3  # bad input: nothing was loaded
-EXIT_BUSY = 4  # the database was locked for longer than the lock timeout
-EXIT_FAILED = 1
+# the exit codes, defined once (dlvstats.report.errors; docs/monthly-report.md lists them)
+from dlvstats.report.errors import EXIT_BUSY, EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from dlvstats.report.errors import EXIT_INGEST_REFUSED as EXIT_REFUSED  # bad input: nothing was loaded
 
 #: ``dlvstats simulate --as``: the writers of ``dlvstats.simulate.esp`` (its ``FORMATS``;
 #: not imported here, to keep the CLI's start light)

@@ -7,7 +7,7 @@ place. It must not import anything heavy (the CLI imports it at start-up).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -45,6 +45,17 @@ class Settings:
     report_timezone: str = "UTC"
     #: language of the report page and e-mail: en (default) or fr
     report_locale: str = "en"
+    # SMTP for the report's and watch's e-mails, as given (stripped; empty = unset): dlvstats.mail's
+    # ``SmtpSettings.from_settings`` checks them and names the variable of a bad one.
+    smtp_host: str | None = None  # DLVSTATS_SMTP_HOST
+    smtp_port: str | None = None  # DLVSTATS_SMTP_PORT (default by security: 587, 465 or 25)
+    smtp_security: str | None = None  # DLVSTATS_SMTP_SECURITY: starttls (default), ssl or none
+    smtp_user: str | None = None  # DLVSTATS_SMTP_USER
+    #: DLVSTATS_SMTP_PASSWORD, verbatim (spaces can be part of it); never in repr
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_verify: str | None = None  # DLVSTATS_SMTP_VERIFY (0 turns certificate verification off)
+    smtp_ca_file: str | None = None  # DLVSTATS_SMTP_CA_FILE: an extra CA bundle to trust
+    mail_from: str | None = None  # DLVSTATS_MAIL_FROM: the e-mails' sender
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -61,7 +72,21 @@ class Settings:
             data_dir=data_dir,
             report_timezone=env.get("DLVSTATS_REPORT_TIMEZONE") or "UTC",
             report_locale=env.get("DLVSTATS_REPORT_LOCALE") or "en",
+            smtp_host=_stripped(env, "DLVSTATS_SMTP_HOST"),
+            smtp_port=_stripped(env, "DLVSTATS_SMTP_PORT"),
+            smtp_security=_stripped(env, "DLVSTATS_SMTP_SECURITY"),
+            smtp_user=_stripped(env, "DLVSTATS_SMTP_USER"),
+            smtp_password=env.get("DLVSTATS_SMTP_PASSWORD") or None,
+            smtp_verify=_stripped(env, "DLVSTATS_SMTP_VERIFY"),
+            smtp_ca_file=_stripped(env, "DLVSTATS_SMTP_CA_FILE"),
+            mail_from=_stripped(env, "DLVSTATS_MAIL_FROM"),
         )
+
+
+def _stripped(env, name: str) -> str | None:
+    """A variable's value without surrounding blanks; unset or blank is None."""
+    value = env.get(name)
+    return (value.strip() or None) if value is not None else None
 
 
 def settings() -> Settings:

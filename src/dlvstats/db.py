@@ -22,6 +22,23 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 2
 
 
+#: DuckDB's memory cap for the connections of this process when a caller set one (``set_memory_limit``):
+#: a report run passes its ``--memory-limit`` down this way, to its own process and, as a notebook
+#: parameter, to each notebook's.
+_memory_limit: str | None = None
+
+
+def set_memory_limit(limit: str | None) -> None:
+    """Cap DuckDB's memory (``2GB``, ``500MB``) for every connection this process opens from now on
+    (None: back to the setting's cap, else DuckDB's default)."""
+    global _memory_limit
+    _memory_limit = limit.strip() if limit and limit.strip() else None
+
+
+def memory_limit_override() -> str | None:
+    return _memory_limit
+
+
 class DatabaseBusy(RuntimeError):
     """Another process holds the database's write lock for longer than we were willing to wait."""
 
@@ -53,7 +70,7 @@ def connect(
         )
     timeout = cfg.lock_timeout_seconds if timeout_seconds is None else timeout_seconds
     config: dict[str, str] = {}
-    limit = memory_limit or cfg.memory_limit
+    limit = memory_limit or _memory_limit or cfg.memory_limit
     if limit:
         config["memory_limit"] = limit
     if threads or cfg.threads:

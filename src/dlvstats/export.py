@@ -16,6 +16,8 @@ import re
 
 import pandas as pd
 
+from dlvstats.formatting import is_rate_column
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -47,8 +49,7 @@ def _format_cell(value, column: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float):
-        base = column.removesuffix("_low").removesuffix("_high")  # an interval is shown like its rate
-        if base.endswith(("_rate", "_share")) or "_rate_" in base or "share" in base:
+        if is_rate_column(column):  # an interval is shown like its rate
             return f"{value * 100:.2f}%"
         return f"{value:,.2f}"
     if isinstance(value, int) and not isinstance(value, bool):

@@ -3,13 +3,14 @@
 Two caches, both keyed by the database file's identity (path, size and modification time of the
 file and its WAL), so new data never returns an old table:
 
-- ``shared``: a decorator for the registered metric functions. Only when ``DLVSTATS_METRIC_CACHE``
-  names a directory (the monthly report sets it to a private scratch directory for its own run) is
-  the returned DataFrame pickled there under a key made of the function and its arguments (defaults
-  applied, dates normalised), so that the report's summary and the notebooks, which call the same
-  functions with the same arguments in different processes, compute each table once. A file lock
-  per key makes a second caller wait for the first rather than compute the same table again.
-  Without the variable (the CLI, a notebook opened by hand) the function simply runs.
+- ``shared``: a decorator for the registered metric functions. Only when ``configure`` named a
+  directory in this process (the monthly report does, for its own run, with a private scratch
+  directory; its notebooks get the same directory as their ``metric_cache`` parameter and pass it to
+  ``configure``) is the returned DataFrame pickled there under a key made of the function and its
+  arguments (defaults applied, dates normalised), so that the report's summary and the notebooks,
+  which call the same functions with the same arguments in different processes, compute each table
+  once. A file lock per key makes a second caller wait for the first rather than compute the same
+  table again. Otherwise (the CLI, a notebook opened by hand) the function simply runs.
 - ``memo_get`` / ``memo_put``: a small in-process store for intermediates that several functions of
   one notebook need (the per-provider hidden-images frame, the sunset buckets of the engagement
   base).
@@ -25,10 +26,36 @@ import os
 import pickle
 import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
-CACHE_ENV = "DLVSTATS_METRIC_CACHE"
+from dlvstats import db
+
+#: The shared tables' directory of this process's report run (None: no sharing). Set by ``configure``.
+_directory: str | None = None
+
+
+def configure(metric_cache: str | None = None, memory_limit: str | None = None) -> None:
+    """This process's part of a report run: the directory where the run's metric tables are shared
+    (``metric_cache``; None: each table is computed here) and DuckDB's memory cap for every
+    connection it opens (``memory_limit``, e.g. ``2GB``; None: the setting's, else DuckDB's default).
+    The report's notebooks call it with their ``metric_cache`` and ``memory_limit`` parameters."""
+    global _directory
+    _directory = str(metric_cache) if metric_cache else None
+    db.set_memory_limit(memory_limit)
+
+
+@contextmanager
+def configured(metric_cache: str | None, memory_limit: str | None = None) -> Iterator[None]:
+    """``configure`` for the length of a block (the report's own process), then as before."""
+    before = (_directory, db.memory_limit_override())
+    configure(metric_cache, memory_limit)
+    try:
+        yield
+    finally:
+        configure(*before)
 
 
 def db_identity(db_path) -> tuple:
@@ -78,7 +105,7 @@ def shared(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        directory = os.environ.get(CACHE_ENV)
+        directory = _directory
         if not directory:
             return func(*args, **kwargs)
         try:
