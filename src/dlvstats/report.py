@@ -79,15 +79,18 @@ KNOWN_PARAMETERS = ("db_path", "date_from", "date_to", "account_id", "month")
 # --------------------------------------------------------------------------------------------------
 # Errors (each carries the CLI exit code; docs/monthly-report.md lists them)
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INGEST_REFUSED = 3
-EXIT_BUSY = 4
-EXIT_INCOMPLETE = 5
-EXIT_EXISTS = 6
-EXIT_NOTEBOOK_FAILED = 7
-EXIT_MAIL_FAILED = 8
+# defined once, for the CLI and the report; re-exported here as report.EXIT_* for its callers
+from dlvstats.exit_codes import (  # noqa: F401
+    EXIT_BUSY,
+    EXIT_EXISTS,
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INGEST_REFUSED,
+    EXIT_MAIL_FAILED,
+    EXIT_NOTEBOOK_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 
 
 class ReportError(RuntimeError):
