@@ -26,7 +26,7 @@ from dlvstats.cli import (
     simulate,
     watch,
 )
-from dlvstats.cli.common import CONTEXT, Group, Run, verbosity_options
+from dlvstats.cli.common import CONTEXT, CommandExit, Group, Run, verbosity_options
 from dlvstats.exit_codes import EXIT_BUSY, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
 DESCRIPTION = """\
@@ -85,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with app.make_context("dlvstats", args, obj=run) as ctx:
             return app.invoke(ctx) or 0
+    except CommandExit as done:  # a command's own exit code
+        return done.exit_code
     except click.exceptions.Exit as done:  # --help, --version, a group without its command
         raise SystemExit(done.exit_code) from None
     except click.UsageError as exc:

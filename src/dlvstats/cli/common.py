@@ -77,6 +77,11 @@ class _Layout:
             formatter.write(self.epilog if self.epilog.endswith("\n") else self.epilog + "\n")
 
 
+class CommandExit(click.exceptions.Exit):
+    """A command's non-zero exit code: ``main`` returns it; click's own runner (CliRunner, standalone
+    mode) exits with it."""
+
+
 class Command(_Layout, click.Command):
     pass
 
@@ -145,7 +150,10 @@ def command(name: str, *, group: click.Group | None = None, **attrs) -> Callable
             run.command = click.get_current_context().command_path
             configure_logging(run.verbose, run.quiet)
             with config.using(run.settings):
-                return f(run, **kwargs)
+                code = f(run, **kwargs) or 0
+            if code:
+                raise CommandExit(code)
+            return code
 
         body = click.option("--memory-limit", metavar="SIZE", default=None, expose_value=False,
                             callback=_set_memory_limit, help=MEMORY_LIMIT_HELP)(verbosity_options(body))

@@ -72,13 +72,16 @@ def input_formats() -> list[str]:
 @click.option("--account", default=None, help="account_id for adapters' rows that name none")
 @click.option("--campaign", default=None, help="campaign_id for adapters' rows that name none")
 @click.option("--list", "list_id", default=None, help="list_id for adapters' rows that name none")
+@click.option("--year", type=int, default=None,
+              help="postfix: the year of syslog time stamps, which carry none (default: from each file's "
+              "modification time; docs/formats/postfix.md)")
 @click.option("--tag", multiple=True, metavar="FIELD=NAME",
               help="read a canonical field from another ESP tag/metadata name, e.g. --tag account_id=client "
               "(repeatable; defaults per format in docs/formats/)")
 def ingest(run: Run, paths: tuple[Path, ...], db: Path | None, on_error: str, timezone: str | None,
            mapping: Path | None, input_format: str | None, delimiter: str | None, encoding: str | None,
            date_format: str | None, decimal_comma: bool | None, pseudonymize: bool, account: str | None,
-           campaign: str | None, list_id: str | None, tag: tuple[str, ...]) -> int:
+           campaign: str | None, list_id: str | None, year: int | None, tag: tuple[str, ...]) -> int:
     from dlvstats.ingest import DropError, IngestRefused, ReadOptions, ingest_paths
     from dlvstats.privacy import PrivacyError, RecipientModeError
 
@@ -94,7 +97,7 @@ def ingest(run: Run, paths: tuple[Path, ...], db: Path | None, on_error: str, ti
         if resolved is None:
             return EXIT_USAGE
         read_options, timezone = resolved
-    options = adapter_options(account, campaign, list_id, tag)
+    options = adapter_options(account, campaign, list_id, tag, year)
     try:
         summary = ingest_paths(
             db_path, list(paths), on_error=on_error, timezone_name=timezone or "UTC", read_options=read_options,
@@ -139,9 +142,10 @@ def _input_format(paths, input_format: str | None, mapping: Path | None) -> str:
     return "canonical"
 
 
-def adapter_options(account: str | None, campaign: str | None, list_id: str | None, tags) -> dict | None:
-    """The adapters' keyword arguments from --account, --campaign, --list and --tag FIELD=NAME."""
-    options = {"account_id": account, "campaign_id": campaign, "list_id": list_id}
+def adapter_options(account: str | None, campaign: str | None, list_id: str | None, tags,
+                    year: int | None = None) -> dict | None:
+    """The adapters' keyword arguments from --account, --campaign, --list, --year and --tag FIELD=NAME."""
+    options = {"account_id": account, "campaign_id": campaign, "list_id": list_id, "year": year}
     found = dict(pairs(tags, "--tag", "FIELD=NAME"))
     if found:
         options["tags"] = found
