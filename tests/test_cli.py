@@ -163,6 +163,9 @@ def test_every_command_has_help_with_its_options_and_its_examples_as_written(pat
     for line in (cmd.epilog or "").splitlines():  # examples and exit codes keep their layout
         assert line.rstrip() in done.output.splitlines() or not line.strip()
     assert cmd.short_help and cmd.help, "a line for `dlvstats --help` and a paragraph for its own page"
+    for argument in (p for p in cmd.params if isinstance(p, click.Argument)):  # click gives them no help
+        assert argument.make_metavar(click.Context(cmd)) in cmd.arguments, f"say what {argument.name} is"
+        assert "Arguments:" in done.output
 
 
 def test_the_commands_with_examples():

@@ -58,11 +58,19 @@ class Progress:
 
 
 class _Layout:
-    """Print the epilog (examples, exit codes) as written; the description too when ``raw_help``."""
+    """Print the epilog (examples, exit codes) as written, the description too when ``raw_help``, and
+    an Arguments section (``arguments``: metavar -> what it is; click's arguments carry no help)."""
 
-    def __init__(self, *args, raw_help: bool = False, **kwargs):
+    def __init__(self, *args, raw_help: bool = False, arguments: dict[str, str] | None = None, **kwargs):
         self.raw_help = raw_help
+        self.arguments = arguments or {}
         super().__init__(*args, **kwargs)
+
+    def format_options(self, ctx, formatter) -> None:
+        if self.arguments:
+            with formatter.section("Arguments"):
+                formatter.write_dl(list(self.arguments.items()))
+        super().format_options(ctx, formatter)
 
     def format_help_text(self, ctx, formatter) -> None:
         if self.raw_help and self.help:

@@ -115,7 +115,8 @@ def providers(run: Run, db: Path | None, add: tuple[str, ...], mx: bool, apply_m
          "orders, rejected rows that quote the address, derived tables), erase the address from any other text, "
          "then rewrite the database into a fresh file so the old blocks are gone, and say what was removed. In a "
          "pseudonymised database, DLVSTATS_PSEUDONYM_KEY must be set. See docs/privacy.md.",
-         epilog="Exit codes: 0 done (also when nothing matched), 4 database busy, 1 failure.")
+         epilog="Exit codes: 0 done (also when nothing matched), 4 database busy, 1 failure.",
+         arguments={"ADDRESS": "the recipient's e-mail address"})
 @click.argument("address", metavar="ADDRESS")
 @db_option()
 @click.option("--dry-run", is_flag=True, help="say what would be removed; change nothing")

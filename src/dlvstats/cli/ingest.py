@@ -38,7 +38,7 @@ def input_formats() -> list[str]:
     "named after their kind (sends.csv, opens.parquet, clicks/part-1.jsonl.gz, ...); see docs/schema.md. By "
     "default a drop with any bad row is refused whole and the database is left unchanged; the message "
     "names file, line and problem.",
-    epilog=EPILOG,
+    epilog=EPILOG, arguments={"DROP...": "drop directories (or single files)"},
 )
 @click.argument("paths", nargs=-1, required=True, type=PATH, metavar="DROP...")
 @db_option()

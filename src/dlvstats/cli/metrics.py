@@ -65,7 +65,8 @@ def spark_help() -> str:
 
 @command("metrics", short_help="print a metric table (engagement-by-age, gift-campaigns, hidden-images, sender-health)",
          help="Print one metric table, computed in DuckDB (or Spark, over a lake) over the whole period.",
-         epilog=METRICS_HELP + spark_help())
+         epilog=METRICS_HELP + spark_help(),
+         arguments={"NAME": f"metric name (see below), or {ALL!r} for every table (with --out)"})
 @click.argument("name", metavar="NAME", type=click.Choice([*sorted(REGISTRY), ALL]))
 @click.option("--db", type=PATH, default=None, help="DuckDB file (default: $DLVSTATS_DB or data/dlvstats.duckdb)")
 @click.option("--lake", default=None, metavar="DIR",

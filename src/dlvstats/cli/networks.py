@@ -32,7 +32,7 @@ Examples:
 
 @command("networks", short_help="address ranges of clouds, gateways, Apple egress and image proxies (info, load, update)",
          help="Show, extend or refresh the network ranges human/machine classification matches.",
-         epilog=NETWORKS_HELP)
+         epilog=NETWORKS_HELP, arguments={"{info,load,update}": "what to do (see below)"})
 @click.argument("action", type=click.Choice(["info", "load", "update"]), metavar="{info,load,update}")
 @click.option("--db", type=PATH, default=None,
               help="DuckDB file (info: optional, else the shipped snapshot; load: required)")

@@ -40,7 +40,8 @@ See docs/monthly-report.md for cron and systemd set-ups.
 @command("report", short_help="render the monthly report (one HTML page, CSV tables) and e-mail it",
          help="Run every analysis notebook for a month with papermill and render one self-contained HTML page: "
          "headline numbers with the change from the previous month, alerts, then each analysis, without code. "
-         "Optionally load the month's drop first and e-mail the result.", epilog=EPILOG)
+         "Optionally load the month's drop first and e-mail the result.", epilog=EPILOG,
+         arguments={"[DROP...]": "more drops to load, after --ingest DROP"})
 @click.option("--month", default=None, help="YYYY-MM (default: the last complete month, UTC)")
 @click.option("--db", type=PATH, default=None,
               help="DuckDB file (default: $DLVSTATS_DB, else data/dlvstats.duckdb in the checkout)")

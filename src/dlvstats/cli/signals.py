@@ -37,7 +37,8 @@ def signals() -> None:
 
 
 @command("import", group=signals, short_help="load GPT or SNDS files", help="Load GPT or SNDS files.",
-         epilog=SIGNALS_HELP)
+         epilog=SIGNALS_HELP, arguments={"FILE...": "Postmaster Tools JSON responses (--kind gpt) or SNDS CSV files "
+                                                   "(--kind snds)"})
 @click.argument("files", nargs=-1, required=True, type=PATH, metavar="FILE...")
 @click.option("--kind", type=click.Choice(["gpt", "snds"]), required=True,
               help="gpt (Postmaster Tools JSON) or snds (SNDS CSV)")
