@@ -287,3 +287,12 @@ def test_the_db_default_comes_from_the_run_settings(tmp_path, monkeypatch, capsy
     with config.using(config.settings().replace(db_path=path)):
         assert main(["info"]) == 0
     assert str(path) in capsys.readouterr().out
+
+
+def test_report_ingest_takes_several_drops_as_it_always_did():
+    """argparse's `--ingest DROP [DROP...]`: click gives an option one value, the rest arrive as arguments."""
+    ctx, path = resolve(["report", "--ingest", "d1", "d2", "--db", "x.duckdb", "--month", "2026-10"])
+    assert path == ["report"]
+    assert [str(p) for p in (*ctx.params["ingest"], *ctx.params["more_drops"])] == ["d1", "d2"]
+    done = invoke("report", "d1", "--month", "2026-10")
+    assert done.exit_code == 2 and "go after --ingest" in done.stderr

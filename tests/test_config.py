@@ -103,3 +103,15 @@ def test_no_module_writes_the_environment_for_dlvstats():
                     and isinstance(node.args[0], ast.Constant) and str(node.args[0].value).startswith("DLVSTATS_")):
                 found.add(name)
     assert found - OWNED_ELSEWHERE == set(), f"DLVSTATS_* written into the environment: {found}"
+
+
+def test_using_reaches_the_threads_a_command_starts():
+    """The report computes its summary in a thread beside the notebooks: it must see the run's settings."""
+    import threading
+
+    seen = []
+    with config.using(config.settings().replace(memory_limit="77MB")):
+        worker = threading.Thread(target=lambda: seen.append(config.settings().memory_limit))
+        worker.start()
+        worker.join()
+    assert seen == ["77MB"]

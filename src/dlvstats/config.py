@@ -19,7 +19,6 @@ import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -113,24 +112,27 @@ def _from_process_environment() -> Settings:
     return Settings.from_env()
 
 
-#: the Settings a caller made the process's for a block (``using``), else None
-_ACTIVE: ContextVar[Settings | None] = ContextVar("dlvstats_settings", default=None)
+#: the Settings a caller made the process's for a block (``using``), else None. A module global, not a
+#: context variable: threads a command starts (the report's summary beside its notebooks) see it too.
+_active: Settings | None = None
 
 
 def settings() -> Settings:
     """This process's settings: those given to ``using`` for the current block, else the
     environment's, read once on first use and never again."""
-    return _ACTIVE.get() or _from_process_environment()
+    return _active or _from_process_environment()
 
 
 @contextmanager
 def using(active: Settings) -> Iterator[Settings]:
-    """Make ``active`` the settings ``settings()`` returns inside the block (the CLI's run, a test)."""
-    token = _ACTIVE.set(active)
+    """Make ``active`` the settings ``settings()`` returns, in every thread, inside the block (the
+    CLI's run, a test); the previous ones come back after it."""
+    global _active
+    previous, _active = _active, active
     try:
         yield active
     finally:
-        _ACTIVE.reset(token)
+        _active = previous
 
 
 def pause_point(stage: str) -> None:
