@@ -94,9 +94,10 @@ accuracy: install ## every estimator in every simulated world, 10 seeds: writes 
 	$(BIN)/python benchmarks/accuracy.py --worlds all --seeds 10 --scale 0.25 --months 6 --jobs 2 --out docs/accuracy.md
 
 .PHONY: lint
-lint: install ## ruff and the module-boundary contracts
-	$(BIN)/ruff check src tests
+lint: install ## ruff, the module-boundary contracts, and no file in src/ over 500 lines or function over 80
+	$(BIN)/ruff check src tests tools
 	$(BIN)/lint-imports
+	$(BIN)/python tools/check_sizes.py src
 
 .PHONY: clean
 clean: ## remove the demo data, the database and rendered reports (keeps .venv)

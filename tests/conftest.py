@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dlvstats import config
+
 
 @dataclass
 class SimData:
@@ -76,3 +78,12 @@ def lake_sim(tmp_path_factory) -> LakeSim:
     con.close()
     lake.export_lake(db_path, out / "lake")
     return LakeSim(db_path, out / "lake", "2026-09-01", "2026-12-01")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Each test starts as a new process would: ``config.settings()`` reads the environment the test
+    sets up (``monkeypatch.setenv`` before the command runs), not one an earlier test saw."""
+    config.forget_environment()
+    yield
+    config.forget_environment()

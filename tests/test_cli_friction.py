@@ -1,12 +1,15 @@
-"""CLI friction, through the console script as a user types it: bad dates and unknown
-accounts are usage errors (exit 2) saying what to do; -q silences INFO lines."""
+"""CLI friction: bad dates and unknown accounts are usage errors (exit 2) saying what to do (checked
+in-process with click's runner); the report with an unknown account and -q's silence of INFO lines
+through the console script as a user types it."""
 
 from __future__ import annotations
 
 import subprocess
 
 import pytest
+from click.testing import CliRunner
 
+from dlvstats.cli import app
 from test_report import DLVSTATS, build_tiny_db, probe_notebooks
 
 
@@ -19,23 +22,27 @@ def dlvstats(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([DLVSTATS, *args], capture_output=True, text=True, timeout=300, check=False)
 
 
+def in_process(*args: str):
+    return CliRunner().invoke(app, list(args), prog_name="dlvstats")
+
+
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "2026-1-1"])
 def test_a_bad_date_is_a_usage_error(tiny_db, bad):
-    done = dlvstats("metrics", "hidden-images", "--db", str(tiny_db), "--from", bad, "--to", "2026-11-01")
-    assert done.returncode == 2
+    done = in_process("metrics", "hidden-images", "--db", str(tiny_db), "--from", bad, "--to", "2026-11-01")
+    assert done.exit_code == 2
     assert "YYYY-MM-DD" in done.stderr and repr(bad) in done.stderr
     assert "Traceback" not in done.stderr and "ValueError" not in done.stderr
 
 
 def test_from_after_to_is_a_usage_error(tiny_db):
-    done = dlvstats("metrics", "hidden-images", "--db", str(tiny_db), "--from", "2026-11-01", "--to", "2026-10-01")
-    assert done.returncode == 2 and "must come before" in done.stderr
+    done = in_process("metrics", "hidden-images", "--db", str(tiny_db), "--from", "2026-11-01", "--to", "2026-10-01")
+    assert done.exit_code == 2 and "must come before" in done.stderr
 
 
 def test_an_unknown_account_names_the_accounts_there_are(tiny_db):
-    done = dlvstats("metrics", "hidden-images", "--db", str(tiny_db), "--from", "2026-10-01", "--to",
-                    "2026-11-01", "--account", "acmee")
-    assert done.returncode == 2, done.stderr
+    done = in_process("metrics", "hidden-images", "--db", str(tiny_db), "--from", "2026-10-01", "--to",
+                      "2026-11-01", "--account", "acmee")
+    assert done.exit_code == 2, done.stderr
     assert "'acmee'" in done.stderr and "acme" in done.stderr.split("accounts there:")[1]
     assert "(no rows)" not in done.stdout
 

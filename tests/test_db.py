@@ -58,7 +58,8 @@ def test_lock_is_waited_for_then_reported(tmp_path):
 
 def test_cli_help_is_fast_and_teaches():
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "dlvstats.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "dlvstats.cli", "--help"], capture_output=True, text=True,
+                         check=False)
     elapsed = time.monotonic() - started
     assert out.returncode == 0
     for command in ("simulate", "ingest", "info", "metrics"):
@@ -66,40 +67,49 @@ def test_cli_help_is_fast_and_teaches():
     assert "make demo" in out.stdout
     # the start-up must not import the heavy stack (pandas, plotly, papermill)
     probe = subprocess.run(
-        [sys.executable, "-c", "import sys, dlvstats.cli as c; c.build_parser(); "
-         "print(sorted(m for m in ('pandas', 'plotly', 'papermill', 'polars', 'numpy') if m in sys.modules))"],
-        capture_output=True, text=True,
+        [sys.executable, "-c", (
+            "import contextlib, io, sys\nfrom dlvstats.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n        main(['--help'])\n    except SystemExit:\n        pass\n"
+            "print(sorted(m for m in ('pandas', 'plotly', 'papermill', 'polars', 'numpy') if m in sys.modules))")],
+        capture_output=True, text=True, check=False,
     )
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
     assert elapsed < 5
 
 
 def test_memory_limit_option_reaches_duckdb(tmp_path, monkeypatch, capsys):
+    """--memory-limit reaches every connection the command opens, through the run's Settings: the
+    environment is not written (no data between modules through it)."""
+    import os
+
+    import duckdb
     import pytest as _pytest
 
     from dlvstats import cli
     from dlvstats import db as dbmod
 
-    # the CLI sets the variable for its process (and the report's kernels): undo it after the test
-    monkeypatch.setenv("DLVSTATS_MEMORY_LIMIT", "")
-    monkeypatch.delenv("DLVSTATS_MEMORY_LIMIT")
     path = tmp_path / "m.duckdb"
     con = dbmod.connect(path)
     dbmod.migrate(con)
     con.close()
-    assert cli.main(["info", "--db", str(path), "--memory-limit", "123MB"]) == 0
-    import os
+    limits = []
+    real_connect = duckdb.connect
 
-    assert os.environ["DLVSTATS_MEMORY_LIMIT"] == "123MB"
-    con = dbmod.connect(path, read_only=True)
-    try:
-        setting = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    finally:
-        con.close()
-    assert setting.startswith("117") and "MiB" in setting  # 123 MB = 117.3 MiB
+    def spy(*args, **kwargs):
+        opened = real_connect(*args, **kwargs)
+        limits.append(opened.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        return opened
+
+    monkeypatch.setattr(dbmod.duckdb, "connect", spy)
+    before = os.environ.get("DLVSTATS_MEMORY_LIMIT")
+    assert cli.main(["info", "--db", str(path), "--memory-limit", "123MB"]) == 0
+    assert limits and all(s.startswith("117") and "MiB" in s for s in limits), limits  # 123 MB = 117.3 MiB
+    assert os.environ.get("DLVSTATS_MEMORY_LIMIT") == before
+    limits.clear()
+    assert cli.main(["info", "--db", str(path)]) == 0  # the next run has its own settings again
+    assert limits and not any(s.startswith("117") for s in limits), limits
     with _pytest.raises(SystemExit) as exit_info:
         cli.main(["info", "--db", str(path), "--memory-limit", "lots"])
     assert exit_info.value.code == 2
     assert "give a size such as 2GB" in capsys.readouterr().err
-    monkeypatch.undo()
-    assert "DLVSTATS_MEMORY_LIMIT" not in os.environ

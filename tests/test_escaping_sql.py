@@ -16,8 +16,8 @@ import duckdb
 import pytest
 from tests.helpers import write_drop
 
+from dlvstats import config, privacy
 from dlvstats import db as dbmod
-from dlvstats import privacy
 from dlvstats.ingest import DropError, ReadOptions, ingest_paths
 
 EVIL = [
@@ -126,7 +126,7 @@ def test_evil_paths_in_every_format_and_in_rejects(tmp_path):
         assert query(db, f"SELECT count(*) > 0 FROM {table}") == [(True,)]
 
 
-def test_hostile_options_are_data(tmp_path, monkeypatch):
+def test_hostile_options_are_data(tmp_path):
     drop = evil_drop(tmp_path)
     db = tmp_path / "db.duckdb"
     ingest_paths(db, [drop])
@@ -140,9 +140,9 @@ def test_hostile_options_are_data(tmp_path, monkeypatch):
         ingest_paths(db, [drop], read_options=ReadOptions(delimiter="'"))
     with pytest.raises(DropError, match="cannot separate CSV fields"):
         ingest_paths(db, [drop], read_options=ReadOptions(delimiter='"'))
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", "k'); DROP TABLE sends; --0123456789")
+    hostile_key = config.settings().replace(pseudonym_key="k'); DROP TABLE sends; --0123456789")
     pseudo = tmp_path / "pseudo.duckdb"
-    ingest_paths(pseudo, [drop], pseudonymize=True)
+    ingest_paths(pseudo, [drop], pseudonymize=True, config=hostile_key)
     assert query(pseudo, "SELECT count(*) FROM sends") == [(len(EVIL),)]
     assert query(db, "SELECT count(*) FROM sends") == [(len(EVIL),)]
 

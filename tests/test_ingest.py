@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from tests.helpers import write_csv, write_drop
 
+from dlvstats.config import settings
 from dlvstats.ingest import DropError, IngestRefused, ReadOptions, ingest_paths
 
 # One small, valid example of every canonical kind (values as strings, as in a CSV export).
@@ -126,15 +127,14 @@ def test_every_kind_in_every_format(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["csv.gz", "jsonl.gz"])
-def test_every_kind_loads_under_a_small_memory_limit(tmp_path, monkeypatch, fmt):
+def test_every_kind_loads_under_a_small_memory_limit(tmp_path, fmt):
     """A user's --memory-limit far below DuckDB's default buffers (the JSON-lines reader once
     reserved 2 GiB per buffer and failed under any limit below that)."""
-    monkeypatch.setenv("DLVSTATS_MEMORY_LIMIT", "120MB")
     drop = tmp_path / "drop"
     drop.mkdir()
     for kind in SAMPLE:
         _write_kind(drop, kind, fmt)
-    summary = ingest_paths(tmp_path / "db.duckdb", [drop])
+    summary = ingest_paths(tmp_path / "db.duckdb", [drop], config=settings().replace(memory_limit="120MB"))
     assert {kind: summary.counts[kind].loaded for kind in EXPECTED_ROWS} == EXPECTED_ROWS
 
 
@@ -317,7 +317,7 @@ def test_provider_mapping_and_user_extension(tmp_path):
     assert got == domains
     result = subprocess.run(
         [sys.executable, "-m", "dlvstats.cli", "providers", "--db", str(db_path), "--add", "acme-corp.fr=microsoft"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
     con = duckdb.connect(str(db_path), read_only=True)
@@ -346,7 +346,8 @@ def test_cli_ingest_exit_codes_and_summary(tmp_path):
     good = write_drop(tmp_path / "good", {"sends": (SENDS_HEADER, GOOD)})
     bad = write_drop(tmp_path / "bad", {"sends": (SENDS_HEADER, [BAD_ROWS[0][1]])})
     db_path = tmp_path / "db.duckdb"
-    run = lambda *a: subprocess.run([sys.executable, "-m", "dlvstats.cli", *a], capture_output=True, text=True)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "dlvstats.cli", *a], capture_output=True, text=True,
+                                    check=False)
     ok = run("ingest", str(good), "--db", str(db_path), "-q")
     assert ok.returncode == 0, ok.stderr
     assert "sends" in ok.stdout and "read = loaded + updated + duplicates + rejected" in ok.stdout

@@ -7,13 +7,14 @@ import hashlib
 import hmac
 import subprocess
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import duckdb
 import pytest
 from tests.helpers import write_drop
 
-from dlvstats import privacy
+from dlvstats import config, privacy
 from dlvstats.db import SCHEMA_VERSION
 from dlvstats.ingest import ingest_paths
 
@@ -90,8 +91,24 @@ def query(db: Path, sql: str, params=None):
 
 
 @pytest.fixture
-def key(monkeypatch):
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", KEY)
+def use_key(monkeypatch):
+    """``use_key(KEY)`` (or None: no key) sets the pseudonym key for this process's settings (read from
+    the environment once, so a changed variable would not reach them) and, through the environment,
+    for the ``dlvstats`` processes the test starts."""
+    with ExitStack() as stack:
+        def use(value: str | None) -> None:
+            if value is None:
+                monkeypatch.delenv("DLVSTATS_PSEUDONYM_KEY", raising=False)
+            else:
+                monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", value)
+            stack.enter_context(config.using(config.settings().replace(pseudonym_key=value)))
+
+        yield use
+
+
+@pytest.fixture
+def key(use_key):
+    use_key(KEY)
     return KEY
 
 
@@ -143,7 +160,7 @@ def test_pseudonymized_ingest_stores_no_address_and_analyses_still_work(tmp_path
     assert query(db, "SELECT has_open FROM message_facts WHERE message_id = $m", {"m": derived}) == [(True,)]
 
 
-def test_modes_never_mix(tmp_path, monkeypatch):
+def test_modes_never_mix(tmp_path, use_key):
     first = write_drop(tmp_path / "d1", {"sends": (
         ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient"],
         [["m1", "2026-10-01T10:00:00Z", "a", "l", "c", ALICE]])})
@@ -152,7 +169,7 @@ def test_modes_never_mix(tmp_path, monkeypatch):
         [["m2", "2026-10-01T10:00:00Z", "a", "l", "c", BOB]])})
     plain = tmp_path / "plain.duckdb"
     ingest_paths(plain, [first])
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", KEY)
+    use_key(KEY)
     with pytest.raises(privacy.RecipientModeError, match="already holds plain recipient addresses"):
         ingest_paths(plain, [second], pseudonymize=True)
     assert query(plain, "SELECT recipient FROM sends") == [(ALICE,)]
@@ -161,23 +178,23 @@ def test_modes_never_mix(tmp_path, monkeypatch):
     ingest_paths(pseudo, [first], pseudonymize=True)
     with pytest.raises(privacy.RecipientModeError, match="holds pseudonymised recipients"):
         ingest_paths(pseudo, [second])
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", "another-key-0123456789")
+    use_key("another-key-0123456789")
     with pytest.raises(privacy.RecipientModeError, match="different DLVSTATS_PSEUDONYM_KEY"):
         ingest_paths(pseudo, [second], pseudonymize=True)
     assert query(pseudo, "SELECT count(*) FROM sends") == [(1,)]
     # the CLI says it and exits 3 (refused, nothing loaded)
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", KEY)
+    use_key(KEY)
     done = subprocess.run([sys.executable, "-m", "dlvstats.cli", "ingest", str(second), "--db", str(pseudo)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 3 and "--pseudonymize" in done.stderr and "unchanged" in done.stderr
 
 
-def test_pseudonymize_needs_a_key(tmp_path, monkeypatch):
-    monkeypatch.delenv("DLVSTATS_PSEUDONYM_KEY", raising=False)
+def test_pseudonymize_needs_a_key(tmp_path, use_key):
+    use_key(None)
     drop = drop_with_two_people(tmp_path / "drop")
     with pytest.raises(privacy.PrivacyError, match="DLVSTATS_PSEUDONYM_KEY"):
         ingest_paths(tmp_path / "db.duckdb", [drop], pseudonymize=True)
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", "short")
+    use_key("short")
     with pytest.raises(privacy.PrivacyError, match="too short"):
         ingest_paths(tmp_path / "db.duckdb", [drop], pseudonymize=True)
 
@@ -237,15 +254,15 @@ def test_forget_in_a_pseudonymized_database(tmp_path, key):
     assert query(db, "SELECT count(*) FROM sends") == [(2,)]
 
 
-def test_forget_dry_run_and_missing_key(tmp_path, monkeypatch):
+def test_forget_dry_run_and_missing_key(tmp_path, use_key):
     drop = drop_with_two_people(tmp_path / "drop")
     db = tmp_path / "pseudo.duckdb"
-    monkeypatch.setenv("DLVSTATS_PSEUDONYM_KEY", KEY)
+    use_key(KEY)
     ingest_paths(db, [drop], pseudonymize=True, on_error="quarantine")
     before = db.read_bytes()
     report = privacy.forget(db, ALICE, dry_run=True)
     assert report.dry_run and report.removed["sends"] == 3 and db.read_bytes() == before
-    monkeypatch.delenv("DLVSTATS_PSEUDONYM_KEY")
+    use_key(None)
     done = subprocess.run([sys.executable, "-m", "dlvstats.cli", "forget", ALICE, "--db", str(db)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1 and "DLVSTATS_PSEUDONYM_KEY" in done.stderr

@@ -1,13 +1,26 @@
 """Settings and paths: the only module that reads ``DLVSTATS_*`` environment variables.
 
-Every other module asks this one for a path or a setting, so a deployment changes behaviour in one
-place. It must not import anything heavy (the CLI imports it at start-up).
+One ``Settings`` object holds every setting. It is read from the environment once per process
+(``settings()``); the ``dlvstats`` command builds its own from the environment plus its options
+(``--memory-limit``) and makes it the process's for the run (``using``), so the data flow is
+visible in the import graph: nothing is handed between modules through ``os.environ``. Code that
+opens connections deep down (metrics, ingest) asks ``settings()``; code that is given a
+``Settings`` uses that one. Tests build one with ``Settings.from_env({...})`` or
+``settings().replace(...)`` instead of changing the environment.
+
+Adding a setting: a field on ``Settings`` (with a default) and a line in ``Settings.from_env``.
+
+It must not import anything heavy (the CLI imports it at start-up).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -32,8 +45,25 @@ def project_root() -> Path:
     return Path.cwd()
 
 
+class SettingsError(ValueError):
+    """A ``DLVSTATS_*`` variable holds a value that cannot be used (the message names it)."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float | None, kind=float):
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number; unset it or give e.g. "
+                            f"{name}={kind(default or 2)}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
+    """Every ``DLVSTATS_*`` setting, typed. Frozen: derive a changed copy with ``replace``."""
+
     db_path: Path
     memory_limit: str | None
     threads: int | None
@@ -56,17 +86,23 @@ class Settings:
     smtp_verify: str | None = None  # DLVSTATS_SMTP_VERIFY (0 turns certificate verification off)
     smtp_ca_file: str | None = None  # DLVSTATS_SMTP_CA_FILE: an extra CA bundle to trust
     mail_from: str | None = None  # DLVSTATS_MAIL_FROM: the e-mails' sender
+    #: Spark master of a new local session of the Spark engine (DLVSTATS_SPARK_MASTER)
+    spark_master: str = "local[2]"
+    #: crash-safety test hook (see ``pause_point``): stages to pause at, and for how long
+    test_pause_at: tuple[str, ...] = ()
+    test_pause_seconds: float = 3600.0
 
     @classmethod
-    def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``environ`` (default: this process's environment)."""
         env = os.environ if environ is None else environ
         root = project_root()
         data_dir = Path(env.get("DLVSTATS_DATA_DIR", root / "data"))
         return cls(
             db_path=Path(env.get("DLVSTATS_DB", data_dir / "dlvstats.duckdb")),
             memory_limit=env.get("DLVSTATS_MEMORY_LIMIT") or None,
-            threads=int(env["DLVSTATS_THREADS"]) if env.get("DLVSTATS_THREADS") else None,
-            lock_timeout_seconds=float(env.get("DLVSTATS_LOCK_TIMEOUT", "60")),
+            threads=_number(env, "DLVSTATS_THREADS", None, int),
+            lock_timeout_seconds=_number(env, "DLVSTATS_LOCK_TIMEOUT", 60.0),
             pseudonym_key=env.get("DLVSTATS_PSEUDONYM_KEY") or None,
             reports_dir=Path(env.get("DLVSTATS_REPORTS_DIR", root / "reports")),
             data_dir=data_dir,
@@ -80,7 +116,24 @@ class Settings:
             smtp_verify=_stripped(env, "DLVSTATS_SMTP_VERIFY"),
             smtp_ca_file=_stripped(env, "DLVSTATS_SMTP_CA_FILE"),
             mail_from=_stripped(env, "DLVSTATS_MAIL_FROM"),
+            spark_master=env.get("DLVSTATS_SPARK_MASTER") or "local[2]",
+            test_pause_at=tuple(s for s in (env.get("DLVSTATS_TEST_PAUSE_AT") or "").split(",") if s),
+            test_pause_seconds=_number(env, "DLVSTATS_TEST_PAUSE_SECONDS", 3600.0),
         )
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some fields changed, e.g. ``settings().replace(memory_limit="2GB")``."""
+        return dataclasses.replace(self, **changes)
+
+
+@cache
+def _from_process_environment() -> Settings:
+    return Settings.from_env()
+
+
+#: the Settings a caller made the process's for a block (``using``), else None. A module global, not a
+#: context variable: threads a command starts (the report's summary beside its notebooks) see it too.
+_active: Settings | None = None
 
 
 def _stripped(env, name: str) -> str | None:
@@ -90,7 +143,28 @@ def _stripped(env, name: str) -> str | None:
 
 
 def settings() -> Settings:
-    return Settings.from_env()
+    """This process's settings: those given to ``using`` for the current block, else the
+    environment's, read once on first use and never again."""
+    return _active or _from_process_environment()
+
+
+def forget_environment() -> None:
+    """Forget the environment read by ``settings()``, so the next call reads it again: what a new
+    process would see. For the test suite (each test is a fresh run of a command whose environment
+    it sets); no command calls it."""
+    _from_process_environment.cache_clear()
+
+
+@contextmanager
+def using(active: Settings) -> Iterator[Settings]:
+    """Make ``active`` the settings ``settings()`` returns, in every thread, inside the block (the
+    CLI's run, a test); the previous ones come back after it."""
+    global _active
+    previous, _active = _active, active
+    try:
+        yield active
+    finally:
+        _active = previous
 
 
 def pause_point(stage: str) -> None:
@@ -98,11 +172,11 @@ def pause_point(stage: str) -> None:
     the process announces ``DLVSTATS-PAUSED-AT <stage>`` on stderr and sleeps there
     (``DLVSTATS_TEST_PAUSE_SECONDS``, default 3600), so a test can SIGKILL it at a precise point.
     Does nothing otherwise. Stages of an ingest: staged, converted, merged, committing, committed."""
-    wanted = os.environ.get("DLVSTATS_TEST_PAUSE_AT")
-    if not wanted or stage not in wanted.split(","):
+    current = settings()
+    if stage not in current.test_pause_at:
         return
     import sys
     import time
 
     print(f"DLVSTATS-PAUSED-AT {stage} pid={os.getpid()}", file=sys.stderr, flush=True)
-    time.sleep(float(os.environ.get("DLVSTATS_TEST_PAUSE_SECONDS", "3600")))
+    time.sleep(current.test_pause_seconds)

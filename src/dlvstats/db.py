@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from dlvstats.config import SQL_DIR, settings
+from dlvstats.config import SQL_DIR, Settings, settings
 
 log = logging.getLogger(__name__)
 
@@ -54,14 +54,16 @@ def connect(
     timeout_seconds: float | None = None,
     memory_limit: str | None = None,
     threads: int | None = None,
+    config: Settings | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB file, retrying with backoff while another process holds its lock.
 
     DuckDB lets one process write, or several read; a notebook left open must not make the
     scheduled job fail at once, so we wait (``DLVSTATS_LOCK_TIMEOUT``, default 60 s) and then
-    fail naming the file and the process holding it.
+    fail naming the file and the process holding it. Lock timeout, memory limit and threads come
+    from ``config`` (default: the process's ``settings()``) unless given here.
     """
-    cfg = settings()
+    cfg = config or settings()
     path = Path(path)
     if read_only and not path.exists():
         raise DatabaseError(
@@ -69,17 +71,17 @@ def connect(
             "(or `make demo` for the demo database)."
         )
     timeout = cfg.lock_timeout_seconds if timeout_seconds is None else timeout_seconds
-    config: dict[str, str] = {}
+    duckdb_config: dict[str, str] = {}
     limit = memory_limit or _memory_limit or cfg.memory_limit
     if limit:
-        config["memory_limit"] = limit
+        duckdb_config["memory_limit"] = limit
     if threads or cfg.threads:
-        config["threads"] = str(threads or cfg.threads)
+        duckdb_config["threads"] = str(threads or cfg.threads)
     deadline = time.monotonic() + timeout
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config)
             break
         except duckdb.IOException as exc:
             message = str(exc)

@@ -71,7 +71,7 @@ def aggregate(cidrs: list[str]) -> list[str]:
 
 
 def snapshot_rows(network: str, kind: str, source: str, cidrs: list[str], day: str) -> list[dict]:
-    return [dict(cidr=c, network=network, kind=kind, source=source, snapshot_date=day)
+    return [{"cidr": c, "network": network, "kind": kind, "source": source, "snapshot_date": day}
             for c in aggregate(cidrs)]
 
 

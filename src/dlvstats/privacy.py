@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlvstats import db
-from dlvstats.config import settings
+from dlvstats.config import Settings, settings
 
 PLAIN = "plain"
 PSEUDONYMIZED = "pseudonymized"
@@ -81,8 +81,9 @@ class Pseudonymizer:
         self.key_id = hmac.new(raw, _KEY_CHECK_MESSAGE, hashlib.sha256).hexdigest()[:16]
 
     @classmethod
-    def from_settings(cls) -> Pseudonymizer:
-        key = settings().pseudonym_key
+    def from_settings(cls, config: Settings | None = None) -> Pseudonymizer:
+        """The pseudonymizer of ``config.pseudonym_key`` (default: the process's settings)."""
+        key = (config or settings()).pseudonym_key
         if not key:
             raise PrivacyError(
                 "pseudonymisation needs a secret key in the environment variable DLVSTATS_PSEUDONYM_KEY "
@@ -263,18 +264,19 @@ def bytes_in_file(path: Path, needles: list[str], chunk: int = 1 << 22) -> list[
 
 
 def forget(db_path: str | Path, address: str, *, dry_run: bool = False,
-           pseudonymizer: Pseudonymizer | None = None) -> ForgetReport:
-    """Remove one recipient from every table, then rewrite the file without the old blocks."""
+           pseudonymizer: Pseudonymizer | None = None, config: Settings | None = None) -> ForgetReport:
+    """Remove one recipient from every table, then rewrite the file without the old blocks
+    (``config``: the settings to connect with and take the pseudonym key from; default the process's)."""
     db_path = Path(db_path)
     address = normalise_address(address)
     if not re.fullmatch(r"[^@\s]+@[^@\s]+", address):
         raise PrivacyError(f"{address!r} is not an e-mail address")
-    con = db.connect(db_path)
+    con = db.connect(db_path, config=config)
     try:
         db.require_dlvstats_db(con, db_path)
         mode = recipient_mode(con) or PLAIN
         if mode == PSEUDONYMIZED:
-            pseudonymizer = pseudonymizer or Pseudonymizer.from_settings()
+            pseudonymizer = pseudonymizer or Pseudonymizer.from_settings(config)
             stored_key = _meta(con, "pseudonym_key_id")
             if stored_key and stored_key != pseudonymizer.key_id:
                 raise PrivacyError(

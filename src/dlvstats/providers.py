@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from dlvstats import db
@@ -54,7 +55,7 @@ def lookup_mx(domain: str, timeout: float = 3.0) -> list[str]:
         return []
     for command in (["dig", "+short", "MX", domain], ["host", "-t", "MX", domain]):
         try:
-            out = subprocess.run(command, capture_output=True, text=True, timeout=timeout).stdout
+            out = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False).stdout
         except (OSError, subprocess.TimeoutExpired):
             continue
         return [line.split()[-1] for line in out.splitlines() if line.strip()]
@@ -71,56 +72,65 @@ def add_mapping(con, domain_pattern: str, provider: str, source: str = "user") -
                 {"d": domain_pattern, "p": provider.strip().lower(), "s": source})
 
 
-def run_cli(args, db_path: Path) -> int:
+@dataclass
+class ProvidersResult:
+    """What ``manage`` did: the MX proposals (domain, provider, sends) among the looked-up 'other'
+    domains, and the mapping and sends per provider afterwards."""
+
+    mapping: list[tuple[str, str, str]]
+    sends_by_provider: list[tuple[str, int]]
+    proposals: list[tuple[str, str, int]] | None = None
+    looked_up: int = 0
+    applied: bool = False
+
+
+def manage(db_path: Path, *, add: list[tuple[str, str]] = (), mx: bool = False, apply_mx: bool = False,
+           top: int = 200, mx_cache: Path | None = None) -> ProvidersResult:
+    """Add ``(domain, provider)`` entries and, with ``mx``, propose entries from the MX records of the
+    ``top`` most frequent 'other' domains (cached in ``mx_cache``; stored with ``apply_mx``); the
+    messages' providers and facts are recomputed when the mapping changed."""
     from dlvstats.ingest.core import ensure_provider_defaults
 
     con = db.connect(db_path)
     try:
         db.migrate(con)
         ensure_provider_defaults(con)
-        changed = False
-        for pair in args.add:
-            if "=" not in pair:
-                raise ValueError(f"--add expects DOMAIN=PROVIDER, got {pair!r}")
-            domain, provider = pair.split("=", 1)
+        for domain, provider in add:
             add_mapping(con, domain, provider)
-            changed = True
-        if args.mx:
-            cache_path = settings().data_dir / "mx_cache.json"
-            cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
-            candidates = con.execute(db.sql_text("relations/other_domains"), {"top": args.top}).fetchall()
-            proposals = []
-            for domain, sends in candidates:
-                if domain not in cache:
-                    cache[domain] = lookup_mx(domain)
-                provider = provider_for_mx(cache[domain])
-                if provider:
-                    proposals.append((domain, provider, sends))
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-            cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True))
-            print(f"MX proposals ({len(proposals)} of {len(candidates)} 'other' domains looked up):")
-            for domain, provider, sends in proposals:
-                print(f"  {domain:<40}{provider:<12}{sends:>10,} sends")
-            if args.apply_mx:
-                for domain, provider, _ in proposals:
+        changed = bool(add)
+        result = ProvidersResult([], [])
+        if mx:
+            result.proposals, result.looked_up = _mx_proposals(con, top, mx_cache or settings().data_dir / "mx_cache.json")
+            if apply_mx:
+                for domain, provider, _ in result.proposals:
                     add_mapping(con, domain, provider, source="mx")
-                changed = bool(proposals)
-            elif proposals:
-                print("Store them with --apply-mx.")
+                result.applied = bool(result.proposals)
+                changed = changed or result.applied
         if changed:
             db.run(con, "relations/remap_providers")
             from dlvstats.classify import update_message_facts
 
             update_message_facts(con)
-        rows = con.execute(
+        result.mapping = con.execute(
             "SELECT domain_pattern, provider, source FROM provider_domains ORDER BY provider, domain_pattern"
         ).fetchall()
-        counts = con.execute("SELECT provider, count(*) FROM sends GROUP BY ALL ORDER BY 2 DESC").fetchall()
+        result.sends_by_provider = con.execute(
+            "SELECT provider, count(*) FROM sends GROUP BY ALL ORDER BY 2 DESC").fetchall()
     finally:
         con.close()
-    print(f"{'domain or pattern':<32}{'provider':<12}source")
-    for domain, provider, source in rows:
-        print(f"{domain:<32}{provider:<12}{source}")
-    if counts:
-        print("\nsends by provider: " + ", ".join(f"{p} {n:,}" for p, n in counts))
-    return 0
+    return result
+
+
+def _mx_proposals(con, top: int, cache_path: Path) -> tuple[list[tuple[str, str, int]], int]:
+    cache = json.loads(cache_path.read_text()) if cache_path.exists() else {}
+    candidates = con.execute(db.sql_text("relations/other_domains"), {"top": top}).fetchall()
+    proposals = []
+    for domain, sends in candidates:
+        if domain not in cache:
+            cache[domain] = lookup_mx(domain)
+        provider = provider_for_mx(cache[domain])
+        if provider:
+            proposals.append((domain, provider, sends))
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    cache_path.write_text(json.dumps(cache, indent=1, sort_keys=True))
+    return proposals, len(candidates)

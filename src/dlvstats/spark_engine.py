@@ -42,7 +42,6 @@ NOT_ON_SPARK: dict[str, str] = {
     "reengagement-campaigns": "gift_campaigns.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
 }
 
-MASTER_ENV = "DLVSTATS_SPARK_MASTER"
 
 _TYPES = {
     "VARCHAR": "string", "UUID": "string", "TIMESTAMP": "timestamp_ntz", "DATE": "date", "INTEGER": "int",
@@ -81,17 +80,18 @@ def _imports():
 def session(master: str | None = None, cores: int | None = None):
     """The active Spark session (spark-submit, Databricks, a test's shared one), or a new local one.
 
-    A new one runs ``$DLVSTATS_SPARK_MASTER`` (default ``local[2]``, or ``local[cores]``), bound to
-    loopback unless SPARK_LOCAL_IP says otherwise, UI off, few shuffle partitions (the metrics' results
-    are small)."""
+    A new one runs the DLVSTATS_SPARK_MASTER setting (default ``local[2]``, or ``local[cores]``), bound
+    to loopback unless SPARK_LOCAL_IP says otherwise, UI off, few shuffle partitions (small results)."""
     _imports()
     from pyspark.sql import SparkSession
+
+    from dlvstats.config import settings
 
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    master = master or (f"local[{cores}]" if cores else os.environ.get(MASTER_ENV, "local[2]"))
+    master = master or (f"local[{cores}]" if cores else settings().spark_master)
     try:
         builder = (SparkSession.builder.master(master).appName("dlvstats")
                    .config("spark.ui.enabled", "false")

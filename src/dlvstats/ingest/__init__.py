@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dlvstats import db, privacy
-from dlvstats.config import pause_point
+from dlvstats.config import Settings, pause_point
 from dlvstats.ingest.canonical import DropError, ReadOptions, stage_drop
 from dlvstats.ingest.core import IngestRefused, IngestSummary, load
 
@@ -27,6 +27,7 @@ def ingest_paths(
     classify: bool = True,
     adapter_options: dict | None = None,
     pseudonymize: bool = False,
+    config: Settings | None = None,
 ) -> IngestSummary:
     """Load one or more drops as one atomic ingest into the database at ``db_path``.
 
@@ -35,11 +36,12 @@ def ingest_paths(
     ``adapter_options`` (ESP/MTA formats only) are keyword arguments of
     ``dlvstats.ingest.adapters.stage_format``: ``account_id``, ``campaign_id``, ``list_id``, ``tags``...
     ``pseudonymize`` replaces recipients by keyed pseudonyms (key: ``DLVSTATS_PSEUDONYM_KEY``;
-    see ``dlvstats.privacy``).
+    see ``dlvstats.privacy``). ``config``: the settings to connect with and take the pseudonym key
+    from (default: the process's ``settings()``).
     """
     read_options = read_options or ReadOptions()
-    pseudonymizer = privacy.Pseudonymizer.from_settings() if pseudonymize else None
-    con = db.connect(db_path)
+    pseudonymizer = privacy.Pseudonymizer.from_settings(config) if pseudonymize else None
+    con = db.connect(db_path, config=config)
     try:
         db.migrate(con)
         con.execute("BEGIN TRANSACTION")

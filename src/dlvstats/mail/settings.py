@@ -132,10 +132,10 @@ class SmtpSettings:
         return result
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, log: logging.Logger = LOG) -> SmtpSettings:
-        """``from_settings`` of the settings ``config.Settings.from_env(environ)`` reads (the process's
-        environment when ``environ`` is None)."""
-        return cls.from_settings(Settings.from_env(environ), log=log)
+    def from_env(cls, variables: Mapping[str, str] | None = None, *, log: logging.Logger = LOG) -> SmtpSettings:
+        """``from_settings`` of the settings ``config.Settings.from_env(variables)`` reads (the process's
+        environment when ``variables`` is None): config.py stays the only reader of the environment."""
+        return cls.from_settings(Settings.from_env(variables), log=log)
 
 
 def _security(raw: str | None) -> str:

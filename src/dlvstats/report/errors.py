@@ -1,19 +1,22 @@
-"""The report's errors and the command line's exit codes, defined once (``dlvstats`` and ``dlvstats
-report`` return these; docs/monthly-report.md lists them). Imports nothing: the CLI loads it at start-up."""
+"""The report's errors and the command line's exit codes, defined in ``dlvstats.exit_codes`` (``dlvstats`` and
+``dlvstats report`` return these; docs/monthly-report.md lists them)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INGEST_REFUSED = 3  # a drop was refused: nothing was loaded
-EXIT_BUSY = 4  # the database, or the same report, was locked by another process
-EXIT_INCOMPLETE = 5
-EXIT_EXISTS = 6
-EXIT_NOTEBOOK_FAILED = 7
-EXIT_MAIL_FAILED = 8
+# defined once, in dlvstats.exit_codes (the CLI's too); re-exported here for the report's callers
+from dlvstats.exit_codes import (  # noqa: F401
+    EXIT_BUSY,
+    EXIT_EXISTS,
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INGEST_REFUSED,
+    EXIT_MAIL_FAILED,
+    EXIT_NOTEBOOK_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 
 
 class ReportError(RuntimeError):
