@@ -29,10 +29,9 @@ unsubscribes as ingesting the canonical drop, except what the format cannot carr
   complaint ``source`` ``brevo_fbl``.
 * ``mailjet``: no "accepted" event: a message only accepted (status ``sent``) is not logged, and
   ``sent_at`` is the receiving server's answer (the delivery, bounce or greylisting time), so a
-  send answered after a period boundary is counted in the next period; times to the second; no
-  SMTP codes (Mailjet gives its own error words, ``user unknown``, ``quota exceeded``...; the reply
-  is in ``comment``, which the adapter does not read), so bounce categories follow those words;
-  a deferral is a ``greylisted`` bounce; no sending IP (blocklist listings are not attached), no
+  send answered after a period boundary is counted in the next period; times to the second; the
+  SMTP reply travels in ``comment`` beside Mailjet's own error words (``user unknown``, ``quota
+  exceeded``...), and the adapter reads the codes back from it; a deferral is a ``greylisted`` bounce; no sending IP (blocklist listings are not attached), no
   event id, no machine flag; complaint ``source`` ``mailjet_<loop>``.
 * ``mandrill``: no queued state (a message only accepted is not logged); a delivery is Mandrill's
   ``send`` event; times to the second; no sending IP, event id nor machine flag; complaint
