@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "with `dlvstats map --propose FILE`; see docs/inputs.md")
     p.add_argument("--format", dest="input_format", default=None,
                    choices=["canonical", "auto", "ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix",
-                            "brevo", "mailjet", "mandrill", "sparkpost", "exim"],
+                            "brevo", "mailjet", "mandrill", "mailchimp", "sparkpost", "exim"],
                    help="input format (default: canonical when files are named after canonical kinds, else "
                    "sniffed from content as with 'auto'); ESP/MTA formats are described in docs/formats/")
     p.add_argument("--delimiter", default=None,

@@ -36,6 +36,7 @@ FORMATS: dict[str, str] = {
     "brevo": "dlvstats.ingest.adapters.brevo",
     "mailjet": "dlvstats.ingest.adapters.mailjet",
     "mandrill": "dlvstats.ingest.adapters.mandrill",
+    "mailchimp": "dlvstats.ingest.adapters.mailchimp",
     "sparkpost": "dlvstats.ingest.adapters.sparkpost",
     "exim": "dlvstats.ingest.adapters.exim",
 }
@@ -107,6 +108,10 @@ def sniff(path: Path) -> str | None:
             re.search(r'"events"\s*:\s*\[', text) and '"event_id"' in text and '"message_id"' in text
         ):
             return "mailtrap"  # before SendGrid: its events also have event, email and timestamp
+        if '"list_is_active"' in text or ('"email_id"' in text and '"email_address"' in text) or (
+            '"campaign_title"' in text and '"emails_sent"' in text
+        ):
+            return "mailchimp"  # Marketing API report pages (before SendGrid: unsubscribes have a timestamp)
         if '"RecordType"' in text:
             return "postmark"
         if re.search(r'"(event-data|recipient-domain|log-level)"\s*:', text) or (
