@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from tests.test_adapters_helpers import by_key, copy_fixtures, counts, fixture_dir, rows
@@ -92,3 +93,75 @@ def test_mailchimp_detection_and_unknown_documents(tmp_path):
                                                    "total_items": 0, "stats": {}}))
     with pytest.raises(DropError, match=r"members.json: format detected as Mailchimp, but none of its records"):
         ingest_paths(tmp_path / "c.duckdb", [src], input_format="auto")
+
+
+# ---------------------------------------------------------------------------------------------
+# Round trip: a canonical drop written as Mailchimp's report responses (`write_as`, behind
+# `dlvstats simulate --as mailchimp`) and read back; the expected rows are the canonical ones
+# brought to what a campaign report carries (export.py's docstring, docs/formats/mailchimp.md).
+
+MC_ID = "s.campaign_id || ':' || md5(s.recipient)"
+WRITTEN = "s.status IN ('delivered', 'bounced')"  # a message only accepted or deferred is not listed
+
+
+def test_mailchimp_round_trip_of_a_canonical_drop(tmp_path):
+    from tests.helpers import write_drop
+    from tests.test_adapters_roundtrip import SAMPLE
+
+    from dlvstats.ingest.adapters.export import write_as
+
+    drop = write_drop(tmp_path / "canonical", SAMPLE)
+    canonical, esp = tmp_path / "canonical.duckdb", tmp_path / "mc.duckdb"
+    ingest_paths(canonical, [drop])
+    result = write_as("mailchimp", drop, tmp_path / "mc")
+    (written,) = result["files"]
+    assert sniff(Path(written)) == "mailchimp"
+    # the campaign report and one page each of sent-to, email-activity, open-details, abuse-reports, unsubscribed
+    assert result["events"] == 6
+    summary = ingest_paths(esp, [tmp_path / "mc"], input_format="mailchimp", adapter_options={"account_id": "a1"})
+    assert summary.counts["sends"].loaded == 4
+    # sends: one per campaign and recipient, at the campaign's send time (its earliest send, to the second)
+    assert sorted(rows(canonical, f"""
+        SELECT {MC_ID}, date_trunc('second', min(s.sent_at) OVER (PARTITION BY s.campaign_id)), s.account_id,
+               s.list_id, s.campaign_id, s.recipient, s.status, s.bounce_class FROM sends AS s WHERE {WRITTEN}""")) \
+        == sorted(rows(esp, "SELECT message_id, sent_at, account_id, list_id, campaign_id, recipient, status, "
+                            "bounce_class FROM sends"))
+    # opens and clicks of the listed messages: time to the second, IP, URL; the machine flag where
+    # the canonical row has one (open-details' is_proxy_open); no user agent
+    for sql_c, sql_e in (
+        (f"SELECT {MC_ID}, date_trunc('second', o.ts), o.ip, o.is_machine FROM opens AS o JOIN sends AS s USING (message_id) WHERE {WRITTEN}",
+         "SELECT message_id, ts, ip, is_machine FROM opens"),
+        (f"SELECT {MC_ID}, date_trunc('second', k.ts), k.url, k.ip FROM clicks AS k JOIN sends AS s USING (message_id) WHERE {WRITTEN}",
+         "SELECT message_id, ts, url, ip FROM clicks"),
+    ):
+        expected = sorted(rows(canonical, sql_c))
+        assert expected and expected == sorted(rows(esp, sql_e)), sql_e
+    assert rows(esp, "SELECT count(*) FROM opens WHERE user_agent IS NOT NULL") == [(0,)]
+    # complaints from the feedback loops become abuse reports of their message; the others stay canonical files
+    relayed = f"c.source IN ('yahoo_cfl', 'microsoft_jmrp') AND {WRITTEN}"
+    expected = rows(canonical, f"SELECT {MC_ID}, c.ts, 'mailchimp_abuse' FROM complaints AS c JOIN sends AS s "
+                               f"USING (message_id) WHERE {relayed}") + rows(
+        canonical, f"SELECT c.message_id, c.ts, c.source FROM complaints AS c WHERE c.event_key NOT IN "
+                   f"(SELECT c.event_key FROM complaints AS c JOIN sends AS s USING (message_id) WHERE {relayed})")
+    assert len(expected) == 3
+    assert sorted(expected, key=repr) == sorted(rows(esp, "SELECT message_id, ts, source FROM complaints"), key=repr)
+    for kind in ("subscriptions", "campaigns", "orders"):
+        sql = f"SELECT * EXCLUDE (drop_id) FROM {kind}"
+        assert sorted(rows(canonical, sql), key=repr) == sorted(rows(esp, sql), key=repr), kind
+
+
+def test_simulate_as_mailchimp(tmp_path, capsys):
+    from dlvstats import cli
+
+    target = tmp_path / "sim"
+    assert cli.main(["simulate", "--out", str(target), "--seed", "3", "--contacts", "120", "--months", "1",
+                     "--end-month", "2026-10", "--as", "mailchimp", "--quiet"]) == 0
+    assert "drops-mailchimp" in capsys.readouterr().out
+    (month,) = sorted((target / "drops-mailchimp").iterdir())
+    summary = ingest_paths(tmp_path / "mc.duckdb", [month], input_format="auto")
+    canonical = ingest_paths(tmp_path / "canonical.duckdb", [target / "drops" / month.name])
+    assert 0 < summary.counts["sends"].loaded <= canonical.counts["sends"].loaded
+    assert 0 < summary.counts["opens"].loaded <= canonical.counts["opens"].loaded
+    # machine flags travel as they are (open-details is written only for opens that have one)
+    flags = "SELECT is_machine, count(*) FROM opens GROUP BY ALL ORDER BY ALL"
+    assert rows(tmp_path / "mc.duckdb", flags) == rows(tmp_path / "canonical.duckdb", flags)

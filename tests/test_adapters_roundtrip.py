@@ -277,4 +277,4 @@ def test_simulate_as_writes_every_format(tmp_path, capsys):
         canonical = ingest_paths(tmp_path / f"{fmt}-canonical.duckdb", [target / "drops" / month.name])
         assert 0 < summary.counts["sends"].loaded <= canonical.counts["sends"].loaded
     with pytest.raises(SystemExit):
-        cli.main(["simulate", "--out", str(out), "--as", "mailchimp"])
+        cli.main(["simulate", "--out", str(out), "--as", "mailtrap"])  # recognised, no writer

@@ -21,7 +21,7 @@ EXIT_FAILED = 1
 
 #: ``dlvstats simulate --as``: the writers of ``dlvstats.ingest.adapters.export`` (its ``FORMATS``;
 #: not imported here, to keep the CLI's start light)
-ESP_WRITERS = ("ses", "sendgrid", "brevo", "mailjet", "mandrill", "sparkpost", "exim")
+ESP_WRITERS = ("ses", "sendgrid", "brevo", "mailjet", "mandrill", "mailchimp", "sparkpost", "exim")
 
 DESCRIPTION = """\
 Deliverability analytics over your own send, open, click and complaint logs.
