@@ -21,7 +21,7 @@ from dlvstats import privacy
 from dlvstats.config import pause_point
 from dlvstats.ingest import validation
 from dlvstats.ingest.canonical import DropError, ReadOptions, Staged
-from dlvstats.ingest.merge import ensure_provider_defaults, merge_kind, next_drop_id
+from dlvstats.ingest.merge import drop_relation, ensure_provider_defaults, merge_kind, next_drop_id
 from dlvstats.ingest.rejects import (
     MAX_REPORTED_ERRORS,
     BadRow,
@@ -33,7 +33,7 @@ from dlvstats.ingest.rejects import (
 from dlvstats.ingest.schema import KINDS
 
 __all__ = [
-    "MAX_REPORTED_ERRORS", "BadRow", "IngestRefused", "IngestSummary", "KindCount", "ensure_provider_defaults",
+    "MAX_REPORTED_ERRORS", "BadRow", "IngestRefused", "IngestSummary", "KindCount", "check_timezone", "ensure_provider_defaults",
     "load", "next_drop_id",
 ]
 
@@ -92,6 +92,15 @@ _FREE_TEXT_COLUMNS = {
 }
 
 
+def check_timezone(con, timezone_name: str) -> None:
+    """Refuse a ``--timezone`` that names no time zone, before anything is read."""
+    known = con.execute(
+        "SELECT count(*) FROM pg_timezone_names() WHERE lower(name) = lower($tz)", {"tz": timezone_name}
+    ).fetchone()[0]
+    if not known:
+        raise DropError(f"--timezone {timezone_name!r} is not a time zone name (e.g. UTC, Europe/Paris)")
+
+
 def load(
     con: duckdb.DuckDBPyConnection,
     staged: list[Staged],
@@ -119,11 +128,7 @@ def load(
     if on_error not in ("refuse", "quarantine"):
         raise ValueError("on_error must be 'refuse' or 'quarantine'")
     read_options = read_options or ReadOptions()
-    known = con.execute(
-        "SELECT count(*) FROM pg_timezone_names() WHERE lower(name) = lower($tz)", {"tz": timezone_name}
-    ).fetchone()[0]
-    if not known:
-        raise DropError(f"--timezone {timezone_name!r} is not a time zone name (e.g. UTC, Europe/Paris)")
+    check_timezone(con, timezone_name)
     if not in_transaction:
         con.execute("BEGIN TRANSACTION")
     try:
@@ -156,7 +161,7 @@ def _load_in_transaction(
 
     # 1. convert and validate, per kind (all files of a kind together)
     kinds = [k for k in KINDS if any(s.kind == k for s in staged)]
-    _convert(con, staged, kinds, timezone_name, read_options)
+    _convert(con, staged, kinds, timezone_name, read_options, rewritten=pseudonymizer is not None)
     if pseudonymizer is not None:
         _pseudonymize(con, kinds, structural_errors, pseudonymizer)
     pause_point("converted")
@@ -178,7 +183,7 @@ def _load_in_transaction(
             raise AssertionError(f"row accounting does not balance for {kind}: {c}")
     _record_drop(con, summary, paths, input_format, timezone_name, on_error)
     for kind in kinds:
-        con.execute(f"DROP TABLE IF EXISTS __conv_{kind}")
+        drop_relation(con, f"__conv_{kind}")
     for item in staged:
         con.execute(f"DROP TABLE IF EXISTS {item.table}")
     return summary
@@ -194,13 +199,22 @@ def _count_read(staged) -> dict[str, KindCount]:
     return counts
 
 
-def _convert(con, staged, kinds, timezone_name, read_options) -> None:
-    """``__conv_<kind>``: every staged row of the kind, converted, with ``__reason`` for bad rows."""
+def _convert(con, staged, kinds, timezone_name, read_options, rewritten: bool = False) -> None:
+    """``__conv_<kind>``: every staged row of the kind, converted, with ``__reason`` for bad rows.
+
+    When every file of the kind was converted while it was read, ``__conv_<kind>`` is a view over
+    their tables (no copy), made a table only when rows are rewritten: bad rows' raw text, or
+    pseudonyms (``rewritten``)."""
     con.execute("SET TimeZone = $tz", {"tz": timezone_name})
     for kind in kinds:
+        of_kind = [(index, s) for index, s in enumerate(staged) if s.kind == kind]
         selects, params = [], {}
-        for index, s in enumerate(staged):
-            if s.kind != kind:
+        for index, s in of_kind:
+            if s.converted is not None:  # converted while it was read (readers.csv_file, jsonl_parquet)
+                if s.converted != timezone_name:  # pragma: no cover - a caller's bug, not a user error
+                    raise AssertionError(f"{s.file} was converted in {s.converted}, not in {timezone_name}")
+                names = ", ".join(f'"{c}"' for c in KINDS[kind].column_names)
+                selects.append(f"SELECT {names}, __file, __line, __raw, __reason FROM {s.table}")
                 continue
             options = s.read_options or read_options
             fmt_param = None
@@ -208,12 +222,22 @@ def _convert(con, staged, kinds, timezone_name, read_options) -> None:
                 fmt_param = f"date_format_{index}"
                 params[fmt_param] = options.date_formats()
             selects.append(validation.conversion_sql(kind, s.table, fmt_param, bool(options.decimal_comma)))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __conv_{kind} AS " + " UNION ALL ".join(selects), params or None)
-        fill_raw_of_bad_rows(con, kind, [s for s in staged if s.kind == kind])
-        for s in staged:  # free memory as early as possible: a big drop's staged text is large
-            if s.kind == kind:
-                con.execute(f"DROP TABLE IF EXISTS {s.table}")
+        union = " UNION ALL ".join(selects)
+        as_view = not rewritten and all(s.converted is not None for _, s in of_kind)
+        if as_view and _has_bad_rows(con, union) and any(s.raw_sql for _, s in of_kind):
+            as_view = False  # (error path: the raw text of bad rows is written into the table)
+        con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if as_view else 'TABLE'} __conv_{kind} AS {union}",
+                    params or None)
+        if as_view:
+            continue  # its tables are dropped with the other staged tables, after the merge
+        fill_raw_of_bad_rows(con, kind, [s for _, s in of_kind])
+        for _, s in of_kind:  # free memory as early as possible: a big drop's staged text is large
+            con.execute(f"DROP TABLE IF EXISTS {s.table}")
     con.execute("SET TimeZone = 'UTC'")
+
+
+def _has_bad_rows(con, union: str) -> bool:
+    return con.execute(f"SELECT count(*) > 0 FROM ({union}) WHERE __reason IS NOT NULL").fetchone()[0]
 
 
 def _pseudonymize(con, kinds, structural_errors, pseudonymizer) -> None:

@@ -80,4 +80,13 @@ def merge_kind(con, kind: str, drop_id: int, count) -> None:
     good_rows = con.execute(f"SELECT count(*) FROM __conv_{kind} WHERE __reason IS NULL").fetchone()[0]
     count.duplicates += good_rows - inserted - (count.updated if kind == "sends" else 0)
     con.execute(f"DROP TABLE IF EXISTS __new_{kind}")
-    con.execute(f"DROP TABLE IF EXISTS __conv_{kind}")
+    drop_relation(con, f"__conv_{kind}")
+
+
+def drop_relation(con, name: str) -> None:
+    """Drop a temporary table or view (``__conv_<kind>`` is either)."""
+    found = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = $n", {"n": name}
+    ).fetchone()
+    if found:
+        con.execute(f"DROP {'VIEW' if found[0] == 'VIEW' else 'TABLE'} {name}")

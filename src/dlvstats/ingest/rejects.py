@@ -50,7 +50,7 @@ def fill_raw_of_bad_rows(con, kind: str, staged) -> None:
     for s in staged:
         if s.raw_sql:
             con.execute(
-                f"UPDATE __conv_{kind} AS c SET __raw = {s.raw_sql} FROM {s.table} AS s "
+                f"UPDATE __conv_{kind} AS c SET __raw = {s.raw_sql} FROM {s.raw_source or s.table} AS s "
                 f"WHERE c.__reason IS NOT NULL AND c.__file = $__file AND s.__line = c.__line",
                 {**s.raw_params, "__file": s.file},
             )

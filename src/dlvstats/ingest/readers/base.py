@@ -28,6 +28,10 @@ class ReadOptions:
     decimal_comma: bool | None = None
     #: ``--map``: a ``mapping.ColumnMapping`` applied to the files it is given for (docs/inputs.md).
     mapping: object | None = None
+    #: internal (set by ``ingest_paths``): the loader's ``--timezone``. When set, a UTF-8 CSV file
+    #: whose first rows hold no day/month dates is converted and validated while it is read (one
+    #: pass, no VARCHAR copy; ``Staged.converted``), with this zone for naive times.
+    convert_timezone: str | None = None
 
     def date_formats(self) -> list[str]:
         if not self.date_format:
@@ -56,6 +60,11 @@ class Staged:
     #: in for bad rows only, since building it for every row of a big file costs a third of staging.
     raw_sql: str | None = None
     raw_params: dict = field(default_factory=dict)
+    #: With ``raw_sql``: the relation it reads (default: the staged table), e.g. the file read again.
+    raw_source: str | None = None
+    #: The time zone the staged table was already converted in (its rows are the loader's converted
+    #: rows, ``__reason`` included), or None when the loader converts it.
+    converted: str | None = None
 
 
 def _kind_and_ext(path: Path) -> tuple[str | None, str | None]:
@@ -74,3 +83,14 @@ def _sql_string(value: str) -> str:
 def _ident(name: str) -> str:
     """A quoted SQL identifier (names here come from the fixed schema, but quote them properly)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def _set_timezone(con, zone: str) -> None:
+    """Restore the session's zone; after an error the transaction is aborted and rolled back by
+    the caller, and the zone goes with the connection."""
+    import duckdb
+
+    try:
+        con.execute("SET TimeZone = $tz", {"tz": zone})
+    except duckdb.Error:
+        pass

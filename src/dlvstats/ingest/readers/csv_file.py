@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from dlvstats.ingest.readers.base import DropError, ReadOptions, Staged, _ident, _kind_and_ext
-from dlvstats.ingest.readers.dates import resolve_dates
+from dlvstats.ingest.readers.base import DropError, ReadOptions, Staged, _ident, _kind_and_ext, _set_timezone
+from dlvstats.ingest.readers.dates import resolve_dates, sample_has_dmy
 from dlvstats.ingest.readers.dialect import (
     _CANDIDATE_DELIMITERS,
     _DELIMITER_NAMES,
@@ -25,6 +25,7 @@ from dlvstats.ingest.readers.dialect import (
     transcode_to_utf8,
 )
 from dlvstats.ingest.schema import KINDS
+from dlvstats.ingest.validation import conversion_sql
 
 
 def _mapped_columns(kind: str, table: str, usable: list[str], position: dict[str, int], mapping):
@@ -161,37 +162,53 @@ def _csv_columns(kind, path: Path, table: str, options: ReadOptions, dialect: Cs
                        raw_sql, raw_params, text_sql)
 
 
-def _read_csv_into(con, table: str, path: Path, dialect: CsvDialect, columns: _CsvColumns) -> list[tuple]:
+def _reader(prefix: str = "", rejects: bool = True) -> str:
+    """DuckDB's CSV reader with the resolved dialect; its parameters are ``_reader_params``'s."""
+    return (
+        f"read_csv(${prefix}source, columns=${prefix}columns, header=true, auto_detect=false, delim=${prefix}delim, "
+        f"quote='\"', escape='\"', strict_mode=true, encoding=${prefix}encoding, skip=${prefix}skip, ignore_errors=true"
+        + (", store_rejects=true, rejects_scan='reject_scans', rejects_table='reject_errors')" if rejects else ")")
+    )
+
+
+def _reader_params(source: Path, dialect: CsvDialect, columns: _CsvColumns, prefix: str = "") -> dict:
+    return {
+        f"{prefix}source": str(source),
+        f"{prefix}columns": {f"c{i}": "VARCHAR" for i in range(len(columns.header))},
+        f"{prefix}delim": dialect.delimiter,
+        f"{prefix}encoding": dialect.duckdb_encoding or "utf-8",
+        f"{prefix}skip": int(dialect.skip),
+    }
+
+
+def _staged_rows(columns: _CsvColumns, dialect: CsvDialect, reader: str) -> str:
+    """The staged rows of the file, as the body of a SELECT: every canonical column as VARCHAR."""
+    return (
+        f"SELECT {columns.select_sql}, $file AS __file, "
+        f"(row_number() OVER () + 1 + {int(dialect.skip)})::BIGINT AS __line, "
+        f"NULL::VARCHAR AS __raw, NULL::VARCHAR AS __error FROM {reader}"
+    )
+
+
+def _read_csv_into(con, table: str, path: Path, dialect: CsvDialect, columns: _CsvColumns,
+                   convert=None) -> list[tuple]:
     """``CREATE TEMP TABLE table`` from the file with DuckDB's CSV reader; returns the records it
-    refused (line, error type, message, text), one per record."""
+    refused (line, error type, message, text), one per record. ``convert`` (rows SQL -> (SQL,
+    parameters)) turns the staged rows into what the table holds (default: the staged rows)."""
     params = dict(columns.params)
     transcoded: Path | None = None
     source = path
     if dialect.duckdb_encoding is None:
         transcoded = transcode_to_utf8(path, dialect.codec)
         source = transcoded
-    params.update(
-        source=str(source),
-        file=str(path),
-        columns={f"c{i}": "VARCHAR" for i in range(len(columns.header))},
-        delim=dialect.delimiter,
-        encoding=dialect.duckdb_encoding or "utf-8",
-        skip=int(dialect.skip),
-    )
-    reader = (
-        "read_csv($source, columns=$columns, header=true, auto_detect=false, delim=$delim, quote='\"', "
-        "escape='\"', strict_mode=true, encoding=$encoding, skip=$skip, store_rejects=true, ignore_errors=true, "
-        "rejects_scan='reject_scans', rejects_table='reject_errors')"
-    )
+    params.update(_reader_params(source, dialect, columns), file=str(path))
+    body = _staged_rows(columns, dialect, _reader())
+    if convert is not None:
+        body, more = convert(f"({body})")
+        params.update(more)
     try:
         try:
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS "
-                f"SELECT {columns.select_sql}, $file AS __file, "
-                f"(row_number() OVER () + 1 + {int(dialect.skip)})::BIGINT AS __line, "
-                f"NULL::VARCHAR AS __raw, NULL::VARCHAR AS __error FROM {reader}",
-                params,
-            )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {body}", params)
         except duckdb.Error as exc:
             raise _csv_read_error(path, exc) from exc
         errors = con.execute(
@@ -227,11 +244,10 @@ def _csv_read_error(path: Path, exc: Exception) -> DropError:
 
 def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect: CsvDialect):
     columns = _csv_columns(kind, path, table, options, dialect)
+    if _can_convert_while_reading(con, kind, path, options, dialect, columns):
+        return _stage_csv_converted(con, kind, path, table, options, dialect, columns)
     errors = _read_csv_into(con, table, path, dialect, columns)
-    structural = [
-        {"line": int(line), "reason": _structural_reason(etype, message, dialect, not options.delimiter), "raw": raw}
-        for line, etype, message, raw in errors
-    ]
+    structural = _structural(errors, dialect, options)
     if dialect.codec in ("iso8859-1", "cp1252"):
         _refuse_mojibake(con, table, path, dialect.codec, columns.text_sql)
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -239,6 +255,62 @@ def _stage_csv(con, kind, path: Path, table: str, options: ReadOptions, dialect:
     staged = Staged(
         kind, str(path), table, rows + len(structural), columns.ignored, lines_are_records=True,
         read_options=resolved, notes=columns.notes + more, raw_sql=columns.raw_sql, raw_params=columns.raw_params,
+    )
+    return staged, structural
+
+
+def _structural(errors: list[tuple], dialect: CsvDialect, options: ReadOptions) -> list[dict]:
+    return [
+        {"line": int(line), "reason": _structural_reason(etype, message, dialect, not options.delimiter), "raw": raw}
+        for line, etype, message, raw in errors
+    ]
+
+
+def _can_convert_while_reading(con, kind, path: Path, options: ReadOptions, dialect: CsvDialect,
+                               columns: _CsvColumns) -> bool:
+    """One pass (read, convert, validate) when the loader's zone is known, the file is UTF-8 (a
+    one-byte encoding needs the mojibake scan of the text) and its first rows hold no day/month
+    dates (their order is detected from the whole file first)."""
+    if options.convert_timezone is None or dialect.codec != "utf-8" or dialect.duckdb_encoding != "utf-8":
+        return False
+    if options.date_format:
+        return True
+    params = {**columns.params, **_reader_params(path, dialect, columns)}
+    sample = f"(SELECT {columns.select_sql} FROM {_reader(rejects=False)})"
+    try:
+        return not sample_has_dmy(con, kind, sample, params)
+    except duckdb.Error as exc:  # (inside the ingest's transaction: refused, as the full read would be)
+        raise _csv_read_error(path, exc) from exc
+
+
+def _stage_csv_converted(con, kind, path: Path, table: str, options: ReadOptions, dialect: CsvDialect,
+                         columns: _CsvColumns):
+    """The staged table holds the loader's converted rows (``Staged.converted``): no VARCHAR copy of
+    the file. A bad row's raw record is rebuilt on the error path by reading the file again."""
+    resolved = columns.resolved
+    fmt_param = f"{table}_date_format" if resolved.date_formats() else None
+
+    def convert(rows_sql: str):
+        sql = conversion_sql(kind, rows_sql, fmt_param, bool(resolved.decimal_comma))
+        return sql, ({fmt_param: resolved.date_formats()} if fmt_param else {})
+
+    zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    con.execute("SET TimeZone = $tz", {"tz": options.convert_timezone})
+    try:
+        errors = _read_csv_into(con, table, path, dialect, columns, convert)
+    finally:
+        _set_timezone(con, zone)
+    structural = _structural(errors, dialect, options)
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    prefix = f"{table}_r_"
+    raw_params = {**columns.raw_params, **columns.params, **_reader_params(path, dialect, columns, prefix),
+                  f"{prefix}file": str(path)}
+    raw_source = "(" + _staged_rows(columns, dialect, _reader(prefix, rejects=False)).replace(
+        "$file AS __file", f"${prefix}file AS __file") + ")"
+    staged = Staged(
+        kind, str(path), table, rows + len(structural), columns.ignored, lines_are_records=True,
+        read_options=resolved, notes=list(columns.notes), raw_sql=columns.raw_sql, raw_params=raw_params,
+        raw_source=raw_source, converted=options.convert_timezone,
     )
     return staged, structural
 

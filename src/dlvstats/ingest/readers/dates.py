@@ -26,6 +26,20 @@ def _formats_for(order: str, separators: list[str]) -> tuple[str, ...]:
     return tuple(formats)
 
 
+def sample_has_dmy(con, kind: str, source: str, params: dict | None = None) -> bool:
+    """Whether the first rows of ``source`` (a table, or a parenthesised SELECT with ``params``)
+    hold a timestamp written day/month/year or month/day/year (the full scan runs only if so)."""
+    columns = [c.name for c in KINDS[kind].columns if c.type == "timestamp"]
+    if not columns:
+        return False
+    values = ", ".join(_ident(c) for c in columns)
+    return bool(con.execute(
+        f"SELECT count(*) FROM (SELECT unnest([{values}]) AS v FROM (SELECT {values} FROM {source} "
+        f"LIMIT {_DATE_SAMPLE_ROWS})) WHERE regexp_full_match(trim(v), $p)",
+        {**(params or {}), "p": _DMY},
+    ).fetchone()[0])
+
+
 def resolve_dates(con, kind: str, table: str, path: Path, resolved: ReadOptions, options: ReadOptions):
     """Detect a day/month/year (or month/day/year) layout of timestamps when it is unambiguous."""
     if options.date_format:
@@ -34,12 +48,7 @@ def resolve_dates(con, kind: str, table: str, path: Path, resolved: ReadOptions,
     if not columns:
         return resolved, []
     values = ", ".join(_ident(c) for c in columns)
-    sample = con.execute(
-        f"SELECT count(*) FROM (SELECT unnest([{values}]) AS v FROM (SELECT {values} FROM {table} "
-        f"LIMIT {_DATE_SAMPLE_ROWS})) WHERE regexp_full_match(trim(v), $p)",
-        {"p": _DMY},
-    ).fetchone()[0]
-    if not sample:
+    if not sample_has_dmy(con, kind, table):
         return resolved, []
     first, second, separators, example, line = con.execute(
         f"WITH v AS (SELECT trim(u.v) AS v, __line FROM {table}, unnest([{values}]) AS u(v) "

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from dlvstats.ingest.readers.base import DropError, ReadOptions, Staged, _ident, _sql_string
+from dlvstats.ingest.readers.base import DropError, ReadOptions, Staged, _ident, _set_timezone, _sql_string
 from dlvstats.ingest.readers.csv_file import _check_columns
-from dlvstats.ingest.readers.dates import resolve_dates
+from dlvstats.ingest.readers.dates import resolve_dates, sample_has_dmy
 from dlvstats.ingest.schema import KINDS
+from dlvstats.ingest.validation import conversion_sql
 
 
 def _jsonl_read_error(path: Path, exc: Exception) -> DropError:
@@ -91,15 +92,42 @@ def stage_parquet(con, kind: str, path: Path, table: str, options: ReadOptions) 
         f"CAST({_ident(original[c])} AS VARCHAR) AS {_ident(c)}" if c in usable else f"NULL::VARCHAR AS {_ident(c)}"
         for c in KINDS[kind].column_names
     )
+    rows_sql = (
+        f"(SELECT {select_cols}, $file AS __file, (file_row_number + 1)::BIGINT AS __line, NULL::VARCHAR AS __raw, "
+        f"NULL::VARCHAR AS __error FROM read_parquet($file, file_row_number=true))"
+    )
+    params = {"file": str(path)}
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select_cols}, $file AS __file, "
-            f"(file_row_number + 1)::BIGINT AS __line, NULL::VARCHAR AS __raw, NULL::VARCHAR AS __error "
-            f"FROM read_parquet($file, file_row_number=true)",
-            {"file": str(path)},
-        )
+        if _convert_while_reading(con, kind, rows_sql, params, options):
+            return _stage_parquet_converted(con, kind, path, table, rows_sql, params, options, ignored)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {rows_sql}", params)
     except duckdb.Error as exc:
         raise DropError(f"{path}: cannot read as Parquet: {str(exc).splitlines()[0]}") from exc
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     resolved, notes = resolve_dates(con, kind, table, path, options, options)
     return Staged(kind, str(path), table, rows, ignored, fmt="parquet", read_options=resolved, notes=notes), []
+
+
+def _convert_while_reading(con, kind: str, rows_sql: str, params: dict, options: ReadOptions) -> bool:
+    """One pass (read, convert, validate) when the loader's zone is known and the first rows hold no
+    day/month dates (see ``readers.csv_file``)."""
+    if options.convert_timezone is None:
+        return False
+    return bool(options.date_format) or not sample_has_dmy(con, kind, rows_sql, params)
+
+
+def _stage_parquet_converted(con, kind, path: Path, table: str, rows_sql: str, params: dict,
+                             options: ReadOptions, ignored: list[str]):
+    fmt_param = f"{table}_date_format" if options.date_formats() else None
+    if fmt_param:
+        params = {**params, fmt_param: options.date_formats()}
+    zone = con.execute("SELECT current_setting('TimeZone')").fetchone()[0]
+    con.execute("SET TimeZone = $tz", {"tz": options.convert_timezone})
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                    + conversion_sql(kind, rows_sql, fmt_param, bool(options.decimal_comma)), params)
+    finally:
+        _set_timezone(con, zone)
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return Staged(kind, str(path), table, rows, ignored, fmt="parquet", read_options=options,
+                  converted=options.convert_timezone), []
