@@ -71,3 +71,25 @@ def test_mailjet_invalid_recipient_refused_then_quarantined(tmp_path):
     assert rows(tmp_path / "b.duckdb", "SELECT count(*) FROM sends") == [(0,)]
     assert rows(tmp_path / "b.duckdb", "SELECT count(*) FROM rejects") == [(1,)]
     assert counts(summary)["sends"] == (1, 0, 0, 0, 1)
+
+
+def test_mailjet_bounce_detail_fields(tmp_path):
+    """Mailjet's documented bounce (tests/data/esp/mailjet/SOURCES.md): `error_related_to`, `error`
+    and the receiving server's reply in `comment` make the bounce reason; `hard_bounce` the class;
+    SMTP and enhanced codes are read from `comment` when it quotes them."""
+    src = copy_fixtures("mailjet", tmp_path / "in", ["mailjet-docs-bounce.json"])
+    assert sniff(src / "mailjet-docs-bounce.json") == "mailjet"
+    reply = "550 5.1.1 <bob@orange.fr>: Recipient address rejected: User unknown"
+    extra = {"event": "bounce", "time": 1793520000, "MessageID": 19421777835146490, "email": "bob@orange.fr",
+             "mj_campaign_id": 7257, "hard_bounce": False, "error_related_to": "recipient",
+             "error": "quota exceeded", "comment": reply}
+    (src / "more.jsonl").write_text(json.dumps(extra) + "\n")
+    db = tmp_path / "mj.duckdb"
+    ingest_paths(db, [src], input_format="mailjet")
+    got = by_key(db, "SELECT recipient, status, bounce_class, smtp_code, enhanced_status, bounce_reason FROM sends")
+    assert got == {
+        "bounce@mailjet.com": ("bounce@mailjet.com", "bounced", "hard", None, None,
+                               ("recipient: user unknown (Host or domain name not found. Name service error "
+                                "for name=lbjsnrftlsiuvbsren.com type=A: Host not found)")),
+        "bob@orange.fr": ("bob@orange.fr", "bounced", "soft", 550, "5.1.1", f"recipient: quota exceeded ({reply})"),
+    }

@@ -13,7 +13,7 @@ from dlvstats.exit_codes import EXIT_OK, EXIT_USAGE
 
 #: ``dlvstats simulate --as``: the writers of ``dlvstats.simulate.esp`` (its ``FORMATS``;
 #: not imported here, to keep the CLI's start light; a test checks the two agree)
-ESP_WRITERS = ("ses", "sendgrid", "brevo", "mailjet", "mandrill", "sparkpost", "exim")
+ESP_WRITERS = ("ses", "sendgrid", "brevo", "mailjet", "mandrill", "mailchimp", "sparkpost", "exim")
 
 EPILOG = """\
 worlds (mechanisms on top of the default world, to test estimators on logs they were not designed for):

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from dlvstats import db, privacy
 from dlvstats.config import Settings, pause_point
 from dlvstats.ingest.canonical import DropError, ReadOptions, stage_drop
-from dlvstats.ingest.core import IngestRefused, IngestSummary, load
+from dlvstats.ingest.core import IngestRefused, IngestSummary, check_timezone, load
 
 __all__ = ["DropError", "IngestRefused", "IngestSummary", "ReadOptions", "ingest_paths"]
 
@@ -44,6 +45,9 @@ def ingest_paths(
     con = db.connect(db_path, config=config)
     try:
         db.migrate(con)
+        check_timezone(con, timezone_name)
+        # CSV files are converted while they are read, in the zone the loader would use
+        read_options = replace(read_options, convert_timezone=timezone_name)
         con.execute("BEGIN TRANSACTION")
         try:
             staged, structural, notes = [], {}, []

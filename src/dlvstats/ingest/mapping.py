@@ -22,7 +22,7 @@ A mapping file::
     delimiter = ";"
     encoding = "cp1252"
 
-The renaming and value mapping happen in the SQL that stages the file (``canonical._stage_csv``):
+The renaming and value mapping happen in the SQL that stages the file (``readers.csv_file._stage_csv``):
 values not listed in ``[values]`` pass unchanged and are validated like any canonical value, so a
 status the mapping forgot is refused with its file and line, never dropped.
 """

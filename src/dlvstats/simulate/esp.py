@@ -10,6 +10,9 @@ that the adapters can be tested end to end against the simulator's ground truth.
 * ``mailjet``: ``mailjet-webhook-00001.json``, ... , grouped Event API callbacks (JSON arrays);
 * ``mandrill``: ``mandrill-events-00001.json``, ... , the ``mandrill_events`` arrays (the form
   field decoded, as the adapter reads it);
+* ``mailchimp``: ``mailchimp-reports.jsonl``, one Marketing API response per line: each
+  campaign's report, then pages of its sent-to, email-activity, open-details, unsubscribed and
+  abuse-reports members;
 * ``sparkpost``: ``sparkpost-webhook-00001.json``, ... , webhook batches of ``{"msys": ...}``;
 * ``exim``: ``mainlog``, an Exim main log (arrivals, deliveries, failures, deferrals);
 * beside them, the canonical files of what the format does not log (``campaigns.csv``,
@@ -29,15 +32,21 @@ unsubscribes as ingesting the canonical drop, except what the format cannot carr
   complaint ``source`` ``brevo_fbl``.
 * ``mailjet``: no "accepted" event: a message only accepted (status ``sent``) is not logged, and
   ``sent_at`` is the receiving server's answer (the delivery, bounce or greylisting time), so a
-  send answered after a period boundary is counted in the next period; times to the second; no
-  SMTP codes (Mailjet gives its own error words, ``user unknown``, ``quota exceeded``...; the reply
-  is in ``comment``, which the adapter does not read), so bounce categories follow those words;
-  a deferral is a ``greylisted`` bounce; no sending IP (blocklist listings are not attached), no
+  send answered after a period boundary is counted in the next period; times to the second; the
+  SMTP reply travels in ``comment`` beside Mailjet's own error words (``user unknown``, ``quota
+  exceeded``...), and the adapter reads the codes back from it; a deferral is a ``greylisted`` bounce; no sending IP (blocklist listings are not attached), no
   event id, no machine flag; complaint ``source`` ``mailjet_<loop>``.
 * ``mandrill``: no queued state (a message only accepted is not logged); a delivery is Mandrill's
   ``send`` event; times to the second; no sending IP, event id nor machine flag; complaint
   ``source`` ``mandrill_fbl``.
 * ``sparkpost``: times to the second; no machine flag; complaint ``source`` ``sparkpost_abuse``.
+* ``mailchimp``: a campaign report, not a log: ``message_id`` becomes ``<campaign_id>:<md5 of the
+  recipient>`` (one message per campaign and recipient: the first send is kept); ``sent_at`` is
+  the campaign's send time (its earliest send); a message only accepted or still deferred is not
+  listed; no delivery time (``delivered_at`` empty), no account (``--account``, else ``unknown``),
+  SMTP codes, sending IP or domain; opens and clicks keep their time (to the second), IP and URL,
+  lose the user agent and event id, and only the opens of the written messages travel; machine
+  flags travel as open-details' ``is_proxy_open``; complaint ``source`` ``mailchimp_abuse``.
 * ``exim``: sends and their outcomes only - the main log has no opens, clicks, complaints nor
   unsubscribes (opens and clicks are lost; complaints and unsubscribes stay canonical files, but
   are no longer attached to their send); a message only accepted has no delivery line and is not
@@ -72,6 +81,7 @@ _OUTPUT = {
     "brevo": ("lines", "brevo-webhooks.jsonl"),
     "mailjet": ("batches", "mailjet-webhook-{:05d}.json"),
     "mandrill": ("batches", "mandrill-events-{:05d}.json"),
+    "mailchimp": ("lines", "mailchimp-reports.jsonl"),
     "sparkpost": ("batches", "sparkpost-webhook-{:05d}.json"),
     "exim": ("lines", "mainlog"),
 }

@@ -36,6 +36,7 @@ FORMATS: dict[str, str] = {
     "brevo": "dlvstats.ingest.adapters.brevo",
     "mailjet": "dlvstats.ingest.adapters.mailjet",
     "mandrill": "dlvstats.ingest.adapters.mandrill",
+    "mailchimp": "dlvstats.ingest.adapters.mailchimp",
     "sparkpost": "dlvstats.ingest.adapters.sparkpost",
     "exim": "dlvstats.ingest.adapters.exim",
 }
@@ -107,6 +108,10 @@ def sniff(path: Path) -> str | None:
             re.search(r'"events"\s*:\s*\[', text) and '"event_id"' in text and '"message_id"' in text
         ):
             return "mailtrap"  # before SendGrid: its events also have event, email and timestamp
+        if '"list_is_active"' in text or ('"email_id"' in text and '"email_address"' in text) or (
+            '"campaign_title"' in text and '"emails_sent"' in text
+        ):
+            return "mailchimp"  # Marketing API report pages (before SendGrid: unsubscribes have a timestamp)
         if '"RecordType"' in text:
             return "postmark"
         if re.search(r'"(event-data|recipient-domain|log-level)"\s*:', text) or (
@@ -185,6 +190,34 @@ def _detected_wrongly(exc: NotRecognised) -> DropError:
     )
 
 
+def _sort_files(input_format: str, path: Path) -> tuple[dict[str, list[Path]], list[tuple[str, Path, str]]]:
+    """The files of ``path`` by format (sniffed under ``auto``), and the canonical files beside them."""
+    files = list_input_files(path)
+    root = path if path.is_dir() else path.parent
+    groups: dict[str, list[Path]] = {}
+    canonical: list[tuple[str, Path, str]] = []
+    unknown: list[Path] = []
+    for file in files:
+        found = _canonical_kind(file, root)
+        if found:
+            canonical.append((found[0], file, found[1]))
+            continue
+        fmt = input_format if input_format != "auto" else sniff(file)
+        if fmt is None:
+            unknown.append(file)
+        elif fmt in NO_ADAPTER:
+            raise _no_adapter(file, fmt)
+        else:
+            groups.setdefault(fmt, []).append(file)
+    if unknown:
+        listed = ", ".join(str(u) for u in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+        raise DropError(
+            f"format not recognised: cannot tell the format of {listed}; name it with `--format` "
+            f"({', '.join(FORMATS)}), or move the file(s) out of the drop."
+        )
+    return groups, canonical
+
+
 def stage_format(
     con,
     input_format: str,
@@ -219,29 +252,7 @@ def stage_format(
     for name in options.tags:
         options.tag(name, "x")  # validate early, with a clear message
     path = Path(path)
-    files = list_input_files(path)
-    root = path if path.is_dir() else path.parent
-    groups: dict[str, list[Path]] = {}
-    canonical: list[tuple[str, Path, str]] = []
-    unknown: list[Path] = []
-    for file in files:
-        found = _canonical_kind(file, root)
-        if found:
-            canonical.append((found[0], file, found[1]))
-            continue
-        fmt = input_format if input_format != "auto" else sniff(file)
-        if fmt is None:
-            unknown.append(file)
-        elif fmt in NO_ADAPTER:
-            raise _no_adapter(file, fmt)
-        else:
-            groups.setdefault(fmt, []).append(file)
-    if unknown:
-        listed = ", ".join(str(u) for u in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
-        raise DropError(
-            f"format not recognised: cannot tell the format of {listed}; name it with `--format` "
-            f"({', '.join(FORMATS)}), or move the file(s) out of the drop."
-        )
+    groups, canonical = _sort_files(input_format, path)
     create_macros(con)
     earlier_sends = _earlier_staged_sends(con, start_index)
     staged, errors, notes = [], {}, []

@@ -3,7 +3,9 @@
 -- callbacks are arrays, split by the reader).
 -- Rules: `event` sent -> delivery (Mailjet's "sent" is the receiving server's acceptance,
 -- `smtp_reply`); bounce -> bounce, hard when `hard_bounce` is true, a delay when `error` is
--- greylisted, else soft; blocked -> reject (Mailjet did not send it); spam -> complaint (source
+-- greylisted, else soft; bounce_reason = `error_related_to: error (comment)`, `comment` being the
+-- receiving server's reply Mailjet quotes, from which the SMTP and enhanced codes are read (else
+-- from `error`); blocked -> reject (Mailjet did not send it); spam -> complaint (source
 -- `mailjet_<source>`); open, click; unsub -> unsubscribe (`mj_list_id` as list); others -> unknown.
 -- message_id: the Payload key `message_id` (configurable) when present, else
 -- `<MessageID>:<recipient>` (Mailjet documents one MessageID per recipient; public samples reuse
@@ -21,7 +23,7 @@ WITH e AS (
                '$.event', '$.email', '$.MessageID', '$.time', '$.mj_campaign_id',          -- 1-5
                '$.customcampaign', '$.smtp_reply', '$.hard_bounce', '$.error_related_to',  -- 6-9
                '$.error', '$.url', '$.ip', '$.agent', '$.source', '$.mj_list_id',          -- 10-15
-               '$.Payload', '$.Message_GUID'                                               -- 16-17
+               '$.Payload', '$.Message_GUID', '$.comment'                                  -- 16-18
            ]) AS x
     FROM __adp_items
 ), c AS (
@@ -47,8 +49,15 @@ WITH e AS (
                 WHEN vtype = 'click' THEN 'click'
                 WHEN vtype = 'unsub' THEN 'unsubscribe'
                 ELSE 'unknown' END AS etype,
-           NULLIF(concat_ws(': ', NULLIF(x[9], ''), NULLIF(x[10], '')), '') AS err_text
+           NULLIF(concat_ws(': ', NULLIF(x[9], ''), NULLIF(x[10], '')), '') AS err_words,
+           NULLIF(trim(x[18]), '') AS comment
     FROM m
+), r AS (
+    SELECT *,
+           -- Mailjet's words, then the receiving server's reply Mailjet quotes in `comment`
+           CASE WHEN comment IS NULL THEN err_words WHEN err_words IS NULL THEN comment
+                ELSE err_words || ' (' || comment || ')' END AS err_text
+    FROM t
 )
 SELECT __file, CASE WHEN single THEN i1 ELSE __line END AS __line,
        coalesce(bad, j::VARCHAR) AS __raw,
@@ -65,8 +74,8 @@ SELECT __file, CASE WHEN single THEN i1 ELSE __line END AS __line,
        NULL::VARCHAR AS sending_ip,
        k[5] AS sending_domain,
        CASE WHEN etype = 'bounce' THEN CASE WHEN x[8] = 'true' THEN 'hard' ELSE 'soft' END END AS bounce_class,
-       CASE WHEN etype IN ('bounce', 'delay') THEN dlv_smtp_code(err_text) END AS smtp_code,
-       CASE WHEN etype IN ('bounce', 'delay') THEN dlv_enhanced(err_text) END AS enhanced_status,
+       CASE WHEN etype IN ('bounce', 'delay') THEN coalesce(dlv_smtp_code(comment), dlv_smtp_code(err_words)) END AS smtp_code,
+       CASE WHEN etype IN ('bounce', 'delay') THEN coalesce(dlv_enhanced(comment), dlv_enhanced(err_words)) END AS enhanced_status,
        CASE WHEN etype IN ('bounce', 'delay', 'reject') THEN err_text END AS bounce_reason,
        CASE WHEN etype IN ('open', 'click') THEN x[13] END AS user_agent,
        CASE WHEN etype IN ('open', 'click') THEN NULLIF(x[12], '') END AS ip,
@@ -75,4 +84,4 @@ SELECT __file, CASE WHEN single THEN i1 ELSE __line END AS __line,
        NULL::VARCHAR AS is_machine,
        CASE WHEN etype = 'complaint' THEN 'mailjet_' || coalesce(NULLIF(lower(x[14]), ''), 'fbl')
             WHEN etype = 'unsubscribe' THEN CASE WHEN x[13] = 'List-Unsubscribe' THEN 'list_unsubscribe' ELSE 'link' END END AS source
-FROM t;
+FROM r;

@@ -6,7 +6,7 @@
 -- x.1.2 / x.4.4 or an unknown host: domain "invalid domain"; x.2.2: recipient "quota exceeded";
 -- x.7.x / x.6.x about content: spam "content blocked"; other x.7.x: spam "sender blocked"; other
 -- hard: recipient "user unknown"; other soft: system "connection issue"; the SMTP text in
--- `comment`, which the adapter does not read); `bounce` with `error` greylisted, `hard_bounce` false, when
+-- `comment`, from which the adapter reads the codes); `bounce` with `error` greylisted, `hard_bounce` false, when
 -- deferred (Mailjet still retries); nothing for a message only accepted (status `sent`).
 -- `open`, `click` (`agent`, `ip`, `url`; Mailjet has no machine flag); `spam` for complaints from
 -- Yahoo's and Microsoft's feedback loops (or source mailjet_*) whose message is in the drop,
