@@ -198,7 +198,7 @@ def test_version():
     (["ingest", "--memory-limit", "lots", "drop"], "give a size such as 2GB"),
     (["ingest"], "Missing argument 'DROP...'"),
     (["ingest", "d", "--format", "mailchimpp"], "sendgrid"),
-    (["simulate", "--out", "x", "--as", "mailchimp"], "canonical"),
+    (["simulate", "--out", "x", "--as", "mailtrap"], "canonical"),
     (["networks", "refresh"], "info"),
     (["blocklists", "check", "--since", "week"], "not a valid integer"),
     (["nosuch"], "No such command"),
