@@ -54,7 +54,8 @@ def worker(engine: str, cores: int, source: str, months: int, repeat: int) -> di
 
     warnings.simplefilter("ignore")
     sys.path.insert(0, str(ROOT))
-    from dlvstats import metrics, spark_engine
+    from dlvstats import metrics
+    from dlvstats import spark as spark_engine
 
     date_from, date_to = period(months)
     result: dict = {}

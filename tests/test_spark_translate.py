@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlvstats import db, spark_engine
+from dlvstats import db
+from dlvstats import spark as spark_engine
 
 
 def test_temp_table_parameters_and_rewrites():

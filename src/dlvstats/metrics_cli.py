@@ -45,7 +45,7 @@ def spark_help() -> str:
     """The --engine spark part of the help: what runs there, and why the others do not yet."""
     import textwrap
 
-    from dlvstats.spark_engine import NOT_ON_SPARK, SPARK_METRICS  # constants only: pyspark is not loaded
+    from dlvstats.spark import NOT_ON_SPARK, SPARK_METRICS  # constants only: pyspark is not loaded
 
     lines = ["", "On Spark (--engine spark --lake DIR; docs/scale-out.md):",
              textwrap.fill(", ".join(SPARK_METRICS), width=100, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False),
@@ -140,7 +140,7 @@ def _source(args):
         print("dlvstats metrics: give --db FILE or --lake DIR, not both", file=sys.stderr)
         return None
     if args.engine == "spark":
-        from dlvstats import spark_engine
+        from dlvstats import spark as spark_engine
 
         if args.lake is None:
             print("dlvstats metrics: --engine spark reads a lake: give --lake DIR (write one with "

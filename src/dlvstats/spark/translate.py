@@ -1,0 +1,213 @@
+"""DuckDB SQL -> Spark SQL, statement by statement, with sqlglot and the rewrites it does not do."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+_TYPES = {
+    "VARCHAR": "string", "UUID": "string", "TIMESTAMP": "timestamp_ntz", "DATE": "date", "INTEGER": "int",
+    "BIGINT": "bigint", "SMALLINT": "smallint", "BOOLEAN": "boolean", "DOUBLE": "double", "FLOAT": "float",
+}
+
+
+class SparkTranslationError(RuntimeError):
+    """A statement of a packaged SQL file has no Spark form."""
+
+
+def spark_type(duckdb_type: str) -> str:
+    """The Spark SQL type of a DuckDB column type of the lake's manifest."""
+    if duckdb_type.startswith("DECIMAL"):
+        return duckdb_type.lower()
+    if duckdb_type not in _TYPES:
+        raise SparkTranslationError(f"no Spark type for the DuckDB type {duckdb_type}")
+    return _TYPES[duckdb_type]
+
+
+
+_SETTING = re.compile(r"^\s*(SET|RESET|PRAGMA)\b", re.IGNORECASE)
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _csv_reads(tree) -> list[tuple[str, str, str, dict]]:
+    """Replace each ``read_csv($param, header=..., columns={...})`` of ``tree`` by a view name; return
+    ``(view, param, schema_ddl, options)`` for the engine to register from the bound path (Spark SQL
+    has no CSV table function taking a schema)."""
+    from sqlglot import exp
+
+    reads = []
+    for node in list(tree.find_all(exp.ReadCSV)):
+        if not isinstance(node.this, exp.Placeholder):
+            raise SparkTranslationError("read_csv on Spark takes its path as a $parameter")
+        options, schema = {}, None
+        for setting in node.expressions:
+            key = setting.this.name.lower()
+            if key == "columns":
+                schema = ", ".join(f"`{c.this.name}` {spark_type(c.expression.name.upper())}"
+                                   for c in setting.expression.expressions)
+            elif key in ("header", "quote", "escape", "delim", "sep"):
+                value = setting.expression
+                options["sep" if key == "delim" else key] = (
+                    "true" if value.this is True else "false" if value.this is False else value.name)
+        if schema is None:
+            raise SparkTranslationError("read_csv on Spark needs its columns = {...}")
+        view = f"__csv_{node.this.name}"
+        table = node.parent if isinstance(node.parent, exp.Table) else node
+        alias = table.args.get("alias")
+        table.replace(exp.Table(this=exp.to_identifier(view), alias=alias))
+        reads.append((view, node.this.name, schema, options))
+    return reads
+
+
+def _portable(tree):
+    """Rewrites where DuckDB and Spark mean the same with different words, and sqlglot 30 leaves them:
+    CTE materialisation hints dropped (Spark plans CTEs itself); ``to_days(n)`` -> ``make_dt_interval(n)``;
+    ``hash(...)`` -> ``xxhash64(...)``, a 64-bit key as DuckDB's (Spark's ``hash`` is 32-bit: collisions at
+    ESP scale); the values differ from DuckDB's, and the SQL uses them only as join and grouping keys."""
+    from sqlglot import exp
+
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", None)
+
+    def is_tz(node):
+        return isinstance(node, exp.Anonymous) and node.name.lower() == "timezone" and len(node.expressions) == 2
+
+    def is_utc(node):
+        return isinstance(node, exp.Literal) and node.is_string and node.name.upper() == "UTC"
+
+    def rewrite(node):
+        # DuckDB's pair timezone(tz, timezone('UTC', x)): naive UTC x -> wall time in tz (Spark:
+        # from_utc_timestamp); timezone('UTC', timezone(tz, y)): wall time y in tz -> naive UTC (to_utc_timestamp)
+        if is_tz(node) and is_tz(node.expressions[1]):
+            outer_zone, inner = node.expressions
+            inner_zone, value = inner.expressions
+            if is_utc(inner_zone):
+                return exp.Anonymous(this="from_utc_timestamp", expressions=[value, outer_zone])
+            if is_utc(outer_zone):
+                return exp.Anonymous(this="to_utc_timestamp", expressions=[value, inner_zone])
+        if is_tz(node):
+            raise SparkTranslationError(f"no Spark form of a lone DuckDB {node.sql(dialect='duckdb')}")
+        if isinstance(node, exp.ToDays):
+            return exp.Anonymous(this="make_dt_interval", expressions=[node.this])
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "hash":
+            return exp.Anonymous(this="xxhash64", expressions=node.expressions)
+        return node
+
+    for pivot in list(tree.find_all(exp.Pivot)):
+        if pivot.args.get("using") is not None:  # DuckDB's statement form PIVOT t ON c IN (...) USING ... GROUP BY
+            pivot.replace(_spark_pivot(pivot))
+    for _ in range(8):  # a replaced node's own arguments are rewritten on the next pass
+        before = tree.sql(dialect="duckdb")
+        tree = tree.transform(rewrite)
+        if tree.sql(dialect="duckdb") == before:
+            break
+    return tree
+
+
+def _spark_pivot(pivot):
+    """DuckDB's ``PIVOT t ON c IN (v...) USING agg(x) AS _a, ... GROUP BY g`` as Spark's
+    ``SELECT * FROM (SELECT g, c, x... FROM t) PIVOT (agg(x) AS _a, ... FOR c IN (v...))``: the same rows (one
+    per g) and the same column names (``v_<alias>``: 'complaint_rate' and '_num' give complaint_rate__num)."""
+    import sqlglot
+    from sqlglot import exp
+
+    (on,) = pivot.expressions
+    if not isinstance(on, exp.In) or pivot.args.get("group") is None:
+        raise SparkTranslationError("only PIVOT ... ON col IN (values) USING ... GROUP BY ... has a Spark form here")
+    groups = [g.sql(dialect="spark") for g in pivot.args["group"].expressions]
+    inputs = []
+    for agg in pivot.args["using"]:
+        for column in agg.find_all(exp.Column):
+            if column.sql(dialect="spark") not in inputs:
+                inputs.append(column.sql(dialect="spark"))
+    column = on.this.sql(dialect="spark")
+    source = pivot.this.sql(dialect="spark")
+    aggs = ", ".join(a.sql(dialect="spark") for a in pivot.args["using"])
+    values = ", ".join(v.sql(dialect="spark") for v in on.expressions)
+    text = (f"SELECT * FROM (SELECT {', '.join(groups + [column] + inputs)} FROM {source}) "
+            f"PIVOT ({aggs} FOR {column} IN ({values}))")
+    return sqlglot.parse_one(text, read="spark")
+
+
+_CTE_COUNTER = [0]
+
+
+def _split_ctes(tree) -> list[tuple[str, object, bool]]:
+    """Take the statement's top-level WITH apart: ``(view, query, cached)`` per CTE, in order, each CTE's
+    references renamed to its view. DuckDB computes a CTE referenced more than once once; Spark inlines it
+    at every reference (account-risk's, referenced seven times, cost 50 s on 20k messages): those become
+    cached views (computed once, as in DuckDB), the others plain (lazy) views."""
+    from sqlglot import exp
+
+    with_ = tree.args.get("with_") if "with_" in tree.args else tree.args.get("with")
+    if with_ is None or with_.args.get("recursive"):
+        return []
+    ctes = list(with_.expressions)
+    names = {cte.alias: None for cte in ctes}
+    counts = {name: 0 for name in names}
+    for table in tree.find_all(exp.Table):
+        if not table.args.get("db") and table.name in counts:
+            counts[table.name] += 1
+    if max(counts.values(), default=0) < 2:
+        return []
+    _CTE_COUNTER[0] += 1
+    for cte in ctes:
+        names[cte.alias] = f"__cte{_CTE_COUNTER[0]}_{cte.alias}"
+    refs = {name: 0 for name in names}
+    for table in tree.find_all(exp.Table):
+        if not table.args.get("db") and table.name in names:
+            refs[table.name] += 1
+            if not table.args.get("alias"):
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+            table.set("this", exp.to_identifier(names[table.name]))
+    key = "with_" if "with_" in tree.args else "with"
+    tree.set(key, None)
+    return [(names[cte.alias], cte.this, refs[cte.alias] > 1) for cte in ctes]
+
+
+def translate(statement: str):
+    """``(spark_sql, temp_name, csv_reads)`` for one DuckDB statement: ``temp_name`` when it creates a temp
+    table (then ``spark_sql`` is its query), ``spark_sql`` None for a DuckDB setting (nothing to do), and
+    the CSV files to register as views first (``_csv_reads``)."""
+    import sqlglot
+    from sqlglot import exp
+
+    if _SETTING.match(statement):
+        return None, None, []
+    try:
+        tree = sqlglot.parse_one(statement, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise SparkTranslationError(f"sqlglot cannot parse this DuckDB statement: {exc}") from exc
+    for node in tree.walk():
+        if isinstance(node, (exp.Attach, exp.Use)) if hasattr(exp, "Attach") else isinstance(node, exp.Use):
+            raise SparkTranslationError(f"no Spark form of {type(node).__name__.upper()} (a scratch database)")
+        if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
+            raise SparkTranslationError("Spark SQL has no ASOF JOIN (and sqlglot no translation of it): this file "
+                                        "needs a Spark form beside it (name.spark.sql)")
+    temp = None
+    if isinstance(tree, exp.Create) and tree.args.get("kind") in ("TABLE", "VIEW"):
+        props = tree.args.get("properties")
+        temporary = props is not None and any(isinstance(p, exp.TemporaryProperty) for p in props.expressions)
+        if not temporary:
+            raise SparkTranslationError("only temporary tables and views are created on Spark (the lake is read-only)")
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        if target.args.get("db") or target.args.get("catalog"):
+            raise SparkTranslationError(f"a temp table in another schema ({target.sql()}) has no Spark form")
+        temp = target.name
+        tree = tree.expression
+    reads = _csv_reads(tree)
+    tree = _portable(tree)
+    ctes = _split_ctes(tree)
+
+    def spark_sql(node) -> str:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return node.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE)
+            except sqlglot.errors.UnsupportedError as exc:
+                raise SparkTranslationError(f"sqlglot has no Spark form of part of this statement: {exc}") from exc
+
+    steps = [(view, spark_sql(query), cached) for view, query, cached in ctes]
+    return spark_sql(tree), temp, reads, steps
+
+
