@@ -17,6 +17,7 @@ import pytest
 from tests.helpers import assert_same_table, write_drop
 
 from dlvstats import db, lake, spark_ingest
+from dlvstats.cli import main
 from dlvstats.ingest import IngestRefused, ingest_paths
 
 
@@ -65,7 +66,7 @@ def _assert_lake_equals_database(lake_dir: Path, db_path: Path) -> None:
 
 
 def test_a_drop_into_the_lake_equals_the_duckdb_ingest(spark, two_months):
-    out, reference, lake_dir, september, october = two_months
+    out, reference, lake_dir, _, october = two_months
     on_duckdb = ingest_paths(reference, [october])
     on_spark = spark_ingest.ingest_lake(lake_dir, [october], spark=spark)
     assert on_spark.as_dict() == on_duckdb.as_dict()
@@ -93,25 +94,26 @@ def _late_drop(reference: Path, directory: Path) -> Path:
                                "FROM sends WHERE status = 'deferred' ORDER BY message_id LIMIT 1").fetchone()
         stored = con.execute(f"SELECT {columns}, status FROM sends WHERE status = 'delivered' "
                              "AND sent_at < '2026-09-15' ORDER BY message_id LIMIT 1").fetchone()
-        stored_open = con.execute("SELECT message_id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), user_agent, ip "
-                                  "FROM opens WHERE event_id IS NULL ORDER BY event_key LIMIT 1").fetchone()
+        stored_open = con.execute("SELECT message_id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ'), user_agent, ip, "
+                                  "coalesce(event_id, '') FROM opens ORDER BY event_key LIMIT 1").fetchone()
         ts = con.execute("SELECT strftime(sent_at + INTERVAL 3 DAY, '%Y-%m-%dT%H:%M:%SZ') FROM sends "
                          "WHERE message_id = $m", {"m": stored[0]}).fetchone()[0]
     finally:
         con.close()
-    assert deferred is not None and stored is not None
+    assert deferred is not None and stored is not None and stored_open is not None
     header = ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient", "status"]
     return write_drop(directory, {
         "sends": (header + ["delivered_at"], [[*deferred[:6], "delivered", deferred[6]], [*stored, ""]]),
-        "opens": (["message_id", "ts", "user_agent", "ip"],
-                  [[stored[0], ts, "Mozilla/5.0 (Windows NT 10.0) Thunderbird/115.0", "192.0.2.7"],
-                   [stored[0], ts, "Mozilla/5.0", "17.58.1.1"], list(stored_open)]),
+        "opens": (["message_id", "ts", "user_agent", "ip", "event_id"],
+                  [[stored[0], ts, "Mozilla/5.0 (Windows NT 10.0) Thunderbird/115.0", "192.0.2.7", ""],
+                   [stored[0], ts, "Mozilla/5.0", "17.58.1.1", ""], list(stored_open)]),
         "complaints": (["ts", "message_id", "source"], [[ts, stored[0], "fbl"]]),
     })
 
 
-def test_a_bad_row_is_refused_as_duckdb_refuses_it(spark, two_months, tmp_path):
-    out, reference, lake_dir, september, october = two_months
+def test_a_bad_row_is_refused_as_duckdb_refuses_it(spark, two_months, tmp_path, capsys):
+    """Through the CLI: exit 3, DuckDB's message, the lake unchanged."""
+    _, reference, lake_dir, _, _ = two_months
     bad = write_drop(tmp_path / "bad", {"sends": (
         ["message_id", "sent_at", "account_id", "list_id", "campaign_id", "recipient", "status"],
         [["m-new-1", "2026-10-05T10:00:00Z", "acct", "l1", "c1", "a@example.org", "delivered"],
@@ -122,8 +124,8 @@ def test_a_bad_row_is_refused_as_duckdb_refuses_it(spark, two_months, tmp_path):
         ingest_paths(copy, [bad])
     before = sorted(str(p.relative_to(lake_dir)) for p in lake_dir.rglob("*"))
     manifest = (lake_dir / lake.MANIFEST).read_text()
-    with pytest.raises(IngestRefused) as on_spark:
-        spark_ingest.ingest_lake(lake_dir, [bad], spark=spark)
-    assert str(on_spark.value) == str(on_duckdb.value) and "line 3" in str(on_spark.value)
+    assert main(["ingest", str(bad), "--engine", "spark", "--lake", str(lake_dir)]) == 3
+    err = capsys.readouterr().err
+    assert str(on_duckdb.value) in err and "line 3" in err and f"The lake {lake_dir} is unchanged" in err
     assert sorted(str(p.relative_to(lake_dir)) for p in lake_dir.rglob("*")) == before
     assert (lake_dir / lake.MANIFEST).read_text() == manifest

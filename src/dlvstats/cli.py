@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="DROP", help="drop directories (or single files)")
     _add_db(p)
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="spark: add the drop to the lake --lake DIR (DuckDB validates it, Spark merges it with "
+                   "the stored rows and rewrites the month partitions it touches; docs/scale-out.md)")
+    p.add_argument("--lake", type=Path, default=None, metavar="DIR", help="the lake --engine spark adds to")
     p.add_argument("--on-error", choices=["refuse", "quarantine"], default="refuse",
                    help="refuse (default): any bad row refuses the whole load; quarantine: load the good "
                    "rows and keep each bad one in the `rejects` table")
@@ -268,6 +272,8 @@ def cmd_ingest(args) -> int:
                                                 date_format=args.date_format, decimal_comma=args.decimal_comma))
     if resolved is None:
         return EXIT_USAGE
+    if args.engine == "spark" or args.lake is not None:
+        return _ingest_on_spark(args, resolved, progress)
     try:
         summary = ingest_paths(
             db_path, args.paths, on_error=args.on_error, timezone_name=resolved[1], read_options=resolved[0],
@@ -280,6 +286,30 @@ def cmd_ingest(args) -> int:
         print(f"The database {db_path} is unchanged.", file=sys.stderr)
         return EXIT_REFUSED
     print(format_summary(summary, db_path))
+    return EXIT_OK
+
+
+def _ingest_on_spark(args, resolved, progress) -> int:
+    """``dlvstats ingest DROP --engine spark --lake DIR``: the same options, the same refusals."""
+    from dlvstats.ingest import DropError, IngestRefused
+    from dlvstats.lake import LakeError
+    from dlvstats.privacy import PrivacyError, RecipientModeError
+
+    if args.engine != "spark" or args.lake is None or args.db is not None:
+        print("dlvstats ingest: a lake takes a drop with --engine spark --lake DIR (and no --db)", file=sys.stderr)
+        return EXIT_USAGE
+    from dlvstats import spark_ingest
+
+    try:
+        summary = spark_ingest.ingest_lake(
+            args.lake, args.paths, on_error=args.on_error, timezone_name=resolved[1], read_options=resolved[0],
+            pseudonymize=args.pseudonymize, input_format=_input_format(args), progress=progress,
+            adapter_options=_adapter_options(args))
+    except (IngestRefused, DropError, RecipientModeError, PrivacyError, LakeError, spark_ingest.LakeIngestError) as exc:
+        print(f"dlvstats ingest: {exc}", file=sys.stderr)
+        print(f"The lake {args.lake} is unchanged.", file=sys.stderr)
+        return EXIT_REFUSED
+    print(format_summary(summary, args.lake))
     return EXIT_OK
 
 

@@ -41,21 +41,18 @@ __all__ = [
 
 #: metrics that run on Spark (tests/test_spark.py checks each against DuckDB).
 SPARK_METRICS: tuple[str, ...] = (
-    "account-risk", "blocklist-culprits", "blocklist-events", "blocklist-status", "bounce-categories", "campaigns",
-    "gift-migration", "gmail-spam-rate", "sender-health", "snds-ip-timeline",
+    "account-risk", "blocklist-culprits", "blocklist-events", "blocklist-status", "bounce-categories", "campaign-kinds",
+    "campaigns", "compliance", "gift-campaigns", "gift-grey-list", "gift-migration", "gmail-spam-rate",
+    "reengagement-campaigns", "sender-health", "snds-ip-timeline",
 )
 
 #: the others, with why (the CLI's error and docs/scale-out.md say the same).
 NOT_ON_SPARK: dict[str, str] = {
-    "campaign-kinds": "gift_campaign_kinds.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
     "classification-sensitivity": "sensitivity_base.sql ATTACHes an in-memory scratch database and re-runs the "
                                   "classifier's SQL there; Spark has no ATTACH",
-    "compliance": "sender_health_compliance.sql uses ASOF JOINs and DuckDB's simplified PIVOT",
-    "engagement-by-age": "engagement_base.sql uses ASOF JOINs, engagement_aggregate.sql list lambdas, and the read "
-                         "estimator's bootstrap draws from DuckDB's hash(), which Spark has not (intervals would differ)",
-    "gift-campaigns": "gift_campaigns.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
-    "gift-grey-list": "gift_grey_list.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
-    "hidden-images": "its read weights come from engagement_base.sql (ASOF JOINs) and a bootstrap drawn from "
-                     "DuckDB's hash(), which Spark has not (intervals would differ)",
-    "reengagement-campaigns": "gift_campaigns.sql uses an ASOF JOIN and DuckDB's simplified PIVOT/UNPIVOT",
+    "engagement-by-age": "engagement_aggregate.sql uses DuckDB list lambdas, the sunset table registers an Arrow "
+                         "table, and the read estimator's bootstrap draws from DuckDB's hash(), which Spark has "
+                         "not (intervals would differ)",
+    "hidden-images": "its read estimator's bootstrap draws each person's weight from DuckDB's hash(), which Spark "
+                     "has not (intervals would differ)",
 }

@@ -61,7 +61,8 @@ def _csv_reads(tree) -> list[tuple[str, str, str, dict]]:
 
 def _portable(tree):
     """Rewrites where DuckDB and Spark mean the same with different words, and sqlglot 30 leaves them:
-    CTE materialisation hints dropped (Spark plans CTEs itself); ``to_days(n)`` -> ``make_dt_interval(n)``;
+    CTE materialisation hints dropped (Spark plans CTEs itself); ``to_days(n)`` -> ``make_dt_interval(n)``
+    (``to_hours``, ``to_minutes``, ``to_seconds`` likewise);
     ``hash(...)`` -> ``xxhash64(...)``, a 64-bit key as DuckDB's (Spark's ``hash`` is 32-bit: collisions at
     ESP scale); the values differ from DuckDB's, and the SQL uses them only as join and grouping keys."""
     from sqlglot import exp
@@ -89,12 +90,24 @@ def _portable(tree):
             raise SparkTranslationError(f"no Spark form of a lone DuckDB {node.sql(dialect='duckdb')}")
         if isinstance(node, exp.ToDays):
             return exp.Anonymous(this="make_dt_interval", expressions=[node.this])
+        unit = type(node).__name__.lower() if not isinstance(node, exp.Anonymous) else node.name.lower()
+        if unit in ("tohours", "to_hours", "tominutes", "to_minutes", "toseconds", "to_seconds"):
+            # make_dt_interval(days, hours, mins, secs)
+            value = node.this if not isinstance(node, exp.Anonymous) else node.expressions[0]
+            position = {"h": 1, "m": 2, "s": 3}[unit.replace("to_", "").replace("to", "")[0]]
+            args = [exp.Literal.number(0)] * position + [value]
+            return exp.Anonymous(this="make_dt_interval", expressions=args)
+        if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
+            # quantile_cont(x, p): the same linear interpolation as Spark's exact percentile(x, p)
+            return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
         if isinstance(node, exp.Anonymous) and node.name.lower() == "hash":
             return exp.Anonymous(this="xxhash64", expressions=node.expressions)
         return node
 
     for pivot in list(tree.find_all(exp.Pivot)):
-        if pivot.args.get("using") is not None:  # DuckDB's statement form PIVOT t ON c IN (...) USING ... GROUP BY
+        if pivot.args.get("unpivot") and pivot.args.get("into") is not None:  # UNPIVOT t ON ... INTO NAME n VALUE v
+            pivot.replace(_spark_unpivot(pivot))
+        elif pivot.args.get("using"):  # DuckDB's statement form PIVOT t ON c IN (...) USING ... GROUP BY
             pivot.replace(_spark_pivot(pivot))
     for _ in range(8):  # a replaced node's own arguments are rewritten on the next pass
         before = tree.sql(dialect="duckdb")
@@ -126,6 +139,65 @@ def _spark_pivot(pivot):
     values = ", ".join(v.sql(dialect="spark") for v in on.expressions)
     text = (f"SELECT * FROM (SELECT {', '.join(groups + [column] + inputs)} FROM {source}) "
             f"PIVOT ({aggs} FOR {column} IN ({values}))")
+    return sqlglot.parse_one(text, read="spark")
+
+
+def _asof_as_range_join(join) -> None:
+    """DuckDB's ``l ASOF [LEFT] JOIN r ON r.k = l.k ... AND l.t > r.ts`` (or ``>=``) as a plain join on a range,
+    which Spark has: each ``r`` row is the latest for the ``l.t`` up to the next ``r.ts`` of its keys, so
+    ``r`` gains ``__asof_next = lead(ts) OVER (PARTITION BY keys ORDER BY ts)`` and the ON clause
+    ``AND (r.__asof_next IS NULL OR l.t <= r.__asof_next)`` (``<`` for ``>=``). Each ``l`` row meets at most
+    one ``r`` row, the one ASOF picks; of ``r`` rows tied on ``ts`` within a key the last in Spark's sort
+    order is kept (DuckDB keeps one of them too; these files' tied rows do not differ in what is read).
+    The match is chosen in the ON clause, before WHERE, as in DuckDB. Rewrites ``join`` in place."""
+    import sqlglot
+    from sqlglot import exp
+
+    right = join.this
+    alias = right.alias_or_name
+    keys, bound = [], None
+    for cond in join.args["on"].flatten() if isinstance(join.args["on"], exp.And) else [join.args["on"]]:
+        if isinstance(cond, exp.EQ):
+            keys += [side.sql(dialect="spark") for side in (cond.this, cond.expression)
+                     if isinstance(side, exp.Column) and side.table == alias]
+        elif isinstance(cond, (exp.GT, exp.GTE, exp.LT, exp.LTE)):
+            flip = isinstance(cond.this, exp.Column) and cond.this.table == alias
+            value, ts = (cond.expression, cond.this) if flip else (cond.this, cond.expression)
+            strict = isinstance(cond, (exp.LT if flip else exp.GT))
+            if not isinstance(cond, (exp.LT, exp.LTE) if flip else (exp.GT, exp.GTE)):
+                raise SparkTranslationError("only ASOF joins on 'left > right' or 'left >= right' have a Spark form")
+            bound = (value, ts, strict)
+    if bound is None or not keys:
+        raise SparkTranslationError("an ASOF JOIN needs equalities and one inequality in its ON clause here")
+    value, ts, strict = bound
+    source = right.copy()
+    source.set("alias", None)
+    ts_name = ts.name
+    partition = ", ".join(k.split(".")[-1] for k in keys)
+    inner = sqlglot.parse_one(
+        f"SELECT *, lead(`{ts_name}`) OVER (PARTITION BY {partition} ORDER BY `{ts_name}`) AS __asof_next "
+        f"FROM {source.sql(dialect='spark')}" + (" AS __asof_source" if isinstance(source, exp.Subquery) else ""),
+        read="spark")
+    join.set("this", exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(alias))))
+    upper = "<=" if strict else "<"
+    extra = sqlglot.parse_one(f"({alias}.__asof_next IS NULL OR {value.sql(dialect='spark')} {upper} "
+                              f"{alias}.__asof_next)", read="spark")
+    join.set("on", exp.and_(join.args["on"], extra))
+    join.set("method", None)
+
+
+def _spark_unpivot(pivot):
+    """DuckDB's ``UNPIVOT t ON (y1, n1) AS r1, ... INTO NAME rate VALUE y, n`` (or ``ON a, b ... VALUE y``) as
+    Spark's ``SELECT * FROM t UNPIVOT ((y, n) FOR rate IN ((y1, n1) AS r1, ...))``: the same rows (both leave
+    out the rows whose values are all NULL) and columns (the others, then ``rate``, then the values)."""
+    import sqlglot
+
+    into = pivot.args["into"]
+    values = [v.sql(dialect="spark") for v in into.expressions]
+    value = values[0] if len(values) == 1 else f"({', '.join(values)})"
+    inputs = ", ".join(e.sql(dialect="spark") for e in pivot.expressions)
+    source = pivot.this.sql(dialect="spark")
+    text = f"SELECT * FROM {source} UNPIVOT ({value} FOR {into.this.sql(dialect='spark')} IN ({inputs}))"
     return sqlglot.parse_one(text, read="spark")
 
 
@@ -181,9 +253,6 @@ def translate(statement: str):
     for node in tree.walk():
         if isinstance(node, (exp.Attach, exp.Use)) if hasattr(exp, "Attach") else isinstance(node, exp.Use):
             raise SparkTranslationError(f"no Spark form of {type(node).__name__.upper()} (a scratch database)")
-        if isinstance(node, exp.Join) and str(node.args.get("method") or "").upper() == "ASOF":
-            raise SparkTranslationError("Spark SQL has no ASOF JOIN (and sqlglot no translation of it): this file "
-                                        "needs a Spark form beside it (name.spark.sql)")
     temp = None
     if isinstance(tree, exp.Create) and tree.args.get("kind") in ("TABLE", "VIEW"):
         props = tree.args.get("properties")
@@ -195,6 +264,9 @@ def translate(statement: str):
             raise SparkTranslationError(f"a temp table in another schema ({target.sql()}) has no Spark form")
         temp = target.name
         tree = tree.expression
+    for join in list(tree.find_all(exp.Join)):
+        if str(join.args.get("method") or "").upper() == "ASOF":
+            _asof_as_range_join(join)
     reads = _csv_reads(tree)
     tree = _portable(tree)
     ctes = _split_ctes(tree)
