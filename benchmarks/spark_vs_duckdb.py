@@ -3,7 +3,7 @@
     python benchmarks/spark_vs_duckdb.py --contacts 5000 --months 6 --repeat 3
 
 Simulates an ESP (``--contacts`` addresses, ``--months`` months ending 2026-11), ingests it, exports the
-lake (``dlvstats export --lake``), then for each engine runs every metric of ``spark_engine.SPARK_METRICS``
+lake (``dlvstats export --lake``), then for each engine runs every metric of ``dlvstats.spark.SPARK_METRICS``
 over the whole period ``--repeat`` times in one process and prints a Markdown table of the median wall
 seconds per metric. Spark's session start (JVM included) is timed on its own line, once per core count
 (each count runs in a fresh process: one Spark session at a time). DuckDB reads the same lake (views over

@@ -67,4 +67,4 @@ def test_no_spark_form_is_said(statement, why):
 
 
 def test_duckdb_settings_are_nothing_to_do():
-    assert spark_engine.translate("SET enable_progress_bar = false")[0] is None
+    assert spark_engine.translate("SET enable_progress_bar = false") == (None, None, [], [])

@@ -45,6 +45,8 @@ class Settings:
     report_timezone: str = "UTC"
     #: language of the report page and e-mail: en (default) or fr
     report_locale: str = "en"
+    #: the master of a new Spark session (the Spark engine; default local[2]): yarn, spark://..., local[8]
+    spark_master: str = "local[2]"
 
     @classmethod
     def from_env(cls, environ: os._Environ | dict | None = None) -> Settings:
@@ -61,6 +63,7 @@ class Settings:
             data_dir=data_dir,
             report_timezone=env.get("DLVSTATS_REPORT_TIMEZONE") or "UTC",
             report_locale=env.get("DLVSTATS_REPORT_LOCALE") or "en",
+            spark_master=env.get("DLVSTATS_SPARK_MASTER") or "local[2]",
         )
 
 

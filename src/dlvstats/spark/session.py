@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-MASTER_ENV = "DLVSTATS_SPARK_MASTER"
+MASTER_ENV = "DLVSTATS_SPARK_MASTER"  # read by dlvstats.config (Settings.spark_master)
 
 class SparkUnavailable(RuntimeError):
     """pyspark, sqlglot or Java is missing."""
@@ -36,7 +36,9 @@ def session(master: str | None = None, cores: int | None = None):
     if active is not None:
         return active
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    master = master or (f"local[{cores}]" if cores else os.environ.get(MASTER_ENV, "local[2]"))
+    from dlvstats.config import settings
+
+    master = master or (f"local[{cores}]" if cores else settings().spark_master)
     try:
         builder = (SparkSession.builder.master(master).appName("dlvstats")
                    .config("spark.ui.enabled", "false")

@@ -245,7 +245,7 @@ def translate(statement: str):
     from sqlglot import exp
 
     if _SETTING.match(statement):
-        return None, None, []
+        return None, None, [], []
     try:
         tree = sqlglot.parse_one(statement, read="duckdb")
     except sqlglot.errors.ParseError as exc:
