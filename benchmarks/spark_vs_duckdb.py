@@ -107,7 +107,9 @@ def main() -> None:
     columns = {}
     for label, engine, cores, source in runs:
         out = subprocess.run([sys.executable, __file__, "--worker", engine, str(cores), str(source),
-                              str(args.months), str(args.repeat)], capture_output=True, text=True, check=True)
+                              str(args.months), str(args.repeat)], capture_output=True, text=True, check=False)
+        if out.returncode:  # the worker's own error (an unequal table, a refused statement), not a bare exit code
+            raise SystemExit(f"{label}, {cores} core(s) failed:\n{out.stderr[-4000:]}")
         columns[f"{label}, {cores} core{'s' if cores > 1 else ''}"] = json.loads(out.stdout.strip().splitlines()[-1])
     rows = ["session start"] + [m for m in next(iter(columns.values())) if m != "session start"]
     print(f"{sends:,} sends, {args.months} months ({args.contacts:,} addresses); median of {args.repeat} runs, "

@@ -68,3 +68,9 @@ def test_no_spark_form_is_said(statement, why):
 
 def test_duckdb_settings_are_nothing_to_do():
     assert spark_engine.translate("SET enable_progress_bar = false") == (None, None, [], [])
+
+
+def test_division_by_a_decimal_literal_is_in_double_as_in_duckdb():
+    """Spark divides by 3600.0 in DECIMAL, rounded to 6 places (92.575833 for DuckDB's 92.57583333...)."""
+    text, *_ = spark_engine.translate("SELECT date_diff('second', a, b) / 3600.0 AS h, n / 2 AS half FROM t")
+    assert "/ CAST(3600.0 AS DOUBLE) AS h" in text and "n / 2 AS half" in text

@@ -62,7 +62,8 @@ def _csv_reads(tree) -> list[tuple[str, str, str, dict]]:
 def _portable(tree):
     """Rewrites where DuckDB and Spark mean the same with different words, and sqlglot 30 leaves them:
     CTE materialisation hints dropped (Spark plans CTEs itself); ``to_days(n)`` -> ``make_dt_interval(n)``
-    (``to_hours``, ``to_minutes``, ``to_seconds`` likewise);
+    (``to_hours``, ``to_minutes``, ``to_seconds`` likewise); a division by a decimal literal in DOUBLE, as DuckDB
+    divides (Spark's DECIMAL division rounds to 6 places);
     ``hash(...)`` -> ``xxhash64(...)``, a 64-bit key as DuckDB's (Spark's ``hash`` is 32-bit: collisions at
     ESP scale); the values differ from DuckDB's, and the SQL uses them only as join and grouping keys."""
     from sqlglot import exp
@@ -97,6 +98,13 @@ def _portable(tree):
             position = {"h": 1, "m": 2, "s": 3}[unit.replace("to_", "").replace("to", "")[0]]
             args = [exp.Literal.number(0)] * position + [value]
             return exp.Anonymous(this="make_dt_interval", expressions=args)
+        if isinstance(node, exp.Div):
+            # DuckDB divides by a decimal literal (x / 3600.0) in DOUBLE; Spark in DECIMAL, rounded to 6 places
+            for key in ("this", "expression"):
+                side = node.args.get(key)
+                if isinstance(side, exp.Literal) and not side.is_string and "." in side.name:
+                    node.set(key, exp.Cast(this=side.copy(), to=exp.DataType.build("double")))
+            return node
         if isinstance(node, exp.PercentileCont) and node.args.get("expression") is not None:
             # quantile_cont(x, p): the same linear interpolation as Spark's exact percentile(x, p)
             return exp.Anonymous(this="percentile", expressions=[node.this, node.expression])
