@@ -3,7 +3,7 @@
     python benchmarks/spark_vs_duckdb.py --contacts 5000 --months 6 --repeat 3
 
 Simulates an ESP (``--contacts`` addresses, ``--months`` months ending 2026-11), ingests it, exports the
-lake (``dlvstats export --lake``), then for each engine runs every metric of ``spark_engine.SPARK_METRICS``
+lake (``dlvstats export --lake``), then for each engine runs every metric of ``dlvstats.spark.SPARK_METRICS``
 over the whole period ``--repeat`` times in one process and prints a Markdown table of the median wall
 seconds per metric. Spark's session start (JVM included) is timed on its own line, once per core count
 (each count runs in a fresh process: one Spark session at a time). DuckDB reads the same lake (views over
@@ -54,7 +54,8 @@ def worker(engine: str, cores: int, source: str, months: int, repeat: int) -> di
 
     warnings.simplefilter("ignore")
     sys.path.insert(0, str(ROOT))
-    from dlvstats import metrics, spark_engine
+    from dlvstats import metrics
+    from dlvstats import spark as spark_engine
 
     date_from, date_to = period(months)
     result: dict = {}
@@ -106,7 +107,9 @@ def main() -> None:
     columns = {}
     for label, engine, cores, source in runs:
         out = subprocess.run([sys.executable, __file__, "--worker", engine, str(cores), str(source),
-                              str(args.months), str(args.repeat)], capture_output=True, text=True, check=True)
+                              str(args.months), str(args.repeat)], capture_output=True, text=True, check=False)
+        if out.returncode:  # the worker's own error (an unequal table, a refused statement), not a bare exit code
+            raise SystemExit(f"{label}, {cores} core(s) failed:\n{out.stderr[-4000:]}")
         columns[f"{label}, {cores} core{'s' if cores > 1 else ''}"] = json.loads(out.stdout.strip().splitlines()[-1])
     rows = ["session start"] + [m for m in next(iter(columns.values())) if m != "session start"]
     print(f"{sends:,} sends, {args.months} months ({args.contacts:,} addresses); median of {args.repeat} runs, "

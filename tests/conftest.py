@@ -87,3 +87,25 @@ def _fresh_settings():
     config.forget_environment()
     yield
     config.forget_environment()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (local[2], loopback, UI off, 2 shuffle partitions) for every Spark test of
+    the run: starting one costs ~10 s. pyspark, sqlglot and Java 17 are test requirements (``make test``
+    installs them): without them the Spark tests fail saying so, they are not skipped."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        import pyspark  # noqa: F401
+        import sqlglot  # noqa: F401
+    except ImportError as exc:
+        pytest.fail(f"the Spark tests need pyspark and sqlglot: pip install -e '.[test]' (make test does): {exc}")
+    from dlvstats import spark as engine
+
+    try:
+        session = engine.session(master="local[2]")
+    except engine.SparkUnavailable as exc:
+        pytest.fail(f"the Spark tests need Java 17 (make java installs it): {exc}")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    yield session
+    session.stop()

@@ -2,39 +2,22 @@
 same SQL files over the lake equals DuckDB's table (counts exact, rates within 1e-9), and the ones that do
 not run there yet are refused clearly.
 
-One Spark session for the whole module (local[2], loopback, UI off, 2 shuffle partitions); the data is the
+One Spark session for the whole test session (the ``spark`` fixture of conftest.py: local[2], loopback, UI off, 2 shuffle partitions); the data is the
 small simulated ESP of ``lake_sim``. pyspark, sqlglot and Java 17 are test requirements (``make test``
 installs them): without them these tests fail saying so, they are not skipped.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 from tests.helpers import assert_same_table
 
-from dlvstats import metrics, spark_engine
+from dlvstats import metrics
+from dlvstats import spark as spark_engine
 from dlvstats.cli import main
-
-
-@pytest.fixture(scope="module")
-def spark():
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    try:
-        import pyspark  # noqa: F401
-        import sqlglot  # noqa: F401
-    except ImportError as exc:
-        pytest.fail(f"the Spark tests need pyspark and sqlglot: pip install -e '.[test]' (make test does): {exc}")
-    try:
-        session = spark_engine.session(master="local[2]")
-    except spark_engine.SparkUnavailable as exc:
-        pytest.fail(f"the Spark tests need Java 17 (make java installs it): {exc}")
-    session.conf.set("spark.sql.shuffle.partitions", "2")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dlvstats import db, spark_engine
+from dlvstats import db
+from dlvstats import spark as spark_engine
 
 
 def test_temp_table_parameters_and_rewrites():
@@ -46,8 +47,17 @@ def test_csv_read_becomes_a_registered_view():
     assert schema.startswith("`priority` int") and options["header"] == "true"
 
 
+def test_asof_join_becomes_a_range_join():
+    """Each right row is the match up to the next one of its keys: lead() bounds the range in the ON clause."""
+    text, *_ = spark_engine.translate("SELECT a.x, b.y FROM a ASOF LEFT JOIN b ON a.k = b.k AND a.t >= b.t WHERE b.y > 0")
+    assert "ASOF JOIN" not in text.upper() and "LEFT JOIN (SELECT *, LEAD(`t`) OVER (PARTITION BY k ORDER BY `t`)" in text
+    assert "(b.__asof_next IS NULL OR a.t < b.__asof_next)" in text and text.endswith("WHERE b.y > 0")
+    strict, *_ = spark_engine.translate("SELECT 1 FROM a ASOF JOIN b ON b.k = a.k AND b.t < a.t")
+    assert "a.t <= b.__asof_next" in strict and " LEFT " not in strict
+
+
 @pytest.mark.parametrize("statement, why", [
-    ("SELECT * FROM a ASOF LEFT JOIN b ON a.k = b.k AND a.t >= b.t", "ASOF"),
+    ("SELECT * FROM a ASOF JOIN b ON a.k = b.k AND a.t <= b.t", "ASOF joins on 'left > right'"),
     ("ATTACH IF NOT EXISTS ':memory:' AS scratch (READ_WRITE)", "ATTACH"),
     ("CREATE TABLE kept AS SELECT 1", "temporary"),
 ])
@@ -57,4 +67,10 @@ def test_no_spark_form_is_said(statement, why):
 
 
 def test_duckdb_settings_are_nothing_to_do():
-    assert spark_engine.translate("SET enable_progress_bar = false")[0] is None
+    assert spark_engine.translate("SET enable_progress_bar = false") == (None, None, [], [])
+
+
+def test_division_by_a_decimal_literal_is_in_double_as_in_duckdb():
+    """Spark divides by 3600.0 in DECIMAL, rounded to 6 places (92.575833 for DuckDB's 92.57583333...)."""
+    text, *_ = spark_engine.translate("SELECT date_diff('second', a, b) / 3600.0 AS h, n / 2 AS half FROM t")
+    assert "/ CAST(3600.0 AS DOUBLE) AS h" in text and "n / 2 AS half" in text

@@ -129,6 +129,12 @@ def classify(con, rules: RuleSet = DEFAULT_RULES, only_drop_id: int | None = Non
     update_message_facts(con, only_drop_id)
 
 
+def label_drop(con, drop_id: int, rules: RuleSet = DEFAULT_RULES) -> None:
+    """Label what ``classify(con, rules, only_drop_id=drop_id)`` would relabel, into the temp tables
+    __open_actor / __click_actor only: for a store written elsewhere (the lake's Spark ingest)."""
+    _label(con, rules, drop_id, apply=False)
+
+
 def update_message_facts(con, drop_id: int | None = None) -> None:
     """Rebuild ``message_facts`` whole, or (``drop_id``, after that drop's ingest and labelling) only
     for the messages the drop can have changed. One definition serves both

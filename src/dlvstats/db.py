@@ -140,7 +140,7 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params):
     """Execute every statement of a packaged SQL file; return the cursor of the last one.
 
     Only the parameters a statement uses are passed to it, so one dict can serve a whole script.
-    On a Spark connection (``dlvstats.spark_engine``) a Spark form of the file, ``name.spark.sql`` beside
+    On a Spark connection (``dlvstats.spark``) a Spark form of the file, ``name.spark.sql`` beside
     it, is run instead when there is one; otherwise the DuckDB statements are translated there.
     """
     native = getattr(con, "engine", None) == "spark" and (SQL_DIR / f"{name}.spark.sql").exists()

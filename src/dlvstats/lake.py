@@ -120,7 +120,7 @@ def manifest(lake_dir) -> dict:
     path = Path(lake_dir) / MANIFEST
     if not path.exists():
         partial = (Path(lake_dir) / (MANIFEST + ".partial")).exists()
-        raise LakeError(f"{lake_dir}: {'an unfinished export' if partial else 'not a dlvstats lake'} "
+        raise LakeError(f"{lake_dir}: {'an unfinished export or ingest' if partial else 'not a dlvstats lake'} "
                         f"(no {MANIFEST}); write one with `dlvstats export --db DB --lake {lake_dir}`")
     found = json.loads(path.read_text())
     if found.get("format") != LAKE_FORMAT:
@@ -147,10 +147,13 @@ def duckdb_view_sql(lake_dir, table: str, info: dict) -> str:
     return f"SELECT {cols} FROM {reader})"
 
 
-def connect(lake_dir) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per lake table (see the module docstring)."""
-    found = manifest(lake_dir)
+def connect(lake_dir, found: dict | None = None, *, prefix: dict[str, str] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per lake table (see the module docstring). ``found``:
+    the manifest to use instead of the directory's (the Spark ingest's, mid-way); ``prefix``: table ->
+    the name to give its view instead (the ingest presents relabelled events under the table's name)."""
+    found = found or manifest(lake_dir)
     con = db.connect(":memory:")  # the settings of a file's connection: UTC, memory limit, threads
     for table, info in found["tables"].items():
-        con.execute(f"CREATE VIEW {_ident(table)} AS {duckdb_view_sql(lake_dir, table, info)}")
+        name = (prefix or {}).get(table, table)
+        con.execute(f"CREATE VIEW {_ident(name)} AS {duckdb_view_sql(lake_dir, table, info)}")
     return con

@@ -42,6 +42,10 @@ def input_formats() -> list[str]:
 )
 @click.argument("paths", nargs=-1, required=True, type=PATH, metavar="DROP...")
 @db_option()
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb",
+              help="spark: add the drop to the lake --lake DIR (DuckDB validates it, Spark merges it with the "
+              "stored rows and rewrites the month partitions it touches; docs/scale-out.md)")
+@click.option("--lake", type=PATH, default=None, metavar="DIR", help="the lake --engine spark adds to")
 @click.option("--on-error", type=click.Choice(["refuse", "quarantine"]), default="refuse",
               help="refuse (default): any bad row refuses the whole load; quarantine: load the good rows and "
               "keep each bad one in the `rejects` table")
@@ -78,15 +82,20 @@ def input_formats() -> list[str]:
 @click.option("--tag", multiple=True, metavar="FIELD=NAME",
               help="read a canonical field from another ESP tag/metadata name, e.g. --tag account_id=client "
               "(repeatable; defaults per format in docs/formats/)")
-def ingest(run: Run, paths: tuple[Path, ...], db: Path | None, on_error: str, timezone: str | None,
+def ingest(run: Run, paths: tuple[Path, ...], db: Path | None, engine: str, lake: Path | None, on_error: str,
+           timezone: str | None,
            mapping: Path | None, input_format: str | None, delimiter: str | None, encoding: str | None,
            date_format: str | None, decimal_comma: bool | None, pseudonymize: bool, account: str | None,
            campaign: str | None, list_id: str | None, year: int | None, tag: tuple[str, ...]) -> int:
     from dlvstats.ingest import DropError, IngestRefused, ReadOptions, ingest_paths
     from dlvstats.privacy import PrivacyError, RecipientModeError
 
-    db_path = db or run.settings.db_path
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if engine == "spark" or lake is not None:
+        if engine != "spark" or lake is None or db is not None:
+            return usage("a lake takes a drop with --engine spark --lake DIR (and no --db)")
+    else:
+        db_path = db or run.settings.db_path
+        db_path.parent.mkdir(parents=True, exist_ok=True)
     read_options = ReadOptions(delimiter=delimiter, encoding=encoding, date_format=date_format,
                                decimal_comma=decimal_comma)
     if mapping is not None:
@@ -98,10 +107,14 @@ def ingest(run: Run, paths: tuple[Path, ...], db: Path | None, on_error: str, ti
             return EXIT_USAGE
         read_options, timezone = resolved
     options = adapter_options(account, campaign, list_id, tag, year)
+    fmt = _input_format(paths, input_format, mapping)
+    if engine == "spark":
+        return _ingest_on_spark(run, lake, list(paths), on_error, timezone or "UTC", read_options, pseudonymize,
+                                fmt, options)
     try:
         summary = ingest_paths(
             db_path, list(paths), on_error=on_error, timezone_name=timezone or "UTC", read_options=read_options,
-            pseudonymize=pseudonymize, input_format=_input_format(paths, input_format, mapping),
+            pseudonymize=pseudonymize, input_format=fmt,
             progress=Progress(run.quiet), adapter_options=options, config=run.settings,
         )
     except (IngestRefused, DropError, RecipientModeError, PrivacyError) as exc:
@@ -109,6 +122,28 @@ def ingest(run: Run, paths: tuple[Path, ...], db: Path | None, on_error: str, ti
         print(f"The database {db_path} is unchanged.", file=sys.stderr)
         return EXIT_REFUSED
     print(format_summary(summary, db_path))
+    return EXIT_OK
+
+
+def _ingest_on_spark(run: Run, lake: Path, paths: list[Path], on_error: str, timezone: str, read_options,
+                     pseudonymize: bool, input_format: str, options) -> int:
+    """``dlvstats ingest DROP --engine spark --lake DIR``: the same options, the same refusals."""
+    from dlvstats import spark_ingest
+    from dlvstats.ingest import DropError, IngestRefused
+    from dlvstats.lake import LakeError
+    from dlvstats.privacy import PrivacyError, RecipientModeError
+
+    try:
+        summary = spark_ingest.ingest_lake(
+            lake, paths, on_error=on_error, timezone_name=timezone, read_options=read_options,
+            pseudonymize=pseudonymize, input_format=input_format, progress=Progress(run.quiet),
+            adapter_options=options)
+    except (IngestRefused, DropError, RecipientModeError, PrivacyError, LakeError,
+            spark_ingest.LakeIngestError) as exc:
+        print(f"dlvstats ingest: {exc}", file=sys.stderr)
+        print(f"The lake {lake} is unchanged.", file=sys.stderr)
+        return EXIT_REFUSED
+    print(format_summary(summary, lake))
     return EXIT_OK
 
 

@@ -49,7 +49,7 @@ def spark_help() -> str:
     """The --engine spark part of the help: what runs there, and why the others do not yet."""
     import textwrap
 
-    from dlvstats.spark_engine import NOT_ON_SPARK, SPARK_METRICS  # constants only: pyspark is not loaded
+    from dlvstats.spark import NOT_ON_SPARK, SPARK_METRICS  # constants only: pyspark is not loaded
 
     lines = ["", "On Spark (--engine spark --lake DIR; docs/scale-out.md):",
              textwrap.fill(", ".join(SPARK_METRICS), width=100, initial_indent="  ", subsequent_indent="  ",
@@ -174,7 +174,7 @@ def _source(name: str, db: Path | None, lake: str | None, engine: str, default_d
         usage("give --db FILE or --lake DIR, not both")
         return None
     if engine == "spark":
-        from dlvstats import spark_engine
+        from dlvstats import spark as spark_engine
 
         if lake is None:
             usage("--engine spark reads a lake: give --lake DIR (write one with `dlvstats export --db DB --lake DIR`)")

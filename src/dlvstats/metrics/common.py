@@ -171,7 +171,7 @@ def readonly(db_path: str | Path):
 
     ``db_path`` may also be a lake directory (``dlvstats export --lake``): an in-memory DuckDB connection
     with views over its Parquet files; or an engine's source object with a ``connect()`` method (the
-    Spark lake of ``dlvstats.spark_engine``), whose connection runs the same SQL files."""
+    Spark lake of ``dlvstats.spark``), whose connection runs the same SQL files."""
     if hasattr(db_path, "connect"):
         con = db_path.connect()  # checks the lake's manifest (format, schema version) itself
         try:
