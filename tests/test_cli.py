@@ -94,14 +94,19 @@ def documented_lines() -> list[tuple[str, list[str]]]:
     found = []
     for path in _documents():
         text = path.read_text(encoding="utf-8").replace("\\\n", " ")
-        in_fence, shell = False, path.suffix != ".md"
+        in_fence, shell, console = False, path.suffix != ".md", False
         for number, line in enumerate(text.splitlines(), 1):
             if path.suffix == ".md" and line.lstrip().startswith("```"):
                 in_fence = not in_fence
                 shell = in_fence and line.strip()[3:].strip() in _SHELL_BLOCKS
+                console = in_fence and line.strip()[3:].strip() == "console"
                 continue
+            if console and not line.lstrip().startswith("$ "):
+                continue  # a console block: commands after the prompt, the rest is their output
             recipe = path.suffix == ".md" or line.startswith("\t")  # the Makefile's recipe lines
             for match in _COMMAND.finditer(line) if shell and recipe else ():
+                if re.search(r"(?:^|\s)#", line[:match.start()]):
+                    break  # the rest of the line is a shell comment (`# the options of dlvstats ingest`)
                 words = _words(line[match.end():])
                 if _is_command_line(words):
                     found.append((f"{path.relative_to(ROOT)}:{number}", words))
@@ -233,7 +238,7 @@ def test_a_value_that_cannot_be_used_names_the_option(tmp_path, capsys):
 # --- registration fails loudly ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("module", ["dlvstats.cli.metrics", "dlvstats.cli.report", "dlvstats.spark_engine"])
+@pytest.mark.parametrize("module", ["dlvstats.cli.metrics", "dlvstats.cli.report", "dlvstats.spark"])
 def test_a_broken_command_module_fails_every_run_loudly(module):
     """No `except ImportError: pass`: a command module that cannot be imported is an error of every
     dlvstats run, not a command silently missing from the list."""

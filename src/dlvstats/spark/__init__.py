@@ -30,11 +30,11 @@ from dlvstats.spark.connection import (
     read_manifest,
     table_path,
 )
-from dlvstats.spark.session import MASTER_ENV, SparkUnavailable, session
+from dlvstats.spark.session import SparkUnavailable, session
 from dlvstats.spark.translate import SparkTranslationError, spark_type, translate
 
 __all__ = [
-    "MASTER_ENV", "NOT_ON_SPARK", "SPARK_METRICS", "SparkConnection", "SparkLake", "SparkResult",
+    "NOT_ON_SPARK", "SPARK_METRICS", "SparkConnection", "SparkLake", "SparkResult",
     "SparkTranslationError", "SparkUnavailable", "is_uri", "lake_frame", "read_manifest", "session", "spark_type",
     "table_path", "translate",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-MASTER_ENV = "DLVSTATS_SPARK_MASTER"  # read by dlvstats.config (Settings.spark_master)
 
 class SparkUnavailable(RuntimeError):
     """pyspark, sqlglot or Java is missing."""
