@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dlvstats import db
+from dlvstats.aggregates import unusable_for
 from dlvstats.config import (
     COMPLAINT_RATE_CRITICAL,
     COMPLAINT_RATE_TARGET,
@@ -32,7 +33,6 @@ from dlvstats.config import (
     PACKAGE_DATA_DIR,
 )
 from dlvstats.metrics.cache import shared
-from dlvstats.aggregates import unusable_for
 from dlvstats.metrics.common import Period, choose_source, finish_rates, readonly, zone
 
 #: The dimensions a sender-health table can be cut by (the SQL knows exactly these).
