@@ -37,7 +37,8 @@ TABLES = {
                       "action, source, campaign_id || $sfx, collected_at, drop_id", "ts"),
     "orders": ("ts - $shift, account_id, recipient, order_id || $sfx, amount, campaign_id || $sfx, drop_id", "ts"),
     "campaigns": ("campaign_id || $sfx, account_id, list_id, sent_at - $shift, kind, name, subject, drop_id", "sent_at"),
-    "blocklists": ("md5_number(event_key::VARCHAR || $sfx)::UUID, ts - $shift, target, blocklist, action, drop_id", "ts"),
+    "blocklists": ("md5_number(event_key::VARCHAR || $sfx)::UUID, ts - $shift, target, blocklist, action, drop_id, "
+                   "zone, return_code, meaning", "ts"),
     "message_facts": (
         "message_id || $sfx, account_id, list_id, campaign_id || $sfx, recipient, recipient_domain, provider, "
         "sent_at - $shift, delivered_at - $shift, status, bounce_class, smtp_code, enhanced_status, sending_ip, "
@@ -55,6 +56,8 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="the bigger database to write")
     parser.add_argument("--shifts", default="61,122", help="days to move each copy back, comma-separated")
     parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--no-aggregates", dest="aggregates", action="store_false",
+                        help="leave the monthly aggregates as copied (the source's months only)")
     args = parser.parse_args()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +80,14 @@ def main() -> None:
             ).fetchone()[0]
             con.execute("COMMIT")
             print(f"  shift {days:>4} d  {table:<14} +{n:>12,}  {time.monotonic() - t0:6.1f} s", flush=True)
+    if args.aggregates:
+        from dlvstats import aggregates
+
+        t0 = time.monotonic()
+        con.execute("BEGIN TRANSACTION")
+        aggregates.rebuild(con)  # the copies' months: the aggregates the metrics read
+        con.execute("COMMIT")
+        print(f"  aggregates rebuilt in {time.monotonic() - t0:.1f} s", flush=True)
     con.execute("CHECKPOINT")
     total = con.execute("SELECT count(*) FROM sends").fetchone()[0]
     months = con.execute("SELECT strftime(sent_at, '%Y-%m') m, count(*) FROM sends GROUP BY 1 ORDER BY 1").fetchall()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
-from dlvstats import db, networks
+from dlvstats import aggregates, db, networks
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,8 @@ def label_drop(con, drop_id: int, rules: RuleSet = DEFAULT_RULES) -> None:
 def update_message_facts(con, drop_id: int | None = None) -> None:
     """Rebuild ``message_facts`` whole, or (``drop_id``, after that drop's ingest and labelling) only
     for the messages the drop can have changed. One definition serves both
-    (sql/relations/message_facts.sql); only the scope differs."""
+    (sql/relations/message_facts.sql); only the scope differs. The monthly aggregates
+    (``dlvstats.aggregates``) are refreshed with them, for the months of the messages in scope."""
     refresh = drop_id is not None and _has_message_facts(con)
     if refresh:
         db.run(con, "relations/message_facts_scope", drop_id=drop_id)
@@ -151,6 +152,8 @@ def update_message_facts(con, drop_id: int | None = None) -> None:
     else:
         con.execute("CREATE OR REPLACE TABLE message_facts AS SELECT * FROM __message_facts_rows")
     con.execute("DROP VIEW __message_facts_rows")
+    # the monthly aggregates follow the facts: the months of the messages in scope, or all of them
+    aggregates.refresh(con, all_months=not refresh)
     con.execute("DROP TABLE __facts_scope")
     if refresh:
         for table in ("__facts_sends", "__facts_ids", "__facts_recipients", "__facts_unsubscribes"):

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlvstats import db
+from dlvstats import aggregates, db
 from dlvstats.config import Settings, settings
 
 PLAIN = "plain"
@@ -293,6 +293,8 @@ def forget(db_path: str | Path, address: str, *, dry_run: bool = False,
         try:
             _delete_rows(con, report, target, needles)
             _erase_mentions(con, report, pattern)
+            if aggregates.stored(con) is not None:  # the person's messages leave the monthly sums too
+                aggregates.rebuild(con)
             if dry_run:
                 con.execute("ROLLBACK")
                 report.size_after = report.size_before

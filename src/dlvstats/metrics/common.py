@@ -12,6 +12,7 @@ Only small, already-aggregated tables pass through pandas here.
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from dlvstats import db, lake
 from dlvstats.config import MIN_CELL_DELIVERED
 
 Z95 = 1.959963984540054
+log = logging.getLogger(__name__)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -83,6 +85,26 @@ class Period:
 
     def params(self) -> dict:
         return {"date_from": self.start, "date_to": self.end}
+
+
+SOURCES = ("auto", "raw", "aggregates")
+
+
+def choose_source(source: str, reason: str | None, metric: str) -> str:
+    """``aggregates`` or ``raw``: what ``metric`` reads for ``source`` (auto / raw / aggregates),
+    given why the aggregates cannot serve the period (``reason``, None when they can). An ``auto``
+    fall-back to raw messages is logged with its reason; a forced ``aggregates`` that cannot be
+    served is an error naming it."""
+    if source not in SOURCES:
+        raise ValueError(f"source={source!r}: choose one of {', '.join(SOURCES)}")
+    if source == "raw":
+        return "raw"
+    if reason is None:
+        return "aggregates"
+    if source == "aggregates":
+        raise ValueError(f"{metric}: the monthly aggregates cannot serve this period: {reason}")
+    log.info("%s reads raw messages: %s", metric, reason)
+    return "raw"
 
 
 def over_trailing_months(metric, db_path, date_to, account_id, months: int, timezone: str | None, **options):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dlvstats import db
+from dlvstats.aggregates import unusable_for
 from dlvstats.config import (
     COMPLAINT_RATE_CRITICAL,
     COMPLAINT_RATE_TARGET,
@@ -32,7 +33,7 @@ from dlvstats.config import (
     PACKAGE_DATA_DIR,
 )
 from dlvstats.metrics.cache import shared
-from dlvstats.metrics.common import Period, finish_rates, readonly, zone
+from dlvstats.metrics.common import Period, choose_source, finish_rates, readonly, zone
 
 #: The dimensions a sender-health table can be cut by (the SQL knows exactly these).
 DIMENSIONS = ("account", "provider", "sending_ip", "sending_domain", "all")
@@ -143,6 +144,7 @@ def sender_health(
     target: float = COMPLAINT_RATE_TARGET,
     critical: float = COMPLAINT_RATE_CRITICAL,
     timezone: str = "UTC",
+    source: str = "auto",
 ) -> pd.DataFrame:
     """Complaint and bounce rates per dimension value and time bucket (a long table).
 
@@ -156,14 +158,24 @@ def sender_health(
     provider reports complaints; Gmail's says its own rate is only in Postmaster Tools).
     Days, weeks and months are cut in ``timezone`` (``--report-timezone``); ``period_start`` is
     the UTC instant where the bucket begins (2026-10-31 23:00 for November in Europe/Paris).
+    ``source``: ``auto`` reads the monthly aggregates (``dlvstats.aggregates``) when the period is
+    whole months of their zone (one month for ``week`` and ``period``, which pool persons) with
+    the default rules and providers, else raw messages; ``raw`` / ``aggregates`` force one.
     """
     period = Period.parse(date_from, date_to)
     dimensions = _dimension_list(by)
     with readonly(db_path) as con:
-        _build_relations(con, period, account_id, bounce_rules)
-        frame = db.query_df(con, "metrics/sender_health", account_id=account_id, dimensions=dimensions,
-                            grain=_check_grain(grain), fbl_providers=_fbl_list(fbl_providers),
-                            tz=_check_timezone(con, timezone), **period.params())
+        tz = _check_timezone(con, timezone)
+        reason = unusable_for(con, period.start, period.end, tz, fbl_providers=_fbl_list(fbl_providers),
+                              bounce_rules=bounce_rules, one_month=_check_grain(grain) in ("week", "period"))
+        if choose_source(source, reason, "sender_health") == "aggregates":
+            db.run(con, "relations/blocklist_periods")
+            frame = db.query_df(con, "metrics/sender_health_from_aggregates", account_id=account_id,
+                                dimensions=dimensions, grain=grain, tz=tz, **period.params())
+        else:
+            _build_relations(con, period, account_id, bounce_rules)
+            frame = db.query_df(con, "metrics/sender_health", account_id=account_id, dimensions=dimensions,
+                                grain=grain, fbl_providers=_fbl_list(fbl_providers), tz=tz, **period.params())
     frame = finish_rates(frame, HEALTH_RATES, min_delivered=min_delivered)
     frame["small_cell_fbl"] = frame["delivered_fbl"].fillna(0) < min_delivered
     fbl_rate = frame["complaint_rate_fbl"].fillna(0)

@@ -1,0 +1,138 @@
+-- aggregates/health_cells: sender health's cells with their interval sums, per month, as the temp
+-- view __agg_health_cells_rows over the months of __agg_months (aggregates/months.sql);
+-- dlvstats.aggregates writes the table agg_health_cells from it.
+-- Grain: one row per (month_start, scope_account, dimension, dimension_value, grain, period_start)
+--        with at least one message sent in the month [month_start, month_end) of the aggregates'
+--        time zone:
+--   scope_account  NULL = every account (the cells sender_health computes without an account
+--                  filter), else one account (the cells it computes with account_id = that account);
+--   dimension      'all' (dimension_value 'all'), 'provider' (coalesce(provider, 'other')),
+--                  'sending_ip', 'sending_domain' (coalesce(..., '(unknown)')); the 'account'
+--                  dimension is the 'all' row of each account's scope (metrics read it so);
+--   grain          'day' (period_start = the day's start in the zone), 'week' (the ISO week's
+--                  start in the zone, clipped to month_start: a week across two months is two
+--                  cells, one per month) or 'month' (period_start = month_start).
+-- Rules: those of metrics/sender_health.sql (complaints, the feedback-loop providers $fbl_providers,
+--   bounce categories from __bounce_category, built with the default rules for the months in scope).
+--   Intervals are clustered by person (a 64-bit hash of the address, as sender_health.sql): for
+--   each rate R the columns R__num, R__den, R__y2, R__yn, R__n2, R__k are the sums over the cell's
+--   persons of y, n, y², y·n, n² and their count, exactly what sender_health.sql computes for a
+--   period of one month (or the days or months of any run of whole months). Persons are not
+--   tracked across months: a pooled cell of several months (grain 'period' or 'week' over more
+--   than one month) is computed from raw message_facts by the metric instead.
+-- Portable SQL (GROUPING SETS, no DuckDB-only syntax) but for hash() and the timezone() cuts.
+-- Parameters: $tz (IANA name of the aggregates' zone), $fbl_providers (VARCHAR[]).
+CREATE OR REPLACE TEMP TABLE __agg_health_cells_rows AS
+WITH base AS (
+    SELECT m.month_start,
+           hash(f.recipient) AS person, f.account_id,
+           coalesce(f.provider, 'other') AS provider,
+           coalesce(f.sending_ip, '(unknown)') AS sending_ip,
+           coalesce(f.sending_domain, '(unknown)') AS sending_domain,
+           CASE WHEN $tz = 'UTC' THEN date_trunc('day', f.sent_at)
+                ELSE timezone('UTC', timezone($tz, date_trunc('day', timezone($tz, timezone('UTC', f.sent_at))))) END AS day_start,
+           greatest(CASE WHEN $tz = 'UTC' THEN date_trunc('week', f.sent_at)
+                         ELSE timezone('UTC', timezone($tz, date_trunc('week', timezone($tz, timezone('UTC', f.sent_at))))) END,
+                    m.month_start) AS week_start,
+           f.is_delivered, f.is_hard_bounce, f.is_soft_bounce,
+           f.is_delivered AND f.has_complaint AS is_complaint,
+           f.is_delivered AND list_contains($fbl_providers, f.provider) AS is_delivered_fbl,
+           f.is_delivered AND f.provider = 'gmail' AS is_delivered_gmail,
+           b.category
+    FROM message_facts AS f
+    JOIN __agg_months AS m ON f.sent_at >= m.month_start AND f.sent_at < m.month_end
+    LEFT JOIN __bounce_category AS b ON b.message_id = f.message_id
+),
+per_person AS (
+    SELECT month_start, person, account_id, provider, sending_ip, sending_domain, day_start, week_start,
+           grouping(account_id) AS g_account, grouping(provider) AS g_provider,
+           grouping(sending_ip) AS g_ip, grouping(sending_domain) AS g_domain,
+           grouping(day_start) AS g_day, grouping(week_start) AS g_week,
+           count(*) AS n_sends,
+           count(*) FILTER (WHERE is_delivered) AS n_delivered,
+           count(*) FILTER (WHERE is_delivered_fbl) AS n_delivered_fbl,
+           count(*) FILTER (WHERE is_delivered_gmail) AS n_delivered_gmail,
+           count(*) FILTER (WHERE is_complaint) AS y_complaints,
+           count(*) FILTER (WHERE is_complaint AND is_delivered_fbl) AS y_complaints_fbl,
+           count(*) FILTER (WHERE is_hard_bounce) AS y_hard,
+           count(*) FILTER (WHERE is_soft_bounce) AS y_soft,
+           count(*) FILTER (WHERE category IS NOT NULL) AS y_bounces,
+           count(*) FILTER (WHERE is_hard_bounce AND category IN ('invalid_mailbox', 'bad_domain')) AS y_invalid,
+           count(*) FILTER (WHERE category = 'policy_block') AS y_block,
+           count(*) FILTER (WHERE category = 'invalid_mailbox') AS b_invalid_mailbox,
+           count(*) FILTER (WHERE category = 'bad_domain') AS b_bad_domain,
+           count(*) FILTER (WHERE category = 'mailbox_full') AS b_mailbox_full,
+           count(*) FILTER (WHERE category = 'content') AS b_content,
+           count(*) FILTER (WHERE category = 'other') AS b_other
+    FROM base
+    GROUP BY GROUPING SETS (
+        (month_start, person),
+        (month_start, person, day_start),
+        (month_start, person, week_start),
+        (month_start, person, provider),
+        (month_start, person, provider, day_start),
+        (month_start, person, provider, week_start),
+        (month_start, person, sending_ip),
+        (month_start, person, sending_ip, day_start),
+        (month_start, person, sending_ip, week_start),
+        (month_start, person, sending_domain),
+        (month_start, person, sending_domain, day_start),
+        (month_start, person, sending_domain, week_start),
+        (month_start, person, account_id),
+        (month_start, person, account_id, day_start),
+        (month_start, person, account_id, week_start),
+        (month_start, person, account_id, provider),
+        (month_start, person, account_id, provider, day_start),
+        (month_start, person, account_id, provider, week_start),
+        (month_start, person, account_id, sending_ip),
+        (month_start, person, account_id, sending_ip, day_start),
+        (month_start, person, account_id, sending_ip, week_start),
+        (month_start, person, account_id, sending_domain),
+        (month_start, person, account_id, sending_domain, day_start),
+        (month_start, person, account_id, sending_domain, week_start)
+    )
+),
+labelled AS (
+    SELECT month_start,
+           CASE WHEN g_account = 0 THEN account_id END AS scope_account,
+           CASE WHEN g_provider = 0 THEN 'provider' WHEN g_ip = 0 THEN 'sending_ip'
+                WHEN g_domain = 0 THEN 'sending_domain' ELSE 'all' END AS dimension,
+           CASE WHEN g_provider = 0 THEN provider WHEN g_ip = 0 THEN sending_ip
+                WHEN g_domain = 0 THEN sending_domain ELSE 'all' END AS dimension_value,
+           CASE WHEN g_day = 0 THEN 'day' WHEN g_week = 0 THEN 'week' ELSE 'month' END AS grain,
+           CASE WHEN g_day = 0 THEN day_start WHEN g_week = 0 THEN week_start ELSE month_start END AS period_start,
+           per_person.*
+    FROM per_person
+)
+SELECT month_start, scope_account, dimension, dimension_value, grain, period_start,
+       CAST(count(*) AS BIGINT) AS recipients,
+       CAST(sum(n_sends) AS BIGINT) AS sends, CAST(sum(n_delivered) AS BIGINT) AS delivered,
+       CAST(sum(y_complaints) AS BIGINT) AS complaints, CAST(sum(n_delivered_fbl) AS BIGINT) AS delivered_fbl,
+       CAST(sum(y_complaints_fbl) AS BIGINT) AS complaints_fbl,
+       CAST(sum(n_delivered_gmail) AS BIGINT) AS gmail_delivered,
+       CAST(sum(y_bounces) AS BIGINT) AS bounces, CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
+       CAST(sum(y_soft) AS BIGINT) AS soft_bounces,
+       CAST(sum(b_invalid_mailbox) AS BIGINT) AS bounces_invalid_mailbox,
+       CAST(sum(b_bad_domain) AS BIGINT) AS bounces_bad_domain,
+       CAST(sum(b_mailbox_full) AS BIGINT) AS bounces_mailbox_full,
+       CAST(sum(y_block) AS BIGINT) AS bounces_policy_block,
+       CAST(sum(b_content) AS BIGINT) AS bounces_content,
+       CAST(sum(b_other) AS BIGINT) AS bounces_other,
+       CAST(sum(y_invalid) AS BIGINT) AS invalid_addresses,
+       CAST(sum(y_complaints * y_complaints) AS BIGINT) AS complaint_rate__y2,
+       CAST(sum(y_complaints * n_delivered) AS BIGINT) AS complaint_rate__yn,
+       CAST(sum(n_delivered * n_delivered) AS BIGINT) AS delivered__n2,
+       CAST(count(*) FILTER (WHERE n_delivered > 0) AS BIGINT) AS delivered__k,
+       CAST(sum(y_complaints_fbl * y_complaints_fbl) AS BIGINT) AS complaint_rate_fbl__y2,
+       CAST(sum(y_complaints_fbl * n_delivered_fbl) AS BIGINT) AS complaint_rate_fbl__yn,
+       CAST(sum(n_delivered_fbl * n_delivered_fbl) AS BIGINT) AS delivered_fbl__n2,
+       CAST(count(*) FILTER (WHERE n_delivered_fbl > 0) AS BIGINT) AS delivered_fbl__k,
+       CAST(sum(y_hard * y_hard) AS BIGINT) AS hard_bounce_rate__y2,
+       CAST(sum(y_hard * n_sends) AS BIGINT) AS hard_bounce_rate__yn,
+       CAST(sum(y_invalid * y_invalid) AS BIGINT) AS invalid_address_rate__y2,
+       CAST(sum(y_invalid * n_sends) AS BIGINT) AS invalid_address_rate__yn,
+       CAST(sum(y_block * y_block) AS BIGINT) AS block_rate__y2,
+       CAST(sum(y_block * n_sends) AS BIGINT) AS block_rate__yn,
+       CAST(sum(n_sends * n_sends) AS BIGINT) AS sends__n2
+FROM labelled
+GROUP BY month_start, scope_account, dimension, dimension_value, grain, period_start;
