@@ -245,7 +245,7 @@ def _health_and_trend_csvs(db_path, month: str, monkeypatch) -> dict[str, str]:
     run = report.MetricRun(db_path, None, "UTC")
     frames = {**report.metric_tables(run, month), "headline-trend": report.headline_trend(run, month)}
     out = {name: export.to_csv(frame) for name, frame in frames.items()}
-    out["totals"] = repr(sorted(report._totals(run, month).items()))
+    out["totals"] = repr(sorted(report.metric_run.month_totals(run, month).items()))
     return out
 
 
