@@ -148,17 +148,19 @@ def rewrite(text: str, rule: Rule, scope: Scope) -> tuple[str, int]:
     return "".join(lines), count
 
 
-def _labels(root: Path, rule: Rule) -> str | None:
-    """data/columns.csv after ``rule``: the old key's row renamed; when the new key has a row already,
-    one of the two kept (``keep_label``, with its label under the new name); ``add_label`` when the
-    new name has none. Only for global renames (a scoped old name keeps its row for the other tables)."""
-    path = root / LABELS
-    rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
-    by_name = {r["column"]: r for r in rows}
+def _labels(root: Path, rule: Rule) -> tuple[str | None, str | None]:
+    """data/columns.csv after ``rule``, and the label it no longer has. The old key's row is renamed;
+    when the new key has a row already, one of the two is kept (``keep_label``: its label goes under
+    the new name, the other label is dropped); ``add_label`` when the new name has none. A scoped
+    rename keeps the old row (the old name stays in the other tables)."""
+    with (root / LABELS).open(encoding="utf-8", newline="") as handle:
+        by_name = {r["column"]: r for r in csv.DictReader(handle)}
     scoped = any(s.globs != EVERYWHERE for s in rule.scopes)
-    changed = False
+    changed, dropped = False, None
     if not scoped and rule.old in by_name:
         old_row = by_name.pop(rule.old)
+        if rule.new in by_name:
+            dropped = by_name[rule.new]["label"] if rule.keep_label == "old" else old_row["label"]
         if rule.new not in by_name or rule.keep_label == "old":
             by_name[rule.new] = {"column": rule.new, "label": old_row["label"]}
         changed = True
@@ -166,24 +168,41 @@ def _labels(root: Path, rule: Rule) -> str | None:
         by_name[rule.new] = {"column": rule.new, "label": rule.add_label[0]}
         changed = True
     if not changed:
-        return None
+        return None, None
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=["column", "label"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(sorted(by_name.values(), key=lambda r: r["column"]))
-    return out.getvalue()
+    return out.getvalue(), dropped
 
 
-def _catalogue_entry(root: Path, rule: Rule) -> str | None:
-    """The French catalogue with an entry for ``add_label`` (when it has none)."""
-    if not rule.add_label:
-        return None
-    text = (root / CATALOGUE).read_text(encoding="utf-8")
-    english, french = rule.add_label
-    if f'msgid "{english}"' in text:
-        return None
-    return text.rstrip("\n") + (f'\n\n#. column label: {rule.new} (data/columns.csv)\n'
-                                f'msgid "{english}"\nmsgstr "{french}"\n')
+def _catalogue(root: Path, rule: Rule, dropped: str | None) -> str | None:
+    """The French catalogue with an entry for ``add_label`` (when it has none), and without the entry of
+    the ``dropped`` column label when nothing else (code, notebooks, templates) uses that text."""
+    text = original = (root / CATALOGUE).read_text(encoding="utf-8")
+    if dropped is not None and not _used_elsewhere(root, dropped):
+        entry = re.compile(r"#\. column label: [A-Za-z0-9_]+ \(data/columns\.csv\)\n"
+                           rf"msgid {re.escape(_po(dropped))}\nmsgstr \"[^\n]*\"\n\n?")
+        text = entry.sub("", text, count=1)
+    if rule.add_label and f"msgid {_po(rule.add_label[0])}" not in text:
+        english, french = rule.add_label
+        text = text.rstrip("\n") + (f"\n\n#. column label: {rule.new} (data/columns.csv)\n"
+                                    f"msgid {_po(english)}\nmsgstr {_po(french)}\n")
+    return None if text == original else text
+
+
+def _po(value: str) -> str:
+    """A .po string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _used_elsewhere(root: Path, label: str) -> bool:
+    """Whether ``label`` is written in src/ or notebooks/ outside the labels and the catalogue."""
+    for glob in ("src/**/*.py", "src/**/*.html", "src/**/*.j2", "notebooks/*.ipynb"):
+        for path in root.glob(glob):
+            if path.is_file() and label in path.read_text(encoding="utf-8", errors="replace"):
+                return True
+    return False
 
 
 def pending(root: Path) -> list[dict]:
@@ -253,10 +272,14 @@ def apply(root: Path, dry_run: bool = False) -> int:
     for path, text in edits.items():
         path.write_text(text, encoding="utf-8")
     for rule in rules:
-        for target, text in ((root / LABELS, _labels(root, rule)), (root / CATALOGUE, _catalogue_entry(root, rule))):
-            if text is not None:
-                target.write_text(text, encoding="utf-8")
-                print(f"{target.relative_to(root)}: label of {rule.new}")
+        labels, dropped = _labels(root, rule)
+        if labels is not None:
+            (root / LABELS).write_text(labels, encoding="utf-8")
+            print(f"{LABELS}: label of {rule.new}" + (f" (label {dropped!r} dropped)" if dropped else ""))
+        catalogue = _catalogue(root, rule, dropped)
+        if catalogue is not None:
+            (root / CATALOGUE).write_text(catalogue, encoding="utf-8")
+            print(f"{CATALOGUE}: entries for {rule.new}")
     for rule in rules:
         for line in kept(root, rule):
             print(line)
