@@ -28,14 +28,14 @@ import csv
 import io
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 #: The list (and changelog) of column renames: old,new,tables,status,reason.
 RENAMES_CSV = Path("docs/column-renames.csv")
 #: Files never rewritten: they already use the new names, or list the old ones on purpose.
 NEVER = {"docs/columns.csv", "docs/column-renames.csv", "tools/apply_renames.py", "tests/test_columns_doc.py",
-         str(Path("src/dlvstats/data/columns.csv"))}  # the labels: rewritten as a table (_labels)
+         "src/dlvstats/data/columns.csv"}  # the labels: rewritten as a table (_labels)
 #: Where a column name may be written (the whole-repository scope).
 EVERYWHERE = ("src/**/*.py", "src/**/*.sql", "src/**/*.ipynb", "src/**/*.po", "src/dlvstats/data/columns.csv",
               "tests/**/*.py", "notebooks/*.ipynb", "docs/**/*.md", "benchmarks/**/*.py", "README.md")
@@ -65,7 +65,6 @@ class Rule:
     keep_label: str = "new"
     #: (English label, French translation) to add when the new name has no label yet
     add_label: tuple[str, str] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 _HIDDEN_FILES = ("src/dlvstats/sql/metrics/hidden_images.sql", "src/dlvstats/sql/metrics/hidden_images_by_device.sql",
@@ -230,11 +229,13 @@ def kept(root: Path, rule: Rule) -> list[str]:
 
 
 def plan(root: Path, rules: list[Rule]) -> tuple[dict[Path, str], list[str]]:
-    """The rewritten text of every file the rules change, and the scopes in which no rule changed
-    anything (a file moved, a heading or a line reworded since the rules were written: to look at,
-    not to skip)."""
+    """The rewritten text of every file the rules change, and what to look at before writing: the
+    scopes in which no rule changed anything and the files a scope names that are not there (a file
+    moved or split, a heading or a line reworded since the rules were written)."""
     edits: dict[Path, str] = {}
     done: dict[Scope, int] = {}
+    missing = sorted({g for rule in rules for scope in rule.scopes for g in scope.globs
+                      if not any(c in g for c in "*?[") and not (root / g).is_file()})
     for rule in rules:
         for scope in rule.scopes:
             done.setdefault(scope, 0)
@@ -247,7 +248,7 @@ def plan(root: Path, rules: list[Rule]) -> tuple[dict[Path, str], list[str]]:
                     print(f"{path.relative_to(root)}: {rule.old} -> {rule.new} x {count}")
     idle = [", ".join(scope.globs) + (f" (section {scope.section})" if scope.section else "")
             + (f" (lines {scope.lines})" if scope.lines else "") for scope, count in done.items() if not count]
-    return edits, idle
+    return edits, idle + [f"{path} (no such file: moved or split? name its successors)" for path in missing]
 
 
 def apply(root: Path, dry_run: bool = False) -> int:
@@ -263,7 +264,7 @@ def apply(root: Path, dry_run: bool = False) -> int:
         return 0
     edits, idle = plan(root, rules)
     if idle:
-        print("these scopes find nothing to rename (update RULES, then rerun):\n  " + "\n  ".join(idle),
+        print("nothing written: these scopes rename nothing or name missing files (update RULES, then rerun):\n  " + "\n  ".join(idle),
               file=sys.stderr)
         return 1
     if dry_run:
