@@ -39,20 +39,14 @@ UNITS = {"messages", "recipients", "events", "count", "share 0-1", "rate points 
 #: The suffixes a rename carries along (an interval's ends, a sensitivity delta).
 RENAMED_SUFFIXES = ("_low", "_high", "_change")
 
-#: One name, two meanings, on purpose or until a rename of docs/column-renames.csv's next batch:
-#: column -> the tables whose meaning differs from the others', and why.
+#: One name, two meanings, on purpose or until a later rename: column -> the tables whose meaning
+#: differs from the others', and why.
 SAME_NAME_EXCEPTIONS = {
     # gift tables count people: a campaign's rate is recipients with a human open (click) over delivered
     # messages; it is the message rate when the campaign sent one message per recipient, as gift
     # campaigns do. The SQL would have to count messages to make it the same quantity.
     "human_open_rate": {"gift-campaigns", "reengagement-campaigns"},
     "human_click_rate": {"gift-campaigns", "reengagement-campaigns"},
-    # compliance counts unsubscribe events dated in the period; elsewhere unsubscribes are the period's
-    # delivered messages followed by one (dated by the message). Proposed: unsubscribe_events.
-    "unsubscribes": {"compliance"},
-    # gift-campaigns' window is the 90-day purchase window; gift-migration's and gift-grey-list's the time
-    # between two gift sends. Proposed: purchase_window_end_at in gift-campaigns.
-    "window_end_at": {"gift-campaigns", "reengagement-campaigns"},
     # campaign-kinds groups by kind and has an 'unknown' kind for campaigns without a campaigns row; the
     # gift tables' kind is their campaigns' own. Proposed with campaigns' campaign_kind: one name, campaign_kind.
     "kind": {"campaign-kinds"},

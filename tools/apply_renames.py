@@ -88,6 +88,16 @@ _GIFT = (
     Scope(("docs/metrics_gift_health.md",), lines=r"below the truth"),  # the accuracy note on the gift table
 )
 
+_COMPLIANCE = (
+    Scope(("src/dlvstats/sql/metrics/sender_health_compliance.sql", "src/dlvstats/metrics/sender_health.py")),
+    Scope(("tests/test_metrics_sender_health.py",), lines=r'"unsubscribes":'),  # the compliance row's counts
+    Scope(("docs/metrics_gift_health.md",), section=r"^### `compliance`"),
+)
+_PURCHASE_WINDOW = (
+    Scope(("src/dlvstats/sql/metrics/gift_campaigns.sql",)),
+    Scope(("docs/metrics_gift_health.md",), section=r"^### `gift-campaigns`"),
+)
+
 #: old -> new, with where each applies (docs/column-renames.csv says which tables and why).
 RULES: tuple[Rule, ...] = (
     Rule("click_rate", "human_click_rate", (Scope(EVERYWHERE),), keep_label="old"),
@@ -98,6 +108,10 @@ RULES: tuple[Rule, ...] = (
          add_label=("Recipients with a human open", "Destinataires avec une ouverture humaine")),
     Rule("human_clickers", "human_clicker_recipients", _GIFT,
          add_label=("Recipients with a human click", "Destinataires avec un clic humain")),
+    Rule("unsubscribes", "unsubscribe_events", _COMPLIANCE,
+         add_label=("Unsubscribe events", "Événements de désinscription")),
+    Rule("window_end_at", "purchase_window_end_at", _PURCHASE_WINDOW,
+         add_label=("Purchase window end", "Fin de la fenêtre d'achat")),
 )
 
 
