@@ -43,8 +43,8 @@ RENAMED_SUFFIXES = ("_low", "_high", "_change")
 #: differs from the others', and why.
 SAME_NAME_EXCEPTIONS = {
     # gift tables count people: a campaign's rate is recipients with a human open (click) over delivered
-    # messages; it is the message rate when the campaign sent one message per recipient, as gift
-    # campaigns do. The SQL would have to count messages to make it the same quantity.
+    # messages, which equals the message rate only when the campaign sent each recipient one message.
+    # gift_campaigns.sql would have to count messages (as gift-grey-list does) to make it the same quantity.
     "human_open_rate": {"gift-campaigns", "reengagement-campaigns"},
     "human_click_rate": {"gift-campaigns", "reengagement-campaigns"},
     # campaign-kinds groups by kind and has an 'unknown' kind for campaigns without a campaigns row; the
