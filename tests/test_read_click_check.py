@@ -120,20 +120,20 @@ def test_failed_click_check_makes_every_share_assumption_violated_and_spans_the_
 def test_few_openers_keep_a_score_interval():
     """One stratum (weight 1.25), two ages, 4 identical replicates (rep 0 = the data). Age A: 0 openers of
     300 measurable messages: the bootstrap says [0, 0]; the score interval is Wilson(0 of 300) x 1.25,
-    upper z^2 / (300 + z^2) x 1.25. Age B: 30 openers of 300: Wilson(30 of 300) x 1.25 (no design effect
+    upper z^2 / (300 + z^2) x 1.25. Age B: 20 openers of 300 (under 30): Wilson(20 of 300) x 1.25 (no design effect
     when the replicates do not vary: never below 1)."""
     from dlvstats.metrics.common import Z95, wilson
     from dlvstats.metrics.read_strata import _few_openers_interval, _group_table
 
     o = np.zeros((4, 1, 2))
-    o[:, 0, 1] = 30
+    o[:, 0, 1] = 20
     d = np.full((4, 1, 2), 300.0)
     weight = np.full((4, 1), 1.25)
     low, high = _few_openers_interval(o, d, weight)
     assert low[0] == pytest.approx(0, abs=1e-12) and high[0] == pytest.approx(Z95**2 / (300 + Z95**2) * 1.25)
-    _, w_low, w_high = wilson(30, 300)
+    _, w_low, w_high = wilson(20, 300)
     assert (low[1], high[1]) == pytest.approx((w_low * 1.25, w_high * 1.25))
     table = _group_table(o, d, weight, np.array([0.2]), np.array([False]), "age_years", [1, 2])
-    assert table["est_read_rate"].tolist() == pytest.approx([0.0, 0.125])
+    assert table["est_read_rate"].tolist() == pytest.approx([0.0, 20 / 300 * 1.25])
     assert table["est_read_rate_high"].iloc[0] == pytest.approx(high[0])  # not the bootstrap's 0
     assert table["est_read_rate_low"].iloc[1] == pytest.approx(low[1])

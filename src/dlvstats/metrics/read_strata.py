@@ -45,6 +45,9 @@ REPLICATES = 200
 SEED = 13
 #: A cell with fewer human clickers than this is flagged small (its share leans on its provider's).
 MIN_CELL_CLICKERS = 30
+#: Below this many human openers a group's percentile bootstrap is not trusted alone (few events make
+#: it collapse): its est_read_rate interval also holds the score interval (``_few_openers_interval``).
+MIN_BOOTSTRAP_OPENERS = 30
 #: A share is never taken above this (a cell whose every clicker lacks an open): 1 / (1 - share) stays finite.
 MAX_SHARE = 0.99
 
@@ -157,9 +160,10 @@ def _group_table(o, d, weight, share0, borrowed_cell, name, labels) -> pd.DataFr
     """est_read_rate of each group (age or provider) with its bootstrap interval and sensitivity band."""
     rate, readers = _rates(o, d, weight)
     low, high = poisson_bootstrap_interval(np.clip(rate[1:], 0, 1))
-    small_low, small_high = _few_openers_interval(o, d, weight)
-    low, high = np.fmin(low, small_low), np.fmax(high, small_high)
     openers = o[0].sum(axis=0)
+    small_low, small_high = _few_openers_interval(o, d, weight)
+    few = openers < MIN_BOOTSTRAP_OPENERS
+    low, high = np.where(few, np.fmin(low, small_low), low), np.where(few, np.fmax(high, small_high), high)
     band = {}
     for label, ratio in (("est_read_rate_band_low", CLICK_RATIO_HIGH), ("est_read_rate_band_high", CLICK_RATIO_LOW)):
         w = 1 / (1 - np.clip(blocked_share_at_ratio(share0, ratio), 0, MAX_SHARE))
@@ -183,8 +187,9 @@ def _few_openers_interval(o, d, weight) -> tuple[np.ndarray, np.ndarray]:
     clustering by person, never below 1), times the group's read weight (est_readers / openers; with no
     opener, its cells' weights averaged over its messages). The percentile bootstrap collapses where a
     group has a handful of openers (an age with 0 openers resamples to [0, 0] while readers behind
-    blocked images may be there); the score interval does not. _group_table keeps the union of both:
-    where openers are many, the bootstrap (which also carries the shares' error) is the wider one."""
+    blocked images may be there); the score interval does not. _group_table keeps the union of both for
+    groups with fewer than MIN_BOOTSTRAP_OPENERS openers; above, the bootstrap alone (which also carries
+    the shares' error)."""
     openers, den = o[0].sum(axis=0), d[0].sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         open_reps = np.where(d[1:].sum(axis=1) > 0, o[1:].sum(axis=1) / d[1:].sum(axis=1), np.nan)
