@@ -2,6 +2,7 @@
 
     python benchmarks/accuracy.py --worlds all --seeds 10 --scale 0.25 --out docs/accuracy.md --jobs 2
     python benchmarks/accuracy.py --worlds realistic,scanner_pools --seeds 3      # table on stdout
+    python benchmarks/accuracy.py --worlds blocked_click_ratio --seeds 10 --first-seed 101  # seeds 101..110
     python benchmarks/accuracy.py --db data/dlvstats.duckdb --truth data/demo/truth.json   # one database
 
 For each world x seed: simulate (--scale x 20,000 contacts, --months months; cached under
@@ -42,6 +43,9 @@ def main(argv=None) -> int:
     parser.add_argument("--worlds", default="all", help="'all' or a comma list (default, scanner_pools, "
                         "realistic, ...; see `dlvstats simulate --list-worlds`)")
     parser.add_argument("--seeds", type=_seeds, default=_seeds("3"), help="N (seeds 1..N) or a comma list")
+    parser.add_argument("--first-seed", type=int, default=1,
+                        help="shift the seeds by FIRST-1: --seeds 10 --first-seed 101 = seeds 101..110 (develop on seeds "
+                        "the report does not use)")
     parser.add_argument("--scale", type=float, default=0.25, help="contacts = scale x 20,000 (default 0.25)")
     parser.add_argument("--months", type=int, default=6, help="simulated months (default 6)")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
@@ -57,6 +61,8 @@ def main(argv=None) -> int:
         parser.error("--db and --truth go together: the database and the truth.json of the simulation it holds")
     if args.db:
         return _one_database(args, argv)
+    if args.first_seed != 1:
+        args.seeds = [s + args.first_seed - 1 for s in args.seeds]
     try:
         worlds = runner.parse_worlds(args.worlds)
     except ValueError as exc:

@@ -26,6 +26,7 @@ from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, over_trailing_months, readonly
 from dlvstats.metrics.read_estimator import (
+    click_ratio_check,
     provider_status,
     read_rate_band,
     shrink_shares,
@@ -293,7 +294,9 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
         providers = done.loc[done["image_blocked_share"].notna(), "provider"].tolist() or ["__none__"]
         checks = db.query_df(con, "metrics/hidden_images_checks", **period.params(), account_id=account_id,
                              providers=providers)
-    return with_assumption_checks(done, checks, min_clickers)[PUBLIC_COLUMNS].reset_index(drop=True)
+        click = click_ratio_check(db.query_df(con, "metrics/hidden_images_click_check", **period.params(),
+                                              account_id=account_id))
+    return with_assumption_checks(done, checks, min_clickers, click)[PUBLIC_COLUMNS].reset_index(drop=True)
 
 
 def read_weights(con, period: Period, account_id=None, max_machine_open_share: float = MAX_MACHINE_OPEN_SHARE,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -182,9 +183,76 @@ CHECK_MIN_READERS = 30
 CHECK_MIN_DIFFERENCE = 0.10
 
 
-def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_readers: int) -> pd.DataFrame:
-    """``assumption_check`` per provider (readers whose only click is an unsubscribe: do they show the
-    clickers' share without an open?), and estimate_status 'assumption_violated' on clean evidence."""
+#: The click-ratio check (sql/metrics/hidden_images_click_check.sql): clean evidence that readers whose
+#: images stay off click more (or less) often than the others is a ratio of click-to-open rates whose
+#: 99 % interval excludes 1 (z below) and whose point is at least this far from 1 (ratio or its inverse).
+#: 99 %, not 95 %: the check is run on every period, and a false alarm takes ``ok`` from right estimates.
+CLICK_CHECK_Z = 2.576
+CLICK_CHECK_MIN_RATIO = 1.2
+
+
+@dataclass
+class ClickCheck:
+    """The pooled click-ratio check: ratio (with its 99 % interval), the people it rests on, verdict."""
+
+    ratio: float
+    low: float
+    high: float
+    blocked_people: int
+    violated: bool
+    text: str
+
+
+def click_ratio_check(raw: pd.DataFrame) -> ClickCheck:
+    """Pool hidden_images_click_check rows over the estimator's strata: R = open clicks of the 'proven
+    blocked' people / what they would make at their stratum's click-to-open rate of the other people
+    (indirect standardisation, so a stratum with few people adds little). var(log R) = the
+    person-clustered variance of that ratio / R^2 + the variance of each stratum's reference rate,
+    weighted by the stratum's share of the expected clicks."""
+    keys = ["provider", "device"]
+    cols = ["people", "opens", "open_clicks", "y2", "yn", "n2"]
+    if raw.empty:
+        raw = pd.DataFrame(columns=[*keys, "proven_blocked", *cols])
+    flag = raw["proven_blocked"].astype(bool)
+    b = raw[flag].groupby(keys, as_index=False)[cols].sum()
+    m = raw[~flag].groupby(keys, as_index=False)[cols].sum()
+    both = b.merge(m, on=keys, suffixes=("_b", "_m"))
+    both = both[(both["open_clicks_m"] > 0) & (both["opens_b"] > 0)]
+    people = int(both["people_b"].sum()) if len(both) else 0
+    y = float(both["open_clicks_b"].sum()) if len(both) else 0.0
+    if people < CHECK_MIN_READERS or y < 10:
+        return ClickCheck(np.nan, np.nan, np.nan, people, False,
+                          f"no click-ratio check: {people:,} people proven to read with images off, too few")
+    c = (both["open_clicks_m"] / both["opens_m"]).to_numpy(float)
+    e_k = c * both["opens_b"].to_numpy(float)
+    e = e_k.sum()
+    ratio = y / e
+    k_b = float(people)
+    ss = (both["y2_b"] - 2 * ratio * c * both["yn_b"] + ratio**2 * c**2 * both["n2_b"]).sum()
+    var_ratio = max(float(ss), 0.0) / e**2 * k_b / max(k_b - 1, 1)
+    k_m = both["people_m"].to_numpy(float)
+    ss_m = (both["y2_m"] - 2 * c * both["yn_m"] + c**2 * both["n2_m"]).to_numpy(float)
+    var_c = np.maximum(ss_m, 0) / both["opens_m"].to_numpy(float) ** 2 * k_m / np.maximum(k_m - 1, 1)
+    var_log = var_ratio / ratio**2 + float(((e_k / e) ** 2 * var_c / c**2).sum())
+    half = CLICK_CHECK_Z * math.sqrt(var_log)
+    low, high = ratio * math.exp(-half), ratio * math.exp(half)
+    violated = (low > 1 or high < 1) and max(ratio, 1 / ratio) >= CLICK_CHECK_MIN_RATIO
+    text = (f"people proven to read with images off (a click without an open) click {ratio:.2f}x as often per "
+            f"opened message as the others of their provider and device (99% {low:.2f}-{high:.2f}, "
+            f"{people:,} people)" + (": differs" if violated else ": agrees"))
+    return ClickCheck(ratio, low, high, people, violated, text)
+
+
+def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_readers: int,
+                           click_check: ClickCheck | None = None) -> pd.DataFrame:
+    """``assumption_check`` per provider, and estimate_status 'assumption_violated' on clean evidence.
+
+    Two checks: readers whose only click is an unsubscribe (do they show the clickers' share without an
+    open? per provider, rarely enough readers to see a 1.5x click ratio), and ``click_check`` (pooled over
+    the strata: do people proven to read with images off click as often as the others? see
+    ``click_ratio_check``). When the pooled check fails, every provider with a share of its own is
+    assumption_violated and its image_blocked_share and est_read_rate intervals span the click ratios
+    the check leaves open (``widen_for_click_ratio``)."""
     checks = finish_rates(checks_raw, ["share_without_open"], min_delivered=min_readers, volume_column="readers")
     unsub = checks[checks["evidence"] == "unsubscribe click only"].set_index("provider")
     out = done.copy()
@@ -203,12 +271,63 @@ def with_assumption_checks(done: pd.DataFrame, checks_raw: pd.DataFrame, min_rea
                      f"{c.share_without_open_high:.0%}) against {row.image_blocked_share:.0%} of content clickers"
                      + (": differs" if differs else ": agrees"))
         violated.append(clean)
+    if click_check is not None:
+        texts = [f"{t}; {click_check.text}" for t in texts]
     out["assumption_check"] = texts
-    hit = np.array(violated, dtype=bool) & out["estimate_status"].isin(["ok", "imprecise"]).to_numpy()
+    open_status = out["estimate_status"].isin(["ok", "imprecise"]).to_numpy()
+    hit = np.array(violated, dtype=bool) & open_status
     out.loc[hit, "status_reason"] = [
         f"the assumption fails on clean evidence ({t}): blocked readers do not click like the others, so "
         "the read rate may lie anywhere in est_read_rate_band_low/high" for t in out.loc[hit, "assumption_check"]]
     out.loc[hit, "estimate_status"] = "assumption_violated"
+    if click_check is not None and click_check.violated:
+        pooled = open_status & ~hit & out["image_blocked_share"].notna().to_numpy()
+        out.loc[pooled, "status_reason"] = (
+            f"the assumption fails on clean evidence ({click_check.text}): readers whose images stay off do not "
+            "click like the others, so clickers misstate the blocked share; its interval and est_read_rate's "
+            "span the click ratios the check leaves open")
+        out.loc[pooled, "estimate_status"] = "assumption_violated"
+        out = widen_for_click_ratio(out, out["estimate_status"].eq("assumption_violated").to_numpy(), click_check)
+    return out
+
+
+def click_ratio_range(check: ClickCheck) -> tuple[float, float]:
+    """The click ratios (blocked readers over the others) a failed check leaves open: from 1 to the far end
+    of its interval, and at least to the sensitivity band's end on that side. Not the check's ratio
+    alone: it compares proven-blocked people with a mix (blocked people whose pixel loaded at their first
+    click are among 'the others'), which dilutes the true ratio toward 1."""
+    if check.ratio >= 1:
+        return 1.0, max(check.high, CLICK_RATIO_HIGH)
+    return min(check.low, CLICK_RATIO_LOW), 1.0
+
+
+def widen_for_click_ratio(df: pd.DataFrame, rows: np.ndarray, check: ClickCheck) -> pd.DataFrame:
+    """image_blocked_share_low/high and est_read_rate_low/high (and hidden_reader_share_of_nonopens') of
+    ``rows`` over the click ratios r in ``click_ratio_range``: the share among readers at ratio r is
+    b(s, r) = s / (s + r (1 - s)) of the clickers' share s (decreasing in r), and the read rate scales by
+    (1 - b_used) / (1 - b(b_used, r)). The interval is the union over r of the sampling intervals: a
+    partial-identification interval (Manski), not a wider z."""
+    out = df.copy()
+    if not rows.any():
+        return out
+    r_low, r_high = click_ratio_range(check)
+    lo, hi = (out.loc[rows, f"image_blocked_share_{e}"].to_numpy(float) for e in ("low", "high"))
+    out.loc[rows, "image_blocked_share_low"] = np.minimum(lo, blocked_share_at_ratio(lo, r_high))
+    out.loc[rows, "image_blocked_share_high"] = np.maximum(hi, blocked_share_at_ratio(hi, r_low))
+    used = np.clip(out.loc[rows, "image_blocked_share_used"].to_numpy(float), 0, 0.99)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        down = (1 - used) / (1 - blocked_share_at_ratio(used, r_high))
+        up = (1 - used) / (1 - blocked_share_at_ratio(used, r_low))
+        rate_lo = out.loc[rows, "est_read_rate_low"].to_numpy(float)
+        rate_hi = out.loc[rows, "est_read_rate_high"].to_numpy(float)
+        out.loc[rows, "est_read_rate_low"] = np.clip(np.fmin(rate_lo, rate_lo * down), 0, 1)
+        out.loc[rows, "est_read_rate_high"] = np.clip(np.fmax(rate_hi, rate_hi * up), 0, 1)
+        if {"measurable_delivered", "human_openers"} <= set(out.columns):
+            d = out.loc[rows, "measurable_delivered"].to_numpy(float)
+            o = out.loc[rows, "human_openers"].to_numpy(float)
+            for suffix in ("_low", "_high"):
+                value = out.loc[rows, f"est_read_rate{suffix}"].to_numpy(float)
+                out.loc[rows, f"hidden_reader_share_of_nonopens{suffix}"] = np.clip((value * d - o) / (d - o), 0, 1)
     return out
 
 

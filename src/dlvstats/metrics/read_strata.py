@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from dlvstats import db
+from dlvstats.metrics.common import wilson
 from dlvstats.metrics.read_estimator import (
     CLICK_RATIO_HIGH,
     CLICK_RATIO_LOW,
@@ -44,6 +45,9 @@ REPLICATES = 200
 SEED = 13
 #: A cell with fewer human clickers than this is flagged small (its share leans on its provider's).
 MIN_CELL_CLICKERS = 30
+#: Below this many human openers a group's percentile bootstrap is not trusted alone (few events make
+#: it collapse): its est_read_rate interval also holds the score interval (``_few_openers_interval``).
+MIN_BOOTSTRAP_OPENERS = 30
 #: A share is never taken above this (a cell whose every clicker lacks an open): 1 / (1 - share) stays finite.
 MAX_SHARE = 0.99
 
@@ -157,6 +161,9 @@ def _group_table(o, d, weight, share0, borrowed_cell, name, labels) -> pd.DataFr
     rate, readers = _rates(o, d, weight)
     low, high = poisson_bootstrap_interval(np.clip(rate[1:], 0, 1))
     openers = o[0].sum(axis=0)
+    small_low, small_high = _few_openers_interval(o, d, weight)
+    few = openers < MIN_BOOTSTRAP_OPENERS
+    low, high = np.where(few, np.fmin(low, small_low), low), np.where(few, np.fmax(high, small_high), high)
     band = {}
     for label, ratio in (("est_read_rate_band_low", CLICK_RATIO_HIGH), ("est_read_rate_band_high", CLICK_RATIO_LOW)):
         w = 1 / (1 - np.clip(blocked_share_at_ratio(share0, ratio), 0, MAX_SHARE))
@@ -172,6 +179,31 @@ def _group_table(o, d, weight, share0, borrowed_cell, name, labels) -> pd.DataFr
         "est_read_rate_high": np.maximum(high, rate[0]), **band, "borrowed_opener_share": borrowed,
         "image_blocked_share_used": used, "image_blocked_share_used_low": used_low,
         "image_blocked_share_used_high": used_high})
+
+
+def _few_openers_interval(o, d, weight) -> tuple[np.ndarray, np.ndarray]:
+    """The read rate's interval when the weights are taken as known: the Wilson score interval of the
+    group's measured open rate (openers / measurable messages, at the bootstrap's design effect for
+    clustering by person, never below 1), times the group's read weight (est_readers / openers; with no
+    opener, its cells' weights averaged over its messages). The percentile bootstrap collapses where a
+    group has a handful of openers (an age with 0 openers resamples to [0, 0] while readers behind
+    blocked images may be there); the score interval does not. _group_table keeps the union of both for
+    groups with fewer than MIN_BOOTSTRAP_OPENERS openers; above, the bootstrap alone (which also carries
+    the shares' error)."""
+    openers, den = o[0].sum(axis=0), d[0].sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        open_reps = np.where(d[1:].sum(axis=1) > 0, o[1:].sum(axis=1) / d[1:].sum(axis=1), np.nan)
+        p = np.where(den > 0, openers / den, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            var_boot = np.nanvar(open_reps, axis=0, ddof=1) if open_reps.shape[0] > 2 else np.full(p.shape, np.nan)
+        design = np.where((p > 0) & (p < 1) & np.isfinite(var_boot), var_boot / (p * (1 - p) / den), 1.0)
+        n_eff = den / np.maximum(design, 1.0)
+        readers = (o[0] * weight[0][:, None]).sum(axis=0)
+        mean_weight = (d[0] * weight[0][:, None]).sum(axis=0) / den
+        factor = np.where(openers > 0, readers / openers, mean_weight)
+    _, w_low, w_high = wilson(openers / np.maximum(den, 1) * n_eff, n_eff)
+    return np.clip(w_low * factor, 0, 1), np.clip(w_high * factor, 0, 1)
 
 
 def _cell_table(cells, cc, uc, S, SP, group, pull_c, pull_p, borrowed, min_cell_clickers) -> pd.DataFrame:
