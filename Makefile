@@ -71,13 +71,15 @@ java: ## make sure Java 17 is there for the Spark engine's tests (installs Debia
 	fi
 
 .PHONY: test
-test: install browser java ## run the whole test suite (installs what it needs)
+test: install browser java ## run the whole test suite (installs what it needs), then the sizes and boundaries
 	$(BIN)/python -m pytest -q
+	$(BIN)/python tools/check_sizes.py src
 	$(BIN)/lint-imports
 
 .PHONY: test-fast
 test-fast: install java ## the inner loop: every test not marked slow, then the module-boundary contracts
 	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python tools/check_sizes.py src
 	$(BIN)/lint-imports
 
 .PHONY: lab

@@ -14,8 +14,8 @@ filters rows in pandas. Everything after the read is plain pandas: boolean colum
   complaints are matched by ``message_id`` only (dlvstats also matches id-less complaints to the
   latest earlier message to the recipient, an as-of join);
 - hidden-images, per provider, among delivered messages: ``machine_open_share`` = machine-opened /
-  opened; among "measurable" messages (delivered, no machine open): ``human_openers``,
-  ``human_clickers``, ``clickers_without_open``, ``image_blocked_share`` = clickers without open /
+  opened; among "measurable" messages (delivered, no machine open): ``measurable_human_openers``,
+  ``measurable_human_clickers``, ``measurable_clickers_without_open``, ``image_blocked_share`` = clickers without open /
   clickers (with a recipient-clustered Wilson interval, as dlvstats does), ``measured_open_rate``,
   ``est_read_rate`` = measured_open_rate / (1 - image_blocked_share),
   ``hidden_reader_share_of_nonopens``; providers whose opens are more than 80 % machine, or with
@@ -23,7 +23,7 @@ filters rows in pandas. Everything after the read is plain pandas: boolean colum
   (no delta-method intervals);
 - engagement-by-age: ``collection_date`` = earliest of (first ``collected_at``, first subscribe,
   first send) per (account, recipient); ``age_years`` = floor(whole days / 365.25); per age:
-  sends, delivered, hard_bounce_rate (per send), open_rate, human_open_rate, click_rate,
+  sends, delivered, hard_bounce_rate (per send), open_rate, human_open_rate, human_click_rate,
   complaint_rate, unsubscribe_rate (per delivered; unsubscribes from the campaign by the person:
   source link, user or none), est_read_rate (measurable human openers weighted by their provider's
   1 / (1 - image_blocked_share), the pooled share for unmeasurable providers, / measurable
@@ -130,20 +130,20 @@ def hidden_images_from_facts(m: pd.DataFrame) -> pd.DataFrame:
     per_person["clicker"] = per_person["c"] > 0
     p = per_person.groupby("provider").agg(
         delivered=("delivered", "sum"), opened=("opened", "sum"), machine_opened=("machine_opened", "sum"),
-        measurable_delivered=("measurable", "sum"), human_openers=("o", "sum"), human_clickers=("c", "sum"),
-        clickers_without_open=("u", "sum"), uu=("uu", "sum"), uc=("uc", "sum"), cc=("cc", "sum"),
+        measurable_delivered=("measurable", "sum"), measurable_human_openers=("o", "sum"), measurable_human_clickers=("c", "sum"),
+        measurable_clickers_without_open=("u", "sum"), uu=("uu", "sum"), uc=("uc", "sum"), cc=("cc", "sum"),
         k=("clicker", "sum"),
     )
     p = p.astype(float)
     p["machine_open_share"] = p["machine_opened"] / p["opened"]
-    share, low, high = _wilson_clustered(p["clickers_without_open"], p["human_clickers"], p["uu"], p["uc"], p["cc"], p["k"])
+    share, low, high = _wilson_clustered(p["measurable_clickers_without_open"], p["measurable_human_clickers"], p["uu"], p["uc"], p["cc"], p["k"])
     p["image_blocked_share"], p["image_blocked_share_low"], p["image_blocked_share_high"] = share, low, high
-    p["measured_open_rate"] = p["human_openers"] / p["measurable_delivered"]
+    p["measured_open_rate"] = p["measurable_human_openers"] / p["measurable_delivered"]
     p["est_read_rate"] = p["measured_open_rate"] / (1 - p["image_blocked_share"])
     readers = p["est_read_rate"] * p["measurable_delivered"]
-    p["hidden_reader_share_of_nonopens"] = (readers - p["human_openers"]) / (p["measurable_delivered"] - p["human_openers"])
+    p["hidden_reader_share_of_nonopens"] = (readers - p["measurable_human_openers"]) / (p["measurable_delivered"] - p["measurable_human_openers"])
     p["is_measurable"] = ((p["machine_open_share"].fillna(0) <= MAX_MACHINE_OPEN_SHARE)
-                          & (p["human_clickers"] >= MIN_CLICKERS) & ((high - low) / 2 <= MAX_HALFWIDTH))
+                          & (p["measurable_human_clickers"] >= MIN_CLICKERS) & ((high - low) / 2 <= MAX_HALFWIDTH))
     p.loc[~p["is_measurable"], ["est_read_rate", "hidden_reader_share_of_nonopens"]] = np.nan
     return p.drop(columns=["uu", "uc", "cc", "k"]).sort_values("delivered", ascending=False).reset_index()
 
@@ -160,7 +160,7 @@ def engagement_by_age(db_path, date_from, date_to, tables=None) -> pd.DataFrame:
     # read weights per provider from the hidden-images table of the same period
     hi = hidden_images_from_facts(m)
     measurable = hi[hi["is_measurable"]]
-    pooled = measurable["clickers_without_open"].sum() / max(measurable["human_clickers"].sum(), 1)
+    pooled = measurable["measurable_clickers_without_open"].sum() / max(measurable["measurable_human_clickers"].sum(), 1)
     weights = (1 / (1 - measurable.set_index("provider")["image_blocked_share"])).rename("read_weight")
 
     # collection date per (account, recipient): first collected_at, first subscribe, first send
@@ -192,7 +192,7 @@ def engagement_by_age(db_path, date_from, date_to, tables=None) -> pd.DataFrame:
     )
     out = pd.DataFrame({"sends": g["sends"], "delivered": g["delivered"]})
     out["hard_bounce_rate"] = g["hard_bounces"] / g["sends"]
-    for rate, col in (("open_rate", "opened"), ("human_open_rate", "human_opened"), ("click_rate", "human_clickers"),
+    for rate, col in (("open_rate", "opened"), ("human_open_rate", "human_opened"), ("human_click_rate", "human_clickers"),
                       ("complaint_rate", "complaints"), ("unsubscribe_rate", "unsubscribes")):
         out[rate] = g[col] / g["delivered"]
     out["est_read_rate"] = g["est_readers"] / g["measurable"]
@@ -209,7 +209,7 @@ def main() -> None:
     pd.set_option("display.width", 200, "display.max_columns", 30)
     t = read_tables(args.db)
     print(hidden_images(args.db, args.date_from, args.date_to, t)[
-        ["provider", "delivered", "machine_open_share", "human_openers", "human_clickers", "clickers_without_open",
+        ["provider", "delivered", "machine_open_share", "measurable_human_openers", "measurable_human_clickers", "measurable_clickers_without_open",
          "image_blocked_share", "measured_open_rate", "est_read_rate"]].round(4).to_string())
     print(engagement_by_age(args.db, args.date_from, args.date_to, t).round(4).to_string())
     if args.compare:
@@ -218,10 +218,10 @@ def main() -> None:
 
         print("\ndlvstats:")
         print(ours_hi(args.db, args.date_from, args.date_to)[
-            ["provider", "delivered", "machine_open_share", "human_openers", "human_clickers", "clickers_without_open",
+            ["provider", "delivered", "machine_open_share", "measurable_human_openers", "measurable_human_clickers", "measurable_clickers_without_open",
              "image_blocked_share", "measured_open_rate", "est_read_rate"]].round(4).to_string())
         print(ours_age(args.db, args.date_from, args.date_to)[
-            ["age_years", "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate",
+            ["age_years", "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate",
              "complaint_rate", "unsubscribe_rate", "est_read_rate"]].round(4).to_string())
 
 

@@ -63,16 +63,16 @@ def test_the_catalogue_translates_every_string_the_report_prints():
 
 
 def test_column_labels_come_from_the_dictionary():
-    assert column_label("click_rate") == "Click rate"
-    assert column_label("click_rate_low") == "Click rate, 95% interval low"
-    assert column_label("click_rate_high", Locale("fr")) == "Taux de clic, borne haute (IC 95 %)"
+    assert column_label("human_click_rate") == "Click rate"
+    assert column_label("human_click_rate_low") == "Click rate, 95% interval low"
+    assert column_label("human_click_rate_high", Locale("fr")) == "Taux de clic, borne haute (IC 95 %)"
     assert column_label("no_such_column") is None
 
 
 def test_a_french_table_has_french_headers_and_numbers():
     import pandas as pd
 
-    frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "click_rate": [0.026255, 0.000049],
+    frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "human_click_rate": [0.026255, 0.000049],
                           "half_life": [2.512345, 1.25]})
     out = report.polish_dataframe_html(frame._repr_html_(), Locale("fr"))
     cells = re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)
@@ -274,7 +274,7 @@ def _hidden_table():
     return pd.DataFrame({
         "estimate_status": ["ok", "unmeasurable", "imprecise"], "note": ["", "opens mostly machine open", ""],
         "image_blocked_share_used": [0.2, None, 0.1], "est_hidden_readers": [1234.4, 0.0, 10.0],
-        "measurable_delivered": [20000, 100, 500], "human_openers": [5000, 10, 100],
+        "measurable_delivered": [20000, 100, 500], "measurable_human_openers": [5000, 10, 100],
         "provider": ["gmail", "apple", "orange"]})
 
 

@@ -18,7 +18,7 @@ def test_campaigns_add_up_to_the_months_headlines(sim):
     assert len(table) >= 10 and table[["account_id", "campaign_id"]].drop_duplicates().shape[0] == len(table)
     for column in ("delivered", "openers", "human_openers", "human_clickers", "unsubscribes"):
         assert table[column].sum() == head[column], column
-    for rate, num, den in (("click_rate", "human_clickers", "delivered"), ("hard_bounce_rate", "hard_bounces", "sends"),
+    for rate, num, den in (("human_click_rate", "human_clickers", "delivered"), ("hard_bounce_rate", "hard_bounces", "sends"),
                            ("open_rate", "openers", "delivered")):
         expected = table[num] / table[den]
         assert ((table[rate] - expected).abs() < 1e-12).all(), rate

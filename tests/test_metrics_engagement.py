@@ -23,13 +23,13 @@ unknown) take their provider's share (gmail 1/3, weight 3/2).
 
 Hand-worked engagement-by-age (account A, January):
 - age 0 (m1..m5, a1..a4): sends 9, delivered 9, hard_bounce_rate 0, open_rate 6/9 (m1, m2, a1-a4),
-  human_open_rate 2/9, click_rate 3/9 (m1, m2, a1), complaint 0, unsubscribe 0,
+  human_open_rate 2/9, human_click_rate 3/9 (m1, m2, a1), complaint 0, unsubscribe 0,
   measurable_delivered 5 (the apple messages have machine opens), est_read_rate 2*(9/7)/5 = 18/35,
   age_is_lower_bound_share 0.
-- age 2 (g1, g2, g5, g6, g8, g9): sends 6, delivered 6, open_rate 2/6, click_rate 4/6,
+- age 2 (g1, g2, g5, g6, g8, g9): sends 6, delivered 6, open_rate 2/6, human_click_rate 4/6,
   est_read_rate 2*(27/25)/6 = 0.36 (g1, g2 on mobile).
 - age 3 (g3, g4, g7, g10, g11, g12): sends 6, delivered 5, hard_bounce_rate 1/6, open_rate 2/5,
-  click_rate 0 (g7 is a scanner, g12 clicked unsubscribe only), complaint_rate 1/5 (g10),
+  human_click_rate 0 (g7 is a scanner, g12 clicked unsubscribe only), complaint_rate 1/5 (g10),
   unsubscribe_rate 1/5 (g12, source link), est_read_rate 2*(3/2)/5 = 0.6 (g3, g4, device unknown), age_is_lower_bound_share 1.
 
 Recency (human signals before the send): g2 ordered on 2025-12-20 (21 days: '0-2 months'); g1 opened
@@ -76,15 +76,15 @@ def test_engagement_by_age_tiny(tiny_db):
     assert (a0.sends, a0.delivered, a0.measurable_delivered) == (9, 9, 5)
     assert a0.open_rate == pytest.approx(6 / 9)
     assert a0.human_open_rate == pytest.approx(2 / 9)
-    assert a0.click_rate == pytest.approx(3 / 9)
+    assert a0.human_click_rate == pytest.approx(3 / 9)
     assert a0.est_read_rate == pytest.approx(18 / 35)
     assert a0.age_is_lower_bound_share == 0
     assert (a2.sends, a2.delivered) == (6, 6)
-    assert a2.open_rate == pytest.approx(2 / 6) and a2.click_rate == pytest.approx(4 / 6)
+    assert a2.open_rate == pytest.approx(2 / 6) and a2.human_click_rate == pytest.approx(4 / 6)
     assert a2.est_read_rate == pytest.approx(0.36)
     assert (a3.sends, a3.delivered) == (6, 5)
     assert a3.hard_bounce_rate == pytest.approx(1 / 6)
-    assert a3.click_rate == 0
+    assert a3.human_click_rate == 0
     assert a3.complaint_rate == pytest.approx(1 / 5)
     assert a3.unsubscribe_rate == pytest.approx(1 / 5)
     assert a3.est_read_rate == pytest.approx(0.6)
@@ -94,7 +94,7 @@ def test_engagement_by_age_tiny(tiny_db):
     assert (a0.est_read_rate_low <= 18 / 35 <= a0.est_read_rate_high <= 1)
     assert df.small_cell.all()
     required = ["age_years", "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate",
-                "click_rate", "complaint_rate", "unsubscribe_rate", "est_read_rate"]
+                "human_click_rate", "complaint_rate", "unsubscribe_rate", "est_read_rate"]
     assert list(df.reset_index().columns[: len(required)]) == required
 
 

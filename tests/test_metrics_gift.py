@@ -139,7 +139,7 @@ def test_gift_campaigns_by_hand(gift_db):
     frame = gift_campaigns(gift_db, *PERIOD).set_index("campaign_id")
     assert list(frame.index) == ["G1", "G2"]
     g1 = frame.loc["G1"]
-    expected = {"sends": 6, "delivered": 5, "human_openers": 3, "human_clickers": 4, "reregistered": 2,
+    expected = {"sends": 6, "delivered": 5, "human_opener_recipients": 3, "human_clicker_recipients": 4, "reregistered": 2,
                 "removed_from_source": 2, "complaints": 1, "unsubscribes": 1, "buyers_90d": 1,
                 "control_clickers": 2, "control_buyers_90d": 1, "engaged_next_90d": 2, "hard_bounces": 1,
                 "attributed_orders": 1}
@@ -167,7 +167,7 @@ def test_public_columns_present(gift_db):
     from dlvstats.metrics.gift import gift_campaigns
 
     frame = gift_campaigns(gift_db, *PERIOD)
-    public = ["campaign_id", "sent_at", "delivered", "human_openers", "human_clickers", "reregistered",
+    public = ["campaign_id", "sent_at", "delivered", "human_opener_recipients", "human_clicker_recipients", "reregistered",
               "rereg_rate", "removed_from_source", "complaints", "complaint_rate", "unsubscribe_rate",
               "buyers_90d", "buyer_rate_90d", "control_buyer_rate_90d", "is_immature", "small_cell"]
     for column in public:
@@ -195,7 +195,7 @@ def test_reengagement_view(gift_db):
     frame = reengagement_campaigns(gift_db, *PERIOD)
     assert list(frame["campaign_id"]) == ["W1"]
     w1 = frame.iloc[0]
-    assert (w1["delivered"], w1["human_clickers"], w1["reregistered"], w1["control_clickers"]) == (1, 1, 0, 1)
+    assert (w1["delivered"], w1["human_clicker_recipients"], w1["reregistered"], w1["control_clickers"]) == (1, 1, 0, 1)
     assert w1["engaged_next_90d"] == 0
     assert w1["control_buyer_rate_90d"] == 0
     assert math.isnan(w1["buyer_rate_90d"])

@@ -15,7 +15,7 @@ def test_headline_rates_pool_engagement_by_age(sim, account_id):
     by_age = engagement_by_age(sim.db_path, "2026-10-01", "2026-11-01", account_id)
     row = headline_rates(sim.db_path, "2026-10-01", "2026-11-01", account_id).iloc[0]
     assert row["delivered"] == by_age["delivered"].sum() > 0
-    for rate, numerator in (("human_open_rate", "human_openers"), ("click_rate", "human_clickers"),
+    for rate, numerator in (("human_open_rate", "human_openers"), ("human_click_rate", "human_clickers"),
                             ("unsubscribe_rate", "unsubscribes")):
         assert row[numerator] == by_age[numerator].sum(), rate
         assert row[rate] == pytest.approx(by_age[numerator].sum() / by_age["delivered"].sum())
@@ -47,7 +47,7 @@ def test_trend_rows_are_each_months_headlines(sim, timezone):
         head = headline_rates(sim.db_path, period.start, period.end).iloc[0]
         for column in ("delivered", "openers", "human_openers", "human_clickers", "unsubscribes"):
             assert row[column] == head[column], (month, column)
-        for rate in ("open_rate", "human_open_rate", "click_rate", "unsubscribe_rate"):
+        for rate in ("open_rate", "human_open_rate", "human_click_rate", "unsubscribe_rate"):
             assert row[rate] == pytest.approx(head[rate]), (month, rate)
             assert row[f"{rate}_low"] == pytest.approx(head[f"{rate}_low"]), (month, rate)
         assert row["open_rate"] > row["human_open_rate"]  # machine opens (MPP) count in the raw rate

@@ -24,14 +24,14 @@ Outside the period: p1 to g1 (2025-09-01, human open 2025-09-02) and p2 to a1 (2
 
 Hand-worked hidden-images table (each recipient has one message in the period, so every interval is
 the plain Wilson interval; the precision rule is relaxed to +-1, as 4 clickers cannot meet +-0.03):
-- gmail: delivered 11, machine_open_share 0/4 = 0, human_openers 4 (g1-g4), human_clickers 4
-  (g1, g2, g5, g6), clickers_without_open 2, image_blocked_share 2/4 = 0.5 (Wilson 0.150-0.850),
+- gmail: delivered 11, machine_open_share 0/4 = 0, measurable_human_openers 4 (g1-g4), measurable_human_clickers 4
+  (g1, g2, g5, g6), measurable_clickers_without_open 2, image_blocked_share 2/4 = 0.5 (Wilson 0.150-0.850),
   measured_open_rate 4/11. est_read_rate is the stratified estimator's (provider x device cells,
   worked in test_metrics_engagement's docstring): openers g1, g2 on mobile (weight 27/25), g3, g4 of
   unknown device (gmail's share 1/3, weight 3/2): readers 2.16 + 3 = 5.16, est_read_rate 5.16/11,
   est_hidden_readers 1.16, hidden_reader_share_of_nonopens 1.16/7, image_blocked_share_used (effective)
   1.16/5.16.
-- microsoft: delivered 5, human_openers 2, human_clickers 2 (m1, m2), clickers_without_open 0,
+- microsoft: delivered 5, measurable_human_openers 2, measurable_human_clickers 2 (m1, m2), measurable_clickers_without_open 0,
   image_blocked_share 0, measured_open_rate 2/5; its one desktop cell takes microsoft's shrunk share 2/9
   -> est_read_rate (2/5)/(7/9) = 18/35, hidden readers 4/7, hidden share (18/7 - 2)/(5 - 2) = 4/21.
 - apple: delivered 4, machine_open_share 4/4 = 1 > 0.5 -> is_measurable false, no estimate.
@@ -142,7 +142,7 @@ def test_hidden_images_tiny(tiny_db):
     df = hidden_images(tiny_db, *PERIOD, account_id="A", max_blocked_share_halfwidth=1).set_index("provider")
     assert list(df.index) == ["gmail", "microsoft", "apple"]  # by delivered, descending
     g = df.loc["gmail"]
-    assert (g.delivered, g.human_openers, g.human_clickers, g.clickers_without_open) == (11, 4, 4, 2)
+    assert (g.delivered, g.measurable_human_openers, g.measurable_human_clickers, g.measurable_clickers_without_open) == (11, 4, 4, 2)
     assert g.machine_open_share == 0
     assert g.image_blocked_share == pytest.approx(0.5)
     low, high = _wilson(2, 4)
@@ -156,15 +156,15 @@ def test_hidden_images_tiny(tiny_db):
     assert g.image_blocked_share_used == pytest.approx(1.16 / 5.16)
     assert g.is_measurable and g.small_cell  # 11 delivered < 1000
     m = df.loc["microsoft"]
-    assert (m.delivered, m.human_openers, m.human_clickers, m.clickers_without_open) == (5, 2, 2, 0)
+    assert (m.delivered, m.measurable_human_openers, m.measurable_human_clickers, m.measurable_clickers_without_open) == (5, 2, 2, 0)
     assert m.image_blocked_share == 0 and m.est_read_rate == pytest.approx(18 / 35)
     assert m.hidden_reader_share_of_nonopens == pytest.approx(4 / 21)
     a = df.loc["apple"]
     assert a.delivered == 4 and a.machine_open_share == 1
     assert not a.is_measurable and "unmeasurable" in a.note
     assert pd.isna(a.est_read_rate) and pd.isna(a.image_blocked_share)
-    required = ["provider", "delivered", "machine_open_share", "human_openers", "human_clickers",
-                "clickers_without_open", "image_blocked_share", "measured_open_rate", "est_read_rate",
+    required = ["provider", "delivered", "machine_open_share", "measurable_human_openers", "measurable_human_clickers",
+                "measurable_clickers_without_open", "image_blocked_share", "measured_open_rate", "est_read_rate",
                 "hidden_reader_share_of_nonopens"]
     assert set(required) <= set(df.reset_index().columns)
 
@@ -201,13 +201,13 @@ def test_device_clients_checks_tiny(tiny_db):
     )
 
     dev = hidden_images_by_device(tiny_db, *PERIOD).set_index(["device_os", "form_factor"])
-    assert dev.loc[("iOS", "phone")].human_clickers == 2 and dev.loc[("iOS", "phone")].clickers_without_open == 0
+    assert dev.loc[("iOS", "phone")].measurable_human_clickers == 2 and dev.loc[("iOS", "phone")].measurable_clickers_without_open == 0
     win = dev.loc[("Windows", "desktop")]
-    assert (win.human_clickers, win.clickers_without_open) == (4, 2)
+    assert (win.measurable_human_clickers, win.measurable_clickers_without_open) == (4, 2)
     assert win.image_blocked_share == pytest.approx(2 / 4)
     cl = opener_clients(tiny_db, *PERIOD).set_index("client")
-    assert cl.loc["Gmail image proxy (client hidden)"].human_openers == 4
-    assert cl.loc["Outlook"].human_openers == 2
+    assert cl.loc["Gmail image proxy (client hidden)"].measurable_human_openers == 4
+    assert cl.loc["Outlook"].measurable_human_openers == 2
     assert cl.loc["Outlook"].share_of_openers == pytest.approx(2 / 6)
     checks = estimator_checks(tiny_db, *PERIOD)
     row = checks[(checks.evidence == "unsubscribe click only") & (checks.provider == "all")].iloc[0]
@@ -286,7 +286,7 @@ def test_sensitivity_on_sim(sim):
     df = classification_sensitivity(sim.db_path, *period).set_index("rules")
     assert list(df.index) == [r.name for r in ALTERNATIVE_RULES]
     hi = hidden_images(sim.db_path, *period)
-    stored_measured = hi.human_openers.sum() / hi.measurable_delivered.sum()
+    stored_measured = hi.measurable_human_openers.sum() / hi.measurable_delivered.sum()
     assert df.loc["default", "measured_open_rate"] == pytest.approx(stored_measured, rel=1e-9)
     assert (df.bot_click_share > 0).all() and (df.machine_open_share > 0).all()
 
@@ -386,7 +386,7 @@ def test_trailing_window_is_the_same_table_over_its_months(sim):
     direct = hidden_images(sim.db_path, "2026-08-01", "2026-11-01")
     pd.testing.assert_frame_equal(pooled.drop(columns=["window_from", "window_to"]), direct)
     month = hidden_images(sim.db_path, "2026-10-01", "2026-11-01")
-    assert pooled["human_clickers"].sum() > 2 * month["human_clickers"].sum()
+    assert pooled["measurable_human_clickers"].sum() > 2 * month["measurable_human_clickers"].sum()
     assert (pooled["estimate_status"] == "ok").sum() >= (month["estimate_status"] == "ok").sum()
     paris = trailing_hidden_images(sim.db_path, "2026-10-31T23:00:00+00:00", timezone="Europe/Paris")
     assert set(paris["window_from"]) == {"2026-08-01"} and set(paris["window_to"]) == {"2026-11-01"}
@@ -408,7 +408,7 @@ def test_plain_words_say_why_each_provider_is_not_ok():
         "image_blocked_share_used": [0.08, 0.13, 0.11, 0.22, None],
         "est_hidden_readers": [300.0, 200.0, 6.0, 650.0, None],
         "measurable_delivered": [40000, 20000, 800, 18000, 500],
-        "human_openers": [4000, 2500, 100, 3900, 20],
+        "measurable_human_openers": [4000, 2500, 100, 3900, 20],
     })
     text = in_plain_words(table)
     assert "about 1,156 (" in text

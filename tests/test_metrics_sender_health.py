@@ -299,7 +299,7 @@ def test_compliance_by_hand(health_db):
     frame = compliance(health_db, *JANUARY).set_index("account_id")
     acc1 = frame.loc["acc1"]
     expected = {"sends": 15, "sent_after_unsubscribe": 2, "sent_after_unsubscribe_over_2d": 1,
-                "sent_after_complaint": 1, "sent_after_hard_bounce": 1, "unsubscribes": 2,
+                "sent_after_complaint": 1, "sent_after_hard_bounce": 1, "unsubscribe_events": 2,
                 "unsubscribes_followed_by_send": 1, "unsubscribes_over_2d": 1}
     for column, value in expected.items():
         assert acc1[column] == value, column

@@ -23,7 +23,7 @@ ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 CASES = {
     "01_engagement_decay.ipynb": {
         "date_from": "2026-06-01", "date_to": "2026-11-01", "account_id": "acct_modeparis",
-        "min_delivered": 500, "decay_rate": "click_rate", "cohort_unit": "month",
+        "min_delivered": 500, "decay_rate": "human_click_rate", "cohort_unit": "month",
         "weight_complaint": 50.0, "weight_hidden_reader": 0.5,
     },
     "03_hidden_images.ipynb": {

@@ -327,7 +327,7 @@ def test_sanitize_html_keeps_tables_and_neutralises_the_rest():
 def test_pandas_tables_are_made_readable():
     import pandas as pd
 
-    frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "click_rate": [0.026255, 0.000049],
+    frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "human_click_rate": [0.026255, 0.000049],
                           "name": [HOSTILE_ACCOUNT, None], "loaded_at": ["2026-11-27 21:36:12.192523", "x"]})
     out = report.sanitize_html(report.polish_dataframe_html(frame._repr_html_()))
     cells = re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)
@@ -729,7 +729,7 @@ def test_interval_bounds_are_shown_like_their_quantity():
     import pandas as pd
 
     frame = pd.DataFrame({"half_life": [2.5016], "half_life_low": [2.159412], "half_life_high": [2.721133],
-                          "click_rate": [0.02], "click_rate_low": [0.019], "image_blocked_share_high": [0.3]})
+                          "human_click_rate": [0.02], "human_click_rate_low": [0.019], "image_blocked_share_high": [0.3]})
     out = report.polish_dataframe_html(frame._repr_html_())
     cells = re.findall(r"<td(?:\s[^>]*)?>(.*?)</td>", out)
     assert cells == ["2.5016", "2.16", "2.72", "2.00%", "1.90%", "30.00%"]

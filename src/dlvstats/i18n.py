@@ -200,7 +200,7 @@ def column_dictionary() -> dict[str, str]:
 
 
 def column_label(name: str, loc: Locale = ENGLISH) -> str | None:
-    """A reader's label for a column (``click_rate_low`` -> 'Click rate, 95% interval low'), or None
+    """A reader's label for a column (``human_click_rate_low`` -> 'Click rate, 95% interval low'), or None
     when the dictionary does not know it."""
     labels = column_dictionary()
     if name in labels:

@@ -14,11 +14,11 @@ from dlvstats.config import MIN_CELL_DELIVERED
 from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
 from dlvstats.metrics.common import Period, finish_rates, readonly
 
-RATES = ["delivery_rate", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "unsubscribe_rate",
+RATES = ["delivery_rate", "hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate", "unsubscribe_rate",
          "complaint_rate"]
 #: What the notebook shows; the CSV has every column (counts and intervals).
 DISPLAY_COLUMNS = ["account_id", "campaign_id", "campaign_name", "campaign_kind", "first_sent_at", "delivered",
-                   "human_open_rate", "click_rate", "unsubscribe_rate", "complaint_rate", "hard_bounce_rate",
+                   "human_open_rate", "human_click_rate", "unsubscribe_rate", "complaint_rate", "hard_bounce_rate",
                    "open_rate", "small_cell"]
 
 
@@ -45,7 +45,7 @@ def campaigns_in_plain_words(table: pd.DataFrame, locale: str = DEFAULT_LOCALE) 
                                "compare).", {"campaigns": ("integer", len(table)), "sized": ("integer", len(sized))})
     if len(sized) >= 2:
         worst = sized.loc[sized["complaint_rate"].idxmax()]
-        best = sized.loc[sized["click_rate"].idxmax()]
+        best = sized.loc[sized["human_click_rate"].idxmax()]
 
         def name(row):
             return str(row["campaign_name"]) if isinstance(row["campaign_name"], str) else str(row["campaign_id"])
@@ -55,5 +55,5 @@ def campaigns_in_plain_words(table: pd.DataFrame, locale: str = DEFAULT_LOCALE) 
                  "complaint). Highest click rate: {best} ({click}).",
             {"worst": name(worst), "rate": ("percent", worst["complaint_rate"], 3),
              "complaints": ("integer", int(worst["complaints"])), "delivered": ("integer", int(worst["delivered"])),
-             "best": name(best), "click": ("percent", best["click_rate"], 2)})
+             "best": name(best), "click": ("percent", best["human_click_rate"], 2)})
     return text

@@ -37,7 +37,7 @@ from dlvstats.metrics.read_estimator import (
     blocked_share_at_ratio,
 )
 
-RATES = ["hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "complaint_rate",
+RATES = ["hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate", "complaint_rate",
          "unsubscribe_rate", "measured_open_rate", "image_blocked_share"]
 
 _DIMENSIONS = {
@@ -52,8 +52,8 @@ _ALL_KEYS = [k for keys in _DIMENSIONS.values() for k in keys]
 
 #: The columns a notebook shows after the grouping columns (intervals of the main rates included).
 DISPLAY_COLUMNS = [
-    "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate", "click_rate_low",
-    "click_rate_high", "complaint_rate", "complaint_rate_low", "complaint_rate_high", "unsubscribe_rate",
+    "sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate", "human_click_rate_low",
+    "human_click_rate_high", "complaint_rate", "complaint_rate_low", "complaint_rate_high", "unsubscribe_rate",
     "est_read_rate", "est_read_rate_low", "est_read_rate_high", "age_is_lower_bound_share", "small_cell",
     "est_read_rate_band_low", "est_read_rate_band_high", "age_unknown_share", "estimate_status", "status_reason",
 ]
@@ -165,7 +165,7 @@ def _with_bootstrap(df: pd.DataFrame, bootstrap: pd.DataFrame) -> pd.DataFrame:
 
 
 def _order(df: pd.DataFrame, first: list[str]) -> pd.DataFrame:
-    head = ["sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate",
+    head = ["sends", "delivered", "hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate",
             "complaint_rate", "unsubscribe_rate", "est_read_rate"]
     cols = first + head
     rest = [c for c in df.columns if c not in cols]
@@ -239,7 +239,7 @@ def engagement_by_age(db_path, date_from, date_to, account_id: str | None = None
     collection date is the earliest ``collected_at`` for the address on the account, else its first
     subscription on the account (any list), never after the account's first message to it.
     Columns: ``age_years, sends, delivered, hard_bounce_rate`` (per send), ``open_rate``,
-    ``human_open_rate, click_rate, complaint_rate, unsubscribe_rate, est_read_rate`` (per delivered;
+    ``human_open_rate, human_click_rate, complaint_rate, unsubscribe_rate, est_read_rate`` (per delivered;
     est_read_rate per delivered message without a machine open), their counts, ``_low``/``_high``
     95 % intervals, ``age_is_lower_bound_share`` (sends whose age rests only on an import date) and
     ``small_cell`` (fewer than ``min_delivered`` delivered). See sql/metrics/engagement_aggregate.sql.

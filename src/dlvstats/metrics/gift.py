@@ -33,7 +33,7 @@ KIND_RATES = ["human_open_rate", "human_click_rate", "complaint_rate", "unsubscr
 MEANS = ["revenue_per_delivered", "click_revenue_per_delivered_7d"]
 #: The columns notebooks show of each table (every column stays in the DataFrame and the CSV).
 CAMPAIGN_COLUMNS = [
-    "account_id", "campaign_id", "sent_at", "delivered", "human_openers", "human_clickers", "reregistered",
+    "account_id", "campaign_id", "sent_at", "delivered", "human_opener_recipients", "human_clicker_recipients", "reregistered",
     "rereg_rate", "rereg_rate_low", "rereg_rate_high", "removed_from_source", "complaints", "complaint_rate",
     "unsubscribe_rate", "buyers_90d", "buyer_rate_90d", "control_clickers", "control_buyers_90d",
     "control_buyer_rate_90d", "is_immature", "small_cell",
@@ -44,7 +44,7 @@ BUYER_COLUMNS = [
     "control_buyer_rate_90d_low", "control_buyer_rate_90d_high", "is_immature", "small_cell_buyers",
 ]
 COMEBACK_COLUMNS = [
-    "account_id", "campaign_id", "sent_at", "delivered", "human_clickers", "reregistered", "rereg_rate",
+    "account_id", "campaign_id", "sent_at", "delivered", "human_clicker_recipients", "reregistered", "rereg_rate",
     "engaged_next_90d", "engaged_next_rate_90d", "engaged_next_rate_90d_low", "engaged_next_rate_90d_high",
     "buyers_90d", "control_buyer_rate_90d", "complaint_rate", "unsubscribe_rate", "is_immature",
 ]
@@ -118,7 +118,7 @@ def gift_campaigns(
 ) -> pd.DataFrame:
     """One row per campaign of ``kind`` ('gift' or 'reengagement') sent in [date_from, date_to).
 
-    Public columns: ``campaign_id, sent_at, delivered, human_openers, human_clickers,
+    Public columns: ``campaign_id, sent_at, delivered, human_opener_recipients, human_clicker_recipients,
     reregistered, rereg_rate, removed_from_source, complaints, complaint_rate, unsubscribe_rate,
     buyers_90d, buyer_rate_90d, control_buyer_rate_90d`` with ``_low``/``_high`` intervals, plus
     counts behind every rate (``control_clickers``, ``control_buyers_90d``, ``unsubscribes``, ...),
@@ -151,7 +151,7 @@ def add_pooled(frame: pd.DataFrame, min_reregistered: int = 30) -> pd.DataFrame:
     if mature.empty:
         return frame
     sums = mature.groupby("account_id", as_index=False).agg(
-        sent_at=("sent_at", "min"), delivered=("delivered", "sum"), human_clickers=("human_clickers", "sum"),
+        sent_at=("sent_at", "min"), delivered=("delivered", "sum"), human_clicker_recipients=("human_clicker_recipients", "sum"),
         reregistered=("reregistered", "sum"), buyers_90d=("buyers_90d", "sum"),
         control_clickers=("control_clickers", "sum"), control_buyers_90d=("control_buyers_90d", "sum"),
         removed_from_source=("removed_from_source", "sum"), complaints=("complaints", "sum"),
@@ -159,7 +159,7 @@ def add_pooled(frame: pd.DataFrame, min_reregistered: int = 30) -> pd.DataFrame:
     sums["campaign_id"] = "pooled (mature, " + sums["account_id"].astype(str) + ")"
     sums["is_immature"] = False
     for rate, num, den in [("rereg_rate", "reregistered", "delivered"),
-                           ("human_click_rate", "human_clickers", "delivered"),
+                           ("human_click_rate", "human_clicker_recipients", "delivered"),
                            ("buyer_rate_90d", "buyers_90d", "reregistered"),
                            ("control_buyer_rate_90d", "control_buyers_90d", "control_clickers")]:
         sums[rate], sums[f"{rate}_low"], sums[f"{rate}_high"] = wilson(sums[num], sums[den])

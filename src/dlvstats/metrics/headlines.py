@@ -15,16 +15,16 @@ from dlvstats import db
 from dlvstats.aggregates import unusable_for
 from dlvstats.metrics.common import Period, choose_source, finish_rates, readonly
 
-RATES = ["open_rate", "human_open_rate", "click_rate", "unsubscribe_rate"]
+RATES = ["open_rate", "human_open_rate", "human_click_rate", "unsubscribe_rate"]
 #: The trend's rates: the headlines that are per-message rates of the month's own messages.
-TREND_RATES = ["delivery_rate", "hard_bounce_rate", "open_rate", "human_open_rate", "click_rate",
+TREND_RATES = ["delivery_rate", "hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate",
                "unsubscribe_rate", "complaint_rate"]
 
 
 def headline_rates(db_path, date_from, date_to, account_id: str | None = None, *,
                    timezone: str = "UTC", source: str = "auto") -> pd.DataFrame:
     """One row: ``delivered, openers, human_openers, human_clickers, unsubscribes`` and ``open_rate``
-    (machine opens included: what an ESP's dashboard shows), ``human_open_rate, click_rate,
+    (machine opens included: what an ESP's dashboard shows), ``human_open_rate, human_click_rate,
     unsubscribe_rate``, each with ``_low``/``_high`` (see sql/metrics/headline_rates.sql).
     ``source``: ``auto`` reads the monthly aggregates when the period is one whole month of their
     zone (``timezone`` is the zone the period was cut in), else message_facts; ``raw`` /

@@ -21,10 +21,10 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
-from dlvstats.i18n import DEFAULT_LOCALE, format_message, locale_of
 from dlvstats.metrics import read_strata
 from dlvstats.metrics.cache import db_identity, memo_get, memo_put, shared
 from dlvstats.metrics.common import Z95, Period, cluster_rate, finish_rates, over_trailing_months, readonly
+from dlvstats.metrics.hidden_images_words import checks_in_plain_words, in_plain_words  # noqa: F401  (hidden_images.in_plain_words in notebooks)
 from dlvstats.metrics.read_estimator import (
     click_ratio_check,
     provider_status,
@@ -46,7 +46,7 @@ MIN_CLICKERS = 30
 
 PUBLIC_COLUMNS = [
     "provider", "delivered", "machine_open_share", "machine_open_share_low", "machine_open_share_high",
-    "human_openers", "human_clickers", "clickers_without_open",
+    "measurable_human_openers", "measurable_human_clickers", "measurable_clickers_without_open",
     "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
     "measured_open_rate", "measured_open_rate_low", "measured_open_rate_high",
     "est_read_rate", "est_read_rate_low", "est_read_rate_high",
@@ -59,7 +59,7 @@ PUBLIC_COLUMNS = [
 
 #: The columns a notebook shows (intervals included).
 DISPLAY_COLUMNS = [
-    "provider", "delivered", "machine_open_share", "human_openers", "human_clickers", "clickers_without_open",
+    "provider", "delivered", "machine_open_share", "measurable_human_openers", "measurable_human_clickers", "measurable_clickers_without_open",
     "image_blocked_share", "image_blocked_share_low", "image_blocked_share_high",
     "measured_open_rate", "est_read_rate", "est_read_rate_low", "est_read_rate_high",
     "hidden_reader_share_of_nonopens", "is_measurable", "small_cell", "est_read_rate_band_low",
@@ -71,7 +71,7 @@ _MOMENTS = ["o", "d", "c", "u"]
 
 def _cluster_cov(df: pd.DataFrame) -> np.ndarray:
     """Cluster-robust covariance of the totals (o, d, c, u) per row: k/(k-1) (Σvvᵀ - SSᵀ/k)."""
-    sums = df[["human_openers", "measurable_delivered", "human_clickers", "clickers_without_open"]]
+    sums = df[["measurable_human_openers", "measurable_delivered", "measurable_human_clickers", "measurable_clickers_without_open"]]
     s = sums.to_numpy(dtype=float)
     m = np.empty((len(df), 4, 4))
     for i, a in enumerate(_MOMENTS):
@@ -87,7 +87,7 @@ def _cluster_cov(df: pd.DataFrame) -> np.ndarray:
 def _delta_intervals(df: pd.DataFrame) -> pd.DataFrame:
     """Intervals of est_read_rate (log scale) and hidden_reader_share_of_nonopens (delta method)."""
     o, d, c, u = (df[col].to_numpy(dtype=float) for col in
-                  ("human_openers", "measurable_delivered", "human_clickers", "clickers_without_open"))
+                  ("measurable_human_openers", "measurable_delivered", "measurable_human_clickers", "measurable_clickers_without_open"))
     cov = _cluster_cov(df)
     with np.errstate(divide="ignore", invalid="ignore"):
         cu = c - u
@@ -166,16 +166,16 @@ def _finish(raw: pd.DataFrame, min_delivered: int, min_clickers: int,
     df = _delta_intervals(raw)
     df = finish_rates(df, ["machine_open_share", "image_blocked_share", "measured_open_rate"],
                       min_delivered=min_delivered)
-    df["small_cell"] = df["small_cell"] | (df["human_clickers"] < min_clickers)
+    df["small_cell"] = df["small_cell"] | (df["measurable_human_clickers"] < min_clickers)
     machine = df["opens_mostly_machine"].astype(bool)
-    no_share = (df["human_clickers"] == 0) | (df["clickers_without_open"] >= df["human_clickers"])
+    no_share = (df["measurable_human_clickers"] == 0) | (df["measurable_clickers_without_open"] >= df["measurable_human_clickers"])
     halfwidth = (df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2
     imprecise = ~machine & ~no_share & ~(halfwidth <= max_halfwidth)
     df["is_measurable"] = ~(machine | no_share | imprecise)
     note = pd.Series(pd.NA, index=df.index, dtype="object")
     note[imprecise] = [
         f"imprecise: {int(c):,} human clickers give the blocked share only to +-{h:.3f} (more than "
-        f"+-{max_halfwidth:.2f}); shown, not relied on" for c, h in zip(df.loc[imprecise, "human_clickers"],
+        f"+-{max_halfwidth:.2f}); shown, not relied on" for c, h in zip(df.loc[imprecise, "measurable_human_clickers"],
                                                                          halfwidth[imprecise])]
     note[no_share] = "unmeasurable: no human clicker that loaded images, so no image-blocked share"
     note[machine] = [
@@ -202,7 +202,7 @@ def _apply_used(df: pd.DataFrame) -> pd.DataFrame:
     (open rate and share taken as independent: more openers mean fewer clickers without an open, a
     negative covariance, so this errs wide)."""
     out = df.copy()
-    o, d = out["human_openers"].to_numpy(float), out["measurable_delivered"].to_numpy(float)
+    o, d = out["measurable_human_openers"].to_numpy(float), out["measurable_delivered"].to_numpy(float)
     b, var_b = out["image_blocked_share_used"].to_numpy(float), out["image_blocked_share_used_var"].to_numpy(float)
     rate, rate_low, rate_high = (out[c].to_numpy(float) for c in
                                  ("measured_open_rate", "measured_open_rate_low", "measured_open_rate_high"))
@@ -236,7 +236,7 @@ def _apply_stratified(df: pd.DataFrame, by_provider: pd.DataFrame) -> pd.DataFra
     if not has.any():
         return out
     pick = strat.loc[out.loc[has, "provider"]]
-    o, d = out.loc[has, "human_openers"].to_numpy(float), out.loc[has, "measurable_delivered"].to_numpy(float)
+    o, d = out.loc[has, "measurable_human_openers"].to_numpy(float), out.loc[has, "measurable_delivered"].to_numpy(float)
     for col in ("est_read_rate", "est_read_rate_low", "est_read_rate_high", "est_read_rate_band_low",
                 "est_read_rate_band_high", "est_readers", "image_blocked_share_used"):
         out.loc[has, col] = pick[col].to_numpy(float)
@@ -276,7 +276,7 @@ def hidden_images(db_path, date_from, date_to, account_id: str | None = None, *,
     """One row per mailbox provider: measured opens, the image-blocked share and the estimated read rate.
 
     Columns (see sql/metrics/hidden_images.sql for numerators and denominators): ``provider,
-    delivered, machine_open_share, human_openers, human_clickers, clickers_without_open,
+    delivered, machine_open_share, measurable_human_openers, measurable_human_clickers, measurable_clickers_without_open,
     image_blocked_share, measured_open_rate, est_read_rate, hidden_reader_share_of_nonopens``, each
     rate with ``_low``/``_high`` (95 %, clustered by recipient), plus ``measurable_delivered``,
     ``est_readers``, ``est_hidden_readers``, ``is_measurable``, ``note`` and ``small_cell`` (fewer than
@@ -346,7 +346,7 @@ def hidden_images_by_device(db_path, date_from, date_to, account_id: str | None 
     """Image-blocked share by the clicking device and OS (blocked readers show no open user agent).
 
     ``providers``: restrict to these (default: the measurable providers of the period).
-    Columns: device_os, form_factor, human_clickers, clickers_without_open, share_of_clickers,
+    Columns: device_os, form_factor, measurable_human_clickers, measurable_clickers_without_open, share_of_clickers,
     image_blocked_share (+ interval), small_cell (fewer than ``min_clickers`` clickers).
     """
     period = Period.parse(date_from, date_to)
@@ -355,7 +355,7 @@ def hidden_images_by_device(db_path, date_from, date_to, account_id: str | None 
             providers = _measurable_providers(con, period, account_id)
         raw = db.query_df(con, "metrics/hidden_images_by_device", **period.params(), account_id=account_id,
                           providers=providers)
-    return finish_rates(raw, ["image_blocked_share"], min_delivered=min_clickers, volume_column="human_clickers")
+    return finish_rates(raw, ["image_blocked_share"], min_delivered=min_clickers, volume_column="measurable_human_clickers")
 
 
 def opener_clients(db_path, date_from, date_to, account_id: str | None = None, *,
@@ -367,7 +367,7 @@ def opener_clients(db_path, date_from, date_to, account_id: str | None = None, *
             providers = _measurable_providers(con, period, account_id)
         raw = db.query_df(con, "metrics/hidden_images_opener_clients", **period.params(), account_id=account_id,
                           providers=providers)
-    return finish_rates(raw, ["share_of_openers"], min_delivered=min_openers, volume_column="human_openers")
+    return finish_rates(raw, ["share_of_openers"], min_delivered=min_openers, volume_column="measurable_human_openers")
 
 
 def estimator_checks(db_path, date_from, date_to, account_id: str | None = None, *,
@@ -402,154 +402,6 @@ def _measurable_providers(con, period: Period, account_id) -> list[str]:
     return found or ["__none__"]
 
 
-def in_plain_words(table: pd.DataFrame, locale: str = DEFAULT_LOCALE) -> str:
-    """One or two sentences on how many recorded non-opens were readers, from a hidden_images table,
-    in the reader's language (``locale``: the notebook's parameter; French from the catalogue).
-
-    The sum of the table's own ``est_hidden_readers`` (each provider's share used: its own, shrunk
-    toward the overall share by its precision), as est_read_rate in engagement-by-age uses it: the
-    headline and the table always agree.
-    """
-    if locale != DEFAULT_LOCALE:
-        return _in_plain_words_localized(table, locale)
-    machine = table["estimate_status"].eq("unmeasurable") & table["note"].fillna("").str.contains("machine open")
-    usable = table[~machine & table["image_blocked_share_used"].notna()]
-    if usable.empty:
-        return ("No provider has messages without machine opens and human clickers, so hidden readers "
-                "cannot be estimated.")
-    hidden = float(usable["est_hidden_readers"].sum())
-    nonopens = float((usable["measurable_delivered"] - usable["human_openers"]).sum())
-    openers = float(usable["human_openers"].sum())
-    text = (
-        f"Of {nonopens:,.0f} recorded non-opens (messages without a machine open), about {hidden:,.0f} "
-        f"({hidden / nonopens:.1%}) were people who read the message with images off: opens under-count "
-        f"readers by about {hidden / openers:.0%}."
-    )
-    lost = table.loc[machine, "provider"].tolist()
-    missing = table.loc[~machine & table["image_blocked_share_used"].isna(), "provider"].tolist()
-    thin = usable.loc[usable["estimate_status"] == "insufficient_data", "provider"].tolist()
-    rough = usable.loc[usable["estimate_status"] == "imprecise", "provider"].tolist()
-    doubtful = usable.loc[usable["estimate_status"] == "assumption_violated", "provider"].tolist()
-    if lost:
-        text += (f" No estimate for {', '.join(lost)}: their opens are mostly Apple Mail Privacy Protection "
-                 "prefetches, which hide whether anyone read.")
-    if missing:
-        text += f" Not counted: {', '.join(missing)} (no human clicker, so no blocked share)."
-    if thin:
-        text += (f" {', '.join(thin)} have too few clicking people for a share of their own: their share is "
-                 "pulled toward the overall one by as much as its noise warrants (see status_reason).")
-    if rough:
-        text += (f" {', '.join(rough)}: known only roughly this period (their intervals are wider than an ok "
-                 "estimate allows; see status_reason).")
-    if doubtful:
-        text += (f" {', '.join(doubtful)}: the data contradict the estimator's assumption (blocked readers click "
-                 "as often as others); see the assumption check and the sensitivity band.")
-    return text
-
-
-def _in_plain_words_localized(table: pd.DataFrame, locale: str) -> str:
-    """``in_plain_words`` through the catalogue (numbers in the locale's format)."""
-    loc = locale_of(locale)
-    machine = table["estimate_status"].eq("unmeasurable") & table["note"].fillna("").str.contains("machine open")
-    usable = table[~machine & table["image_blocked_share_used"].notna()]
-    if usable.empty:
-        return format_message(loc, "No provider has messages without machine opens and human clickers, so hidden "
-                                   "readers cannot be estimated.")
-    hidden = float(usable["est_hidden_readers"].sum())
-    nonopens = float((usable["measurable_delivered"] - usable["human_openers"]).sum())
-    openers = float(usable["human_openers"].sum())
-    text = format_message(
-        loc, "Of {nonopens} recorded non-opens (messages without a machine open), about {hidden} ({share}) were "
-             "people who read the message with images off: opens under-count readers by about {undercount}.",
-        {"nonopens": ("integer", round(nonopens)), "hidden": ("integer", round(hidden)),
-         "share": ("percent", hidden / nonopens, 1), "undercount": ("percent", hidden / openers, 0)})
-    lost = table.loc[machine, "provider"].tolist()
-    missing = table.loc[~machine & table["image_blocked_share_used"].isna(), "provider"].tolist()
-    thin = usable.loc[usable["estimate_status"] == "insufficient_data", "provider"].tolist()
-    rough = usable.loc[usable["estimate_status"] == "imprecise", "provider"].tolist()
-    doubtful = usable.loc[usable["estimate_status"] == "assumption_violated", "provider"].tolist()
-    if lost:
-        text += " " + format_message(loc, "No estimate for {providers}: their opens are mostly Apple Mail Privacy "
-                                          "Protection prefetches, which hide whether anyone read.",
-                                     {"providers": ", ".join(lost)})
-    if missing:
-        text += " " + format_message(loc, "Not counted: {providers} (no human clicker, so no blocked share).",
-                                     {"providers": ", ".join(missing)})
-    if thin:
-        text += " " + format_message(loc, "{providers} have too few clicking people for a share of their own: their "
-                                          "share is pulled toward the overall one by as much as its noise warrants "
-                                          "(see status_reason).", {"providers": ", ".join(thin)})
-    if rough:
-        text += " " + format_message(loc, "{providers}: known only roughly this period (their intervals are wider "
-                                          "than an ok estimate allows; see status_reason).",
-                                     {"providers": ", ".join(rough)})
-    if doubtful:
-        text += " " + format_message(loc, "{providers}: the data contradict the estimator's assumption (blocked "
-                                          "readers click as often as others); see the assumption check and the "
-                                          "sensitivity band.", {"providers": ", ".join(doubtful)})
-    return text
-
-
-def checks_in_plain_words(checks: pd.DataFrame, locale: str = DEFAULT_LOCALE) -> str:
-    """What the assumption check says, in one or two sentences (from ``estimator_checks``), in the
-    reader's language."""
-    if locale != DEFAULT_LOCALE:
-        return _checks_in_plain_words_localized(checks, locale)
-    pooled = checks[checks["provider"] == "all"].set_index("evidence")
-    if "content click (the estimator)" not in pooled.index:
-        return "No human clicker among measurable messages: the assumption cannot be checked."
-    ref = pooled.loc["content click (the estimator)"]
-    parts = [f"{ref['share_without_open']:.1%} of content clickers showed no open"]
-    verdict = []
-    for evidence, row in pooled.iterrows():
-        if evidence == "content click (the estimator)" or row["readers"] == 0:
-            continue
-        agrees = not bool(row["differs_from_estimator"])
-        verdict.append(agrees)
-        parts.append(f"{row['share_without_open']:.1%} for {evidence} "
-                     f"({'within' if agrees else 'outside'} its interval "
-                     f"{row['share_without_open_low']:.1%}-{row['share_without_open_high']:.1%})")
-    text = "; ".join(parts) + "."
-    if verdict and all(verdict):
-        text += " Every group of proven readers agrees with the clickers: the data do not contradict the assumption."
-    elif verdict:
-        text += (" Some groups of proven readers differ from the clickers: the blocked share, and the read "
-                 "rates built on it, may be biased for the readers those groups stand for.")
-    return text
-
-
-def _checks_in_plain_words_localized(checks: pd.DataFrame, locale: str) -> str:
-    """``checks_in_plain_words`` through the catalogue."""
-    loc = locale_of(locale)
-    pooled = checks[checks["provider"] == "all"].set_index("evidence")
-    if "content click (the estimator)" not in pooled.index:
-        return format_message(loc, "No human clicker among measurable messages: the assumption cannot be checked.")
-    ref = pooled.loc["content click (the estimator)"]
-    parts = [format_message(loc, "{share} of content clickers showed no open",
-                            {"share": ("percent", ref["share_without_open"], 1)})]
-    verdict = []
-    for evidence, row in pooled.iterrows():
-        if evidence == "content click (the estimator)" or row["readers"] == 0:
-            continue
-        agrees = not bool(row["differs_from_estimator"])
-        verdict.append(agrees)
-        template = ("{share} for {evidence} (within its interval {low}-{high})" if agrees
-                    else "{share} for {evidence} (outside its interval {low}-{high})")
-        parts.append(format_message(loc, template, {
-            "share": ("percent", row["share_without_open"], 1), "evidence": str(evidence),
-            "low": ("percent", row["share_without_open_low"], 1), "high": ("percent", row["share_without_open_high"], 1)}))
-    text = loc.gettext("; ").join(parts) + "."  # French: " ; "
-    if verdict and all(verdict):
-        text += " " + format_message(loc, "Every group of proven readers agrees with the clickers: the data do not "
-                                          "contradict the assumption.")
-    elif verdict:
-        text += " " + format_message(loc, "Some groups of proven readers differ from the clickers: the blocked share, "
-                                          "and the read rates built on it, may be biased for the readers those "
-                                          "groups stand for.")
-    return text
-
-
-#: The trailing window, in months, of the monthly report's pooled hidden-images table.
 TRAILING_MONTHS = 3
 
 

@@ -150,7 +150,7 @@ def provider_status(df: pd.DataFrame, machine, no_clicker, pull, overall: float,
     share_hw = ((df["image_blocked_share_high"] - df["image_blocked_share_low"]) / 2).to_numpy(float)
     rate_hw = ((df["est_read_rate_high"] - df["est_read_rate_low"]) / 2).to_numpy(float)
     for i in range(len(df)):  # one row per provider: a handful of rows
-        clickers = int(df["human_clickers"].iat[i])
+        clickers = int(df["measurable_human_clickers"].iat[i])
         if machine.iat[i]:
             status.append("unmeasurable")
             reason.append(df["note"].iat[i])
@@ -322,9 +322,9 @@ def widen_for_click_ratio(df: pd.DataFrame, rows: np.ndarray, check: ClickCheck)
         rate_hi = out.loc[rows, "est_read_rate_high"].to_numpy(float)
         out.loc[rows, "est_read_rate_low"] = np.clip(np.fmin(rate_lo, rate_lo * down), 0, 1)
         out.loc[rows, "est_read_rate_high"] = np.clip(np.fmax(rate_hi, rate_hi * up), 0, 1)
-        if {"measurable_delivered", "human_openers"} <= set(out.columns):
+        if {"measurable_delivered", "measurable_human_openers"} <= set(out.columns):
             d = out.loc[rows, "measurable_delivered"].to_numpy(float)
-            o = out.loc[rows, "human_openers"].to_numpy(float)
+            o = out.loc[rows, "measurable_human_openers"].to_numpy(float)
             for suffix in ("_low", "_high"):
                 value = out.loc[rows, f"est_read_rate{suffix}"].to_numpy(float)
                 out.loc[rows, f"hidden_reader_share_of_nonopens{suffix}"] = np.clip((value * d - o) / (d - o), 0, 1)

@@ -209,8 +209,8 @@ def _few_openers_interval(o, d, weight) -> tuple[np.ndarray, np.ndarray]:
 def _cell_table(cells, cc, uc, S, SP, group, pull_c, pull_p, borrowed, min_cell_clickers) -> pd.DataFrame:
     """One row per cell: its clickers, raw and used share (with interval) and how it was pooled."""
     out = cells.copy()
-    out["human_clickers"] = cc.astype(np.int64)
-    out["clickers_without_open"] = uc.astype(np.int64)
+    out["measurable_human_clickers"] = cc.astype(np.int64)
+    out["measurable_clickers_without_open"] = uc.astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["image_blocked_share"] = np.where(cc > 0, uc / cc, np.nan)
     out["image_blocked_share_used"] = S[0]

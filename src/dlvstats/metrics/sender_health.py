@@ -72,7 +72,7 @@ RISK_COLUMNS = [
 ]
 COMPLIANCE_COLUMNS = [
     "account_id", "sends", "sent_after_unsubscribe", "sent_after_unsubscribe_over_2d", "sent_after_complaint",
-    "sent_after_hard_bounce", "unsubscribes", "unsubscribes_followed_by_send", "unsubscribes_over_2d",
+    "sent_after_hard_bounce", "unsubscribe_events", "unsubscribes_followed_by_send", "unsubscribes_over_2d",
     "over_2d_rate", "honour_hours_median", "honour_hours_max",
 ]
 RISK_RATES = [

@@ -15,8 +15,8 @@ def campaign_rates_chart(df: pd.DataFrame, max_campaigns: int = 30) -> go.Figure
     label = shown["campaign_name"].fillna(shown["campaign_id"]).fillna("(no campaign id)").astype(str)
     shown = shown.assign(campaign=label.where(~shown["small_cell"].astype(bool), label + " (small)"))
     return rate_chart(
-        shown, "campaign", ["human_open_rate", "click_rate"], kind="bar",
-        labels={"human_open_rate": "Human open rate", "click_rate": "Click rate"},
+        shown, "campaign", ["human_open_rate", "human_click_rate"], kind="bar",
+        labels={"human_open_rate": "Human open rate", "human_click_rate": "Click rate"},
         title="Human open and click rates by campaign", x_title="Campaign (in sending order)",
         y_title="Share of delivered messages",
         reading=("Each pair of bars is one campaign of the period (the largest ones, in sending order); the "

@@ -12,7 +12,7 @@ from dlvstats.plots.base import PALETTE, _finish, built_from_data, heatmap, rate
 ENGAGEMENT_LABELS = {
     "human_open_rate": "human opens",
     "measured_open_rate": "human opens (no machine open)",
-    "click_rate": "human clicks",
+    "human_click_rate": "human clicks",
     "est_read_rate": "estimated readers (images blocked included)",
 }
 RISK_LABELS = {
@@ -33,7 +33,7 @@ def engagement_by_age_chart(df: pd.DataFrame) -> go.Figure:
     """Engagement rates by address age, with 95 % intervals; hollow points are small cells (the row of
     unknown age has no place on the axis: it stays in the table)."""
     return rate_chart(
-        _known_ages(df), "age_years", ["est_read_rate", "measured_open_rate", "click_rate"],
+        _known_ages(df), "age_years", ["est_read_rate", "measured_open_rate", "human_click_rate"],
         title="Engagement by address age", x_title="Address age (years since collected)",
         y_title="Share of delivered messages", labels=ENGAGEMENT_LABELS,
         reading="Look at how fast the estimated read rate falls in the first years and where it levels off: "
@@ -59,7 +59,7 @@ def risk_by_age_chart(df: pd.DataFrame) -> go.Figure:
 
 def by_dimension_chart(df: pd.DataFrame, x: str, *, x_title: str, title: str, reading: str) -> go.Figure:
     """Engagement rates (bars with intervals) by a categorical dimension (source, recency, ...)."""
-    return rate_chart(df, x, ["est_read_rate", "measured_open_rate", "click_rate"], title=title,
+    return rate_chart(df, x, ["est_read_rate", "measured_open_rate", "human_click_rate"], title=title,
                       x_title=x_title, y_title="Share of delivered messages", labels=ENGAGEMENT_LABELS,
                       kind="bar", reading=reading)
 
@@ -89,7 +89,7 @@ def surface_chart(df: pd.DataFrame, value: str = "est_read_rate") -> go.Figure:
     ), title=("{rate} by address age and recency", {"rate": label}))
 
 
-def cohort_chart(df: pd.DataFrame, value: str = "click_rate") -> go.Figure:
+def cohort_chart(df: pd.DataFrame, value: str = "human_click_rate") -> go.Figure:
     """Signup cohort x months since signup heatmap."""
     data = df.assign(hover=_hover(df, value))
     label = ENGAGEMENT_LABELS.get(value, value).capitalize()

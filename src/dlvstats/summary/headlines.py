@@ -26,12 +26,12 @@ PURCHASE_WINDOW_DAYS = 90
 
 _HEALTH_COLUMNS = ("sends", "delivered", "complaints", "complaint_rate", "complaint_rate_fbl", "delivered_fbl",
                    "hard_bounces", "hard_bounce_rate", "blocklist_listings")
-_POOLED_RATES = ("open_rate", "human_open_rate", "click_rate", "unsubscribe_rate")
+_POOLED_RATES = ("open_rate", "human_open_rate", "human_click_rate", "unsubscribe_rate")
 #: Rates pooled from the engagement-by-age table when the headline-rates table lacks them:
 #: (numerator, denominator) columns; the age buckets partition the month's messages.
 _ENGAGEMENT_POOLED = {
     "human_open_rate": ("human_openers", "delivered"),
-    "click_rate": ("human_clickers", "delivered"),
+    "human_click_rate": ("human_clickers", "delivered"),
     "unsubscribe_rate": ("unsubscribes", "delivered"),
     "est_read_rate": ("est_readers", "measurable_delivered"),
 }
@@ -90,7 +90,7 @@ HEADLINE_SPECS = [
      ("readers / delivered messages without a machine open (what Apple MPP prefetches hide is left out, so "
      "not the human open rate's denominator); readers whose images were blocked included; its intervals "
      "are by provider and by age, in the analyses")),
-    ("click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
+    ("human_click_rate", "Click rate", "rate", "good", 2, "human clickers / delivered; unsubscribe links excluded"),
     ("unsubscribe_rate", "Unsubscribe rate", "rate", "bad", 3, "people leaving the list by themselves"),
     ("blocklist_listings", "Blocklist listings", "count", "bad", 0, "of the sending IPs and domains"),
 ]
@@ -121,11 +121,11 @@ def headlines(now: dict, before: dict, loc: Locale | None = None, year_before: d
 
 #: The headlines the trend carries (the per-message rates and counts of each month's messages).
 TREND_KEYS = ("sends", "delivered", "delivery_rate", "hard_bounce_rate", "complaint_rate", "human_open_rate",
-              "open_rate", "click_rate", "unsubscribe_rate")
+              "open_rate", "human_click_rate", "unsubscribe_rate")
 #: The trend table's columns: (key, kind, decimals of a percentage).
 TREND_COLUMNS = (("sends", "count", 0), ("delivery_rate", "rate", 2), ("hard_bounce_rate", "rate", 2),
                  ("complaint_rate", "rate", 3), ("human_open_rate", "rate", 2), ("open_rate", "rate", 2),
-                 ("click_rate", "rate", 2), ("unsubscribe_rate", "rate", 3))
+                 ("human_click_rate", "rate", 2), ("unsubscribe_rate", "rate", 3))
 
 
 def year_before_totals(trend, month: str) -> dict:

@@ -5,7 +5,7 @@
 -- gave them (else NULL: a campaign the logs name but no campaigns file describes). Every message
 -- has a campaign_id (the canonical spec requires one), so every message of the period is in one row.
 -- Rules (the headline definitions, from message_facts): delivery_rate and hard_bounce_rate per
--- message sent; open_rate (any open, machine included), human_open_rate, click_rate (human clicks
+-- message sent; open_rate (any open, machine included), human_open_rate, human_click_rate (human clicks
 -- on content links), unsubscribe_rate and complaint_rate per delivered message.
 -- Interval inputs R__num/den/y2/yn/n2/k: sums over recipients (clusters) for cluster_rate.
 -- Parameters: $date_from, $date_to, $account_id (NULL = all accounts).
@@ -39,8 +39,8 @@ per_campaign AS (
            sum(y_raw_open * n) AS open_rate__yn, sum(n * n) AS open_rate__n2, count(*) FILTER (n > 0) AS open_rate__k,
            sum(y_open) AS human_open_rate__num, sum(n) AS human_open_rate__den, sum(y_open * y_open) AS human_open_rate__y2,
            sum(y_open * n) AS human_open_rate__yn, sum(n * n) AS human_open_rate__n2, count(*) FILTER (n > 0) AS human_open_rate__k,
-           sum(y_click) AS click_rate__num, sum(n) AS click_rate__den, sum(y_click * y_click) AS click_rate__y2,
-           sum(y_click * n) AS click_rate__yn, sum(n * n) AS click_rate__n2, count(*) FILTER (n > 0) AS click_rate__k,
+           sum(y_click) AS human_click_rate__num, sum(n) AS human_click_rate__den, sum(y_click * y_click) AS human_click_rate__y2,
+           sum(y_click * n) AS human_click_rate__yn, sum(n * n) AS human_click_rate__n2, count(*) FILTER (n > 0) AS human_click_rate__k,
            sum(y_unsub) AS unsubscribe_rate__num, sum(n) AS unsubscribe_rate__den, sum(y_unsub * y_unsub) AS unsubscribe_rate__y2,
            sum(y_unsub * n) AS unsubscribe_rate__yn, sum(n * n) AS unsubscribe_rate__n2, count(*) FILTER (n > 0) AS unsubscribe_rate__k,
            sum(y_compl) AS complaint_rate__num, sum(n) AS complaint_rate__den, sum(y_compl * y_compl) AS complaint_rate__y2,
@@ -55,8 +55,8 @@ SELECT p.account_id, p.campaign_id, c.name AS campaign_name, c.kind AS campaign_
        p.hard_bounce_rate__y2, p.hard_bounce_rate__yn, p.hard_bounce_rate__n2, p.hard_bounce_rate__k,
        p.open_rate__num, p.open_rate__den, p.open_rate__y2, p.open_rate__yn, p.open_rate__n2, p.open_rate__k,
        p.human_open_rate__num, p.human_open_rate__den, p.human_open_rate__y2, p.human_open_rate__yn,
-       p.human_open_rate__n2, p.human_open_rate__k, p.click_rate__num, p.click_rate__den, p.click_rate__y2,
-       p.click_rate__yn, p.click_rate__n2, p.click_rate__k, p.unsubscribe_rate__num, p.unsubscribe_rate__den,
+       p.human_open_rate__n2, p.human_open_rate__k, p.human_click_rate__num, p.human_click_rate__den, p.human_click_rate__y2,
+       p.human_click_rate__yn, p.human_click_rate__n2, p.human_click_rate__k, p.unsubscribe_rate__num, p.unsubscribe_rate__den,
        p.unsubscribe_rate__y2, p.unsubscribe_rate__yn, p.unsubscribe_rate__n2, p.unsubscribe_rate__k,
        p.complaint_rate__num, p.complaint_rate__den, p.complaint_rate__y2, p.complaint_rate__yn,
        p.complaint_rate__n2, p.complaint_rate__k

@@ -17,7 +17,7 @@
 --   hard_bounce_rate       hard-bounced messages / sends;
 --   open_rate              delivered messages with any recorded open (human or machine) / delivered;
 --   human_open_rate        delivered messages with a human open / delivered;
---   click_rate             delivered messages with a human click on a link other than unsubscribe or
+--   human_click_rate             delivered messages with a human click on a link other than unsubscribe or
 --                          preferences ("human clickers") / delivered;
 --   complaint_rate         delivered messages that drew a spam complaint / delivered;
 --   unsubscribe_rate       delivered messages whose campaign the person left by themselves (source
@@ -99,7 +99,7 @@ per_provider AS (
            sum(y_hard_bounce) AS hard_bounce_rate__num, sum(y_hard_bounce * y_hard_bounce) AS hard_bounce_rate__y2, sum(y_hard_bounce * n_sent) AS hard_bounce_rate__yn,
            sum(y_open) AS open_rate__num, sum(y_open * y_open) AS open_rate__y2, sum(y_open * n_delivered) AS open_rate__yn,
            sum(y_human_open) AS human_open_rate__num, sum(y_human_open * y_human_open) AS human_open_rate__y2, sum(y_human_open * n_delivered) AS human_open_rate__yn,
-           sum(y_human_click) AS click_rate__num, sum(y_human_click * y_human_click) AS click_rate__y2, sum(y_human_click * n_delivered) AS click_rate__yn,
+           sum(y_human_click) AS human_click_rate__num, sum(y_human_click * y_human_click) AS human_click_rate__y2, sum(y_human_click * n_delivered) AS human_click_rate__yn,
            sum(y_complaint) AS complaint_rate__num, sum(y_complaint * y_complaint) AS complaint_rate__y2, sum(y_complaint * n_delivered) AS complaint_rate__yn,
            sum(y_unsubscribe) AS unsubscribe_rate__num, sum(y_unsubscribe * y_unsubscribe) AS unsubscribe_rate__y2, sum(y_unsubscribe * n_delivered) AS unsubscribe_rate__yn,
            sum(y_measurable_human_open) AS measured_open_rate__num, sum(y_measurable_human_open * y_measurable_human_open) AS measured_open_rate__y2, sum(y_measurable_human_open * n_measurable) AS measured_open_rate__yn,
@@ -136,7 +136,7 @@ SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_sour
        CAST(sum(hard_bounce_rate__num) AS BIGINT) AS hard_bounces,
        CAST(sum(open_rate__num) AS BIGINT) AS openers,
        CAST(sum(human_open_rate__num) AS BIGINT) AS human_openers,
-       CAST(sum(click_rate__num) AS BIGINT) AS human_clickers,
+       CAST(sum(human_click_rate__num) AS BIGINT) AS human_clickers,
        CAST(sum(complaint_rate__num) AS BIGINT) AS complaints,
        CAST(sum(unsubscribe_rate__num) AS BIGINT) AS unsubscribes,
        CAST(sum(n_measurable) AS BIGINT) AS measurable_delivered,
@@ -155,8 +155,8 @@ SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_sour
        sum(n_delivered_sq) AS open_rate__n2, sum(k_n_delivered) AS open_rate__k,
        sum(human_open_rate__num) AS human_open_rate__num, sum(n_delivered) AS human_open_rate__den, sum(human_open_rate__y2) AS human_open_rate__y2, sum(human_open_rate__yn) AS human_open_rate__yn,
        sum(n_delivered_sq) AS human_open_rate__n2, sum(k_n_delivered) AS human_open_rate__k,
-       sum(click_rate__num) AS click_rate__num, sum(n_delivered) AS click_rate__den, sum(click_rate__y2) AS click_rate__y2, sum(click_rate__yn) AS click_rate__yn,
-       sum(n_delivered_sq) AS click_rate__n2, sum(k_n_delivered) AS click_rate__k,
+       sum(human_click_rate__num) AS human_click_rate__num, sum(n_delivered) AS human_click_rate__den, sum(human_click_rate__y2) AS human_click_rate__y2, sum(human_click_rate__yn) AS human_click_rate__yn,
+       sum(n_delivered_sq) AS human_click_rate__n2, sum(k_n_delivered) AS human_click_rate__k,
        sum(complaint_rate__num) AS complaint_rate__num, sum(n_delivered) AS complaint_rate__den, sum(complaint_rate__y2) AS complaint_rate__y2, sum(complaint_rate__yn) AS complaint_rate__yn,
        sum(n_delivered_sq) AS complaint_rate__n2, sum(k_n_delivered) AS complaint_rate__k,
        sum(unsubscribe_rate__num) AS unsubscribe_rate__num, sum(n_delivered) AS unsubscribe_rate__den, sum(unsubscribe_rate__y2) AS unsubscribe_rate__y2, sum(unsubscribe_rate__yn) AS unsubscribe_rate__yn,

@@ -70,7 +70,7 @@ SELECT r.*,
        r.orders_removed / nullif(tt.orders, 0) AS orders_removed_share,
        r.complaints_removed / nullif(r.delivered_removed, 0) AS complaint_rate_removed,
        r.hard_bounces_removed / nullif(r.sends_removed, 0) AS hard_bounce_rate_removed,
-       r.human_clickers_removed / nullif(r.delivered_removed, 0) AS click_rate_removed,
+       r.human_clickers_removed / nullif(r.delivered_removed, 0) AS human_click_rate_removed,
        $w_click * r.human_clickers_removed + $w_order * r.orders_removed
            + $w_hidden_reader * r.est_hidden_readers_removed
            - $w_complaint * r.complaints_removed - $w_hard_bounce * r.hard_bounces_removed AS net_value

@@ -8,10 +8,10 @@
 -- Public columns:
 --   campaign_id, account_id, list_id (the source list, A), name, kind, sent_at (campaigns.sent_at)
 --   sends, delivered (messages with status delivered), delivered_recipients, hard_bounces
---   human_openers / human_clickers   delivered recipients with a human open / a human click (not
+--   human_opener_recipients / human_clicker_recipients   delivered recipients with a human open / a human click (not
 --                        on an unsubscribe or preference link) of the campaign
---   human_open_rate      num = human_openers, den = delivered
---   human_click_rate     num = human_clickers, den = delivered
+--   human_open_rate      num = human_opener_recipients, den = delivered
+--   human_click_rate     num = human_clicker_recipients, den = delivered
 --   reregistered         delivered recipients who subscribed (action subscribe, any source) to a
 --                        list of the same account with this campaign_id
 --   rereg_rate           num = reregistered, den = delivered
@@ -40,10 +40,10 @@
 --                        clicked (human) before it, when that click is at most 7 days older
 --   click_revenue_per_delivered_7d   mean: num = click_revenue_7d, den = delivered
 --   buyer_revenue_90d    amount of the re-registrants' orders in their 90-day windows
---   window_end_at        the latest end of a 90-day window (re-registration or control click;
+--   purchase_window_end_at        the latest end of a 90-day window (re-registration or control click;
 --                        sent_at + 90 days when nobody re-registered or clicked)
 --   data_end_at          the latest time in the data (sends, orders, subscriptions)
---   is_immature          window_end_at > data_end_at: the 90 days run past the data, so
+--   is_immature          purchase_window_end_at > data_end_at: the 90 days run past the data, so
 --                        buyers_90d and control_buyers_90d can still grow
 -- Rates and means come as cluster sums R__num, R__den, R__y2, R__yn, R__n2, R__k over the
 -- campaign's recipients (dlvstats/metrics/common.py); with one message per person they give the
@@ -196,8 +196,8 @@ sends_counts AS (
 ),
 person_counts AS (
     SELECT campaign_id,
-           count(*) FILTER (is_opener) AS human_openers,
-           count(*) FILTER (is_clicker) AS human_clickers,
+           count(*) FILTER (is_opener) AS human_opener_recipients,
+           count(*) FILTER (is_clicker) AS human_clicker_recipients,
            count(*) FILTER (is_rereg) AS reregistered,
            CAST(sum(y_complaints) AS BIGINT) AS complaints,
            CAST(sum(y_unsubscribes) AS BIGINT) AS unsubscribes,
@@ -217,8 +217,8 @@ SELECT c.campaign_id, c.account_id, c.list_id, c.name, c.kind, c.sent_at,
        coalesce(s.delivered, 0) AS delivered,
        coalesce(s.delivered_recipients, 0) AS delivered_recipients,
        coalesce(s.hard_bounces, 0) AS hard_bounces,
-       coalesce(p.human_openers, 0) AS human_openers,
-       coalesce(p.human_clickers, 0) AS human_clickers,
+       coalesce(p.human_opener_recipients, 0) AS human_opener_recipients,
+       coalesce(p.human_clicker_recipients, 0) AS human_clicker_recipients,
        coalesce(p.reregistered, 0) AS reregistered,
        coalesce(m.removed_from_source, 0) AS removed_from_source,
        coalesce(p.complaints, 0) AS complaints,
@@ -231,7 +231,7 @@ SELECT c.campaign_id, c.account_id, c.list_id, c.name, c.kind, c.sent_at,
        coalesce(p.attributed_revenue, 0) AS attributed_revenue,
        coalesce(p.click_revenue_7d, 0) AS click_revenue_7d,
        coalesce(p.buyer_revenue_90d, 0) AS buyer_revenue_90d,
-       greatest(coalesce(p.last_window_end, c.sent_at + INTERVAL 90 DAY), c.sent_at + INTERVAL 90 DAY) AS window_end_at,
+       greatest(coalesce(p.last_window_end, c.sent_at + INTERVAL 90 DAY), c.sent_at + INTERVAL 90 DAY) AS purchase_window_end_at,
        d.data_end_at,
        greatest(coalesce(p.last_window_end, c.sent_at + INTERVAL 90 DAY), c.sent_at + INTERVAL 90 DAY)
            > d.data_end_at AS is_immature,

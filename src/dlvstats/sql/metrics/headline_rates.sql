@@ -5,7 +5,7 @@
 --   open_rate         delivered messages with any open, machine opens included (the open rate an
 --                     ESP's dashboard shows, for reconciling with it) / delivered;
 --   human_open_rate   delivered messages with a human open / delivered;
---   click_rate        delivered messages with a human click on a content link / delivered;
+--   human_click_rate        delivered messages with a human click on a content link / delivered;
 --   unsubscribe_rate  delivered messages followed by the person leaving (source link/user/none,
 --                     naming the campaign) / delivered.
 -- Interval inputs R__num/den/y2/yn/n2/k: sums over recipients (clusters: account and recipient) of
@@ -34,9 +34,9 @@ SELECT CAST(sum(n) AS BIGINT) AS delivered,
        sum(y_open) AS human_open_rate__num, sum(n) AS human_open_rate__den,
        sum(y_open * y_open) AS human_open_rate__y2, sum(y_open * n) AS human_open_rate__yn,
        sum(n * n) AS human_open_rate__n2, count(*) AS human_open_rate__k,
-       sum(y_click) AS click_rate__num, sum(n) AS click_rate__den,
-       sum(y_click * y_click) AS click_rate__y2, sum(y_click * n) AS click_rate__yn,
-       sum(n * n) AS click_rate__n2, count(*) AS click_rate__k,
+       sum(y_click) AS human_click_rate__num, sum(n) AS human_click_rate__den,
+       sum(y_click * y_click) AS human_click_rate__y2, sum(y_click * n) AS human_click_rate__yn,
+       sum(n * n) AS human_click_rate__n2, count(*) AS human_click_rate__k,
        sum(y_unsub) AS unsubscribe_rate__num, sum(n) AS unsubscribe_rate__den,
        sum(y_unsub * y_unsub) AS unsubscribe_rate__y2, sum(y_unsub * n) AS unsubscribe_rate__yn,
        sum(n * n) AS unsubscribe_rate__n2, count(*) AS unsubscribe_rate__k

@@ -9,7 +9,7 @@
 --   open_rate         delivered messages with any open, machine opens included (what an ESP's
 --                     dashboard calls the open rate) / delivered;
 --   human_open_rate   delivered messages with a human open / delivered;
---   click_rate        delivered messages with a human click on a content link / delivered;
+--   human_click_rate        delivered messages with a human click on a content link / delivered;
 --   unsubscribe_rate  delivered messages followed by the person leaving / delivered;
 --   complaint_rate    delivered messages with a complaint / delivered (every provider: the rate
 --                     against the 0.1%/0.3% lines is complaint_rate_fbl, in sender health).
@@ -56,8 +56,8 @@ SELECT month_start,
        sum(y_raw_open * n) AS open_rate__yn, sum(n * n) AS open_rate__n2, count(*) FILTER (n > 0) AS open_rate__k,
        sum(y_open) AS human_open_rate__num, sum(n) AS human_open_rate__den, sum(y_open * y_open) AS human_open_rate__y2,
        sum(y_open * n) AS human_open_rate__yn, sum(n * n) AS human_open_rate__n2, count(*) FILTER (n > 0) AS human_open_rate__k,
-       sum(y_click) AS click_rate__num, sum(n) AS click_rate__den, sum(y_click * y_click) AS click_rate__y2,
-       sum(y_click * n) AS click_rate__yn, sum(n * n) AS click_rate__n2, count(*) FILTER (n > 0) AS click_rate__k,
+       sum(y_click) AS human_click_rate__num, sum(n) AS human_click_rate__den, sum(y_click * y_click) AS human_click_rate__y2,
+       sum(y_click * n) AS human_click_rate__yn, sum(n * n) AS human_click_rate__n2, count(*) FILTER (n > 0) AS human_click_rate__k,
        sum(y_unsub) AS unsubscribe_rate__num, sum(n) AS unsubscribe_rate__den, sum(y_unsub * y_unsub) AS unsubscribe_rate__y2,
        sum(y_unsub * n) AS unsubscribe_rate__yn, sum(n * n) AS unsubscribe_rate__n2, count(*) FILTER (n > 0) AS unsubscribe_rate__k,
        sum(y_compl) AS complaint_rate__num, sum(n) AS complaint_rate__den, sum(y_compl * y_compl) AS complaint_rate__y2,

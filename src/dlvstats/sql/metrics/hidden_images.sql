@@ -11,25 +11,25 @@
 --   delivered               messages with status delivered;
 --   machine_open_share      delivered messages with a machine open / delivered messages with any open;
 --   measurable_delivered    delivered messages without a machine open;
---   human_openers           measurable messages with a human open (image proxies count as human);
---   human_clickers          measurable messages with a human click on a content link (not
+--   measurable_human_openers           measurable messages with a human open (image proxies count as human);
+--   measurable_human_clickers          measurable messages with a human click on a content link (not
 --                           unsubscribe/preferences);
---   clickers_without_open   human_clickers with no human open;
---   image_blocked_share     clickers_without_open / human_clickers. The estimator's assumption:
+--   measurable_clickers_without_open   measurable_human_clickers with no human open;
+--   image_blocked_share     measurable_clickers_without_open / measurable_human_clickers. The estimator's assumption:
 --                           people who click load images like other readers, so the share of
 --                           clickers whose images stayed off is the share of all readers whose did;
---   measured_open_rate      human_openers / measurable_delivered;
+--   measured_open_rate      measurable_human_openers / measurable_delivered;
 --   est_read_rate           measured_open_rate / (1 - image_blocked_share): estimated readers
---                           (human_openers / (1 - image_blocked_share)) / measurable_delivered;
---   hidden_reader_share_of_nonopens  (estimated readers - human_openers) /
---                           (measurable_delivered - human_openers): the share of recorded non-opens
+--                           (measurable_human_openers / (1 - image_blocked_share)) / measurable_delivered;
+--   hidden_reader_share_of_nonopens  (estimated readers - measurable_human_openers) /
+--                           (measurable_delivered - measurable_human_openers): the share of recorded non-opens
 --                           (among measurable messages) that were readers;
 --   opens_mostly_machine    machine_open_share > $max_machine_open_share. The caller
 --                           (metrics/hidden_images.py) derives is_measurable and note from it, from
 --                           the clicker counts and from the precision of image_blocked_share.
 -- Interval inputs: R__num/den/y2/yn/n2/k per-recipient sums for the shares (metrics.common), and
--- m_* sums of products of the per-recipient counts (o = human_openers, d = measurable_delivered,
--- c = human_clickers, u = clickers_without_open) for the delta-method variance of est_read_rate and
+-- m_* sums of products of the per-recipient counts (o = measurable_human_openers, d = measurable_delivered,
+-- c = measurable_human_clickers, u = measurable_clickers_without_open) for the delta-method variance of est_read_rate and
 -- hidden_reader_share_of_nonopens (clusters = recipients, k = recipients with a delivered message).
 WITH period AS (
     SELECT provider, recipient, is_delivered, has_open, has_machine_open, has_human_open, has_human_click
@@ -56,9 +56,9 @@ per_provider AS (
            CAST(sum(n_opened) AS BIGINT) AS opened,
            CAST(sum(y_machine) AS BIGINT) AS machine_opened,
            CAST(sum(d) AS BIGINT) AS measurable_delivered,
-           CAST(sum(o) AS BIGINT) AS human_openers,
-           CAST(sum(c) AS BIGINT) AS human_clickers,
-           CAST(sum(u) AS BIGINT) AS clickers_without_open,
+           CAST(sum(o) AS BIGINT) AS measurable_human_openers,
+           CAST(sum(c) AS BIGINT) AS measurable_human_clickers,
+           CAST(sum(u) AS BIGINT) AS measurable_clickers_without_open,
            count(*) AS recipients,
            -- machine_open_share: y = machine-opened, n = opened
            sum(y_machine) AS machine_open_share__num, sum(n_opened) AS machine_open_share__den,
@@ -81,13 +81,13 @@ per_provider AS (
 )
 SELECT provider, delivered,
        machine_opened / nullif(opened, 0) AS machine_open_share,
-       measurable_delivered, human_openers, human_clickers, clickers_without_open,
+       measurable_delivered, measurable_human_openers, measurable_human_clickers, measurable_clickers_without_open,
        coalesce(machine_opened / nullif(opened, 0), 0) > $max_machine_open_share AS opens_mostly_machine,
-       clickers_without_open / nullif(human_clickers, 0) AS image_blocked_share,
-       human_openers / nullif(measurable_delivered, 0) AS measured_open_rate,
+       measurable_clickers_without_open / nullif(measurable_human_clickers, 0) AS image_blocked_share,
+       measurable_human_openers / nullif(measurable_delivered, 0) AS measured_open_rate,
        measured_open_rate / nullif(1 - image_blocked_share, 0) AS est_read_rate,
-       (est_read_rate * measurable_delivered - human_openers)
-           / nullif(measurable_delivered - human_openers, 0) AS hidden_reader_share_of_nonopens,
+       (est_read_rate * measurable_delivered - measurable_human_openers)
+           / nullif(measurable_delivered - measurable_human_openers, 0) AS hidden_reader_share_of_nonopens,
        opened, machine_opened, recipients,
        machine_open_share__num, machine_open_share__den, machine_open_share__y2, machine_open_share__yn,
        machine_open_share__n2, machine_open_share__k,

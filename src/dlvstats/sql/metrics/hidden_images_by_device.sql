@@ -6,10 +6,10 @@
 --   $providers LIST of providers to include (NULL = all; pass the measurable ones).
 -- Population: delivered messages without a machine open that have a human content click.
 -- Columns (numerator / denominator, in messages):
---   human_clickers          messages of this device with a human content click;
---   clickers_without_open   of those, the ones with no human open;
---   image_blocked_share     clickers_without_open / human_clickers (R__* sums for the interval);
---   share_of_clickers       human_clickers / all human_clickers of the population.
+--   measurable_human_clickers          messages of this device with a human content click;
+--   measurable_clickers_without_open   of those, the ones with no human open;
+--   image_blocked_share     measurable_clickers_without_open / measurable_human_clickers (R__* sums for the interval);
+--   share_of_clickers       measurable_human_clickers / all measurable_human_clickers of the population.
 -- User-agent parsing (RE2, first match wins): iPhone|iPod -> iOS; iPad -> iPadOS; Android; Windows;
 -- Macintosh|Mac OS X -> macOS; CrOS -> ChromeOS; Linux|X11 -> Linux; else other. form_factor: iPad or
 -- Android without 'Mobile' -> tablet; iPhone|iPod|Mobile -> phone; else desktop.
@@ -46,12 +46,12 @@ per_person AS (
     GROUP BY ALL
 )
 SELECT device_os, form_factor,
-       sum(c) AS human_clickers,
-       sum(u) AS clickers_without_open,
+       sum(c) AS measurable_human_clickers,
+       sum(u) AS measurable_clickers_without_open,
        sum(c) / sum(sum(c)) OVER () AS share_of_clickers,
        sum(u) AS image_blocked_share__num, sum(c) AS image_blocked_share__den,
        sum(u * u) AS image_blocked_share__y2, sum(u * c) AS image_blocked_share__yn,
        sum(c * c) AS image_blocked_share__n2, count(*) AS image_blocked_share__k
 FROM per_person
 GROUP BY ALL
-ORDER BY human_clickers DESC, device_os, form_factor;
+ORDER BY measurable_human_clickers DESC, device_os, form_factor;

@@ -5,7 +5,7 @@
 -- Parameters: $date_from, $date_to (half-open, UTC, sent_at), $account_id (NULL = all),
 --   $providers LIST of providers to include (NULL = all).
 -- Population: delivered messages without a machine open that have a human open.
--- Columns: human_openers (messages); share_of_openers = human_openers / all human openers of the
+-- Columns: measurable_human_openers (messages); share_of_openers = measurable_human_openers / all human openers of the
 --   population (R__* sums per recipient for the interval).
 -- Labels (RE2, first match wins): GoogleImageProxy|ggpht -> 'Gmail image proxy (client hidden)';
 --   YahooMailProxy -> 'Yahoo image proxy (client hidden)'; Microsoft Outlook|MSOffice|ms-office|
@@ -45,10 +45,10 @@ per_person AS (
 -- every person counts in every client's denominator (y = 0 where they did not use that client)
 totals AS (SELECT count(*) AS k, sum(n) AS n_total, sum(n * n) AS n2 FROM persons)
 SELECT p.client,
-       sum(p.y) AS human_openers,
+       sum(p.y) AS measurable_human_openers,
        sum(p.y) AS share_of_openers__num, any_value(t.n_total) AS share_of_openers__den,
        sum(p.y * p.y) AS share_of_openers__y2, sum(p.y * p.n) AS share_of_openers__yn,
        any_value(t.n2) AS share_of_openers__n2, any_value(t.k) AS share_of_openers__k
 FROM per_person AS p CROSS JOIN totals AS t
 GROUP BY p.client
-ORDER BY human_openers DESC, p.client;
+ORDER BY measurable_human_openers DESC, p.client;

@@ -1,5 +1,5 @@
 -- sender_health_compliance: does each account stop mailing people who asked it to, and how fast?
--- Grain: one row per account with sends or unsubscribes in [$date_from, $date_to) (UTC), of
+-- Grain: one row per account with sends or unsubscribe_events in [$date_from, $date_to) (UTC), of
 --        $account_id when given.
 -- Needs: __bounce_category (relations/bounce_category.sql) built for every message sent before
 --        $date_to (bounces before the period count).
@@ -28,10 +28,10 @@
 --   sent_after_unsubscribe_over_2d_rate  num = sent_after_unsubscribe_over_2d, den = sends
 --   sent_after_complaint, sent_after_complaint_rate       idem for complaints, den = sends
 --   sent_after_hard_bounce, sent_after_hard_bounce_rate   idem for hard bounces, den = sends
---   unsubscribes                      people-leaving unsubscribes in the period
+--   unsubscribe_events                      people-leaving unsubscribe_events in the period
 --   unsubscribes_followed_by_send     of those, with at least one message of the list after it
 --   unsubscribes_over_2d              of those, with a message more than $honour_hours after it
---   over_2d_rate                      num = unsubscribes_over_2d, den = unsubscribes
+--   over_2d_rate                      num = unsubscribes_over_2d, den = unsubscribe_events
 --   honour_hours_median, honour_hours_p95, honour_hours_max   time to the last message after
 --                                     the unsubscribe, among unsubscribes_followed_by_send
 -- Rates come as cluster sums R__num ... R__k over recipients (dlvstats/metrics/common.py).
@@ -117,7 +117,7 @@ send_people AS (
     LEFT JOIN after_complaint AS c USING (account_id, recipient)
     LEFT JOIN after_bounce AS b USING (account_id, recipient)
 ),
-unsubscribes AS (
+unsubscribe_events AS (
     SELECT e.account_id, e.list_id, e.recipient, e.ts,
            max(u.sent_at) AS last_sent_after
     FROM sub_events AS e
@@ -130,7 +130,7 @@ unsubscribes AS (
 ),
 unsub_hours AS (
     SELECT *, date_diff('second', ts, last_sent_after) / 3600.0 AS honour_hours
-    FROM unsubscribes
+    FROM unsubscribe_events
 ),
 unsub_people_rates AS (
     SELECT account_id, recipient, count(*) AS n,
@@ -166,7 +166,7 @@ send_counts AS (
     FROM send_people GROUP BY ALL
 ),
 unsub_counts AS (
-    SELECT account_id, count(*) AS unsubscribes,
+    SELECT account_id, count(*) AS unsubscribe_events,
            count(last_sent_after) AS unsubscribes_followed_by_send,
            count(*) FILTER (honour_hours > $honour_hours) AS unsubscribes_over_2d,
            median(honour_hours) AS honour_hours_median,
@@ -180,7 +180,7 @@ SELECT coalesce(s.account_id, u.account_id) AS account_id,
        coalesce(s.sent_after_unsubscribe_over_2d, 0) AS sent_after_unsubscribe_over_2d,
        coalesce(s.sent_after_complaint, 0) AS sent_after_complaint,
        coalesce(s.sent_after_hard_bounce, 0) AS sent_after_hard_bounce,
-       coalesce(u.unsubscribes, 0) AS unsubscribes,
+       coalesce(u.unsubscribe_events, 0) AS unsubscribe_events,
        coalesce(u.unsubscribes_followed_by_send, 0) AS unsubscribes_followed_by_send,
        coalesce(u.unsubscribes_over_2d, 0) AS unsubscribes_over_2d,
        u.honour_hours_median, u.honour_hours_p95, u.honour_hours_max,
