@@ -828,3 +828,13 @@ def test_sim_report_hidden_readers_agree_with_the_table_and_the_truth(sim_report
     assert truth > 500 and abs(hidden - truth) <= 0.10 * truth, (hidden, truth)
     gift = pd.read_csv(directory / "gift-campaigns.csv")
     assert len(gift) and {"buyer_rate_90d_low", "buyer_rate_90d_high"} <= set(gift.columns)
+    # "do gift-takers buy?": the month's own campaigns are inside their 90-day windows, so the page
+    # answers from the matured ones, with an interval for the gift-takers and for the control
+    from dlvstats.metrics import gift as gift_metrics
+
+    matured = gift_metrics.matured_pooled(sim.db_path, "2026-11-01")
+    assert len(matured) and matured["buyer_rate_90d"].notna().all()
+    for rate in ("buyer_rate_90d", "control_buyer_rate_90d"):
+        assert ((matured[f"{rate}_low"] <= matured[rate]) & (matured[rate] <= matured[f"{rate}_high"])
+                & (matured[f"{rate}_low"] < matured[f"{rate}_high"])).all(), matured
+    assert "gift-takers bought within 90 days (95% " in " ".join(page.split())

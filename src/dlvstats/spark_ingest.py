@@ -31,7 +31,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from dlvstats import classify, db, lake
+from dlvstats import aggregates, classify, db, lake
 from dlvstats.ingest import IngestSummary, ingest_paths
 from dlvstats.spark.lakewrite import month_of
 
@@ -241,8 +241,10 @@ class _Job:
     def _classify(self) -> dict:
         """Label the drop's scope, refresh its facts; stage the relabelled months and the facts."""
         tables = {t: {**i, "rows": int(self.rows[t])} for t, i in self.found["tables"].items()}
+        with_aggregates = set(aggregates.TABLES) <= set(tables)
+        shadowed = ["opens", "clicks"] + (["message_facts", "meta", *aggregates.TABLES] if with_aggregates else [])
         con = lake.connect(self.lake_dir, {**self.found, "tables": tables},
-                           prefix={"opens": "__lake_opens", "clicks": "__lake_clicks"})
+                           prefix={t: f"__lake_{t}" for t in shadowed})
         try:
             con.execute("CREATE VIEW opens AS SELECT * FROM __lake_opens")
             con.execute("CREATE VIEW clicks AS SELECT * FROM __lake_clicks")
@@ -250,6 +252,8 @@ class _Job:
             db.run(con, "classify/lake_labels")
             db.run(con, "relations/message_facts_scope", drop_id=self.drop_id)
             db.run(con, "relations/message_facts")
+            if with_aggregates:
+                self._refresh_aggregates(con)
             files = {
                 "opens": self._export(con, "labels_opens", "SELECT CAST(event_key AS VARCHAR) AS event_key, actor, "
                                       "actor_rule FROM opens SEMI JOIN __open_actor USING (event_key)"),
@@ -259,13 +263,35 @@ class _Job:
                 "facts": self._export(con, "facts", "SELECT * FROM __message_facts_rows"),
                 "scope": self._export(con, "facts_scope", "SELECT DISTINCT message_id FROM __facts_scope"),
             }
+            if with_aggregates:
+                files.update({t: self._export(con, t, f"SELECT * FROM {t}") for t in aggregates.TABLES})
+                self.aggregates_record = con.execute("SELECT value FROM meta WHERE key = $k",
+                                                     {"k": aggregates.META_KEY}).fetchone()
         finally:
             con.close()
         staged = {t: self._relabel(t, files[t]) for t in ("opens", "clicks")}
         staged["message_facts"] = self._refresh_facts(files["facts"], files["scope"])
         for table in ("meta", "provider_domains"):
             staged[table] = self._rewrite_small(table)
+        for table in aggregates.TABLES if with_aggregates else ():
+            stored = self.writer.month_rows(table, self.info(table), None)
+            self._stage(table, stored, self.writer.read_file(files[table], self.info(table)))
+            staged[table] = []
         return staged
+
+    def _refresh_aggregates(self, con) -> None:
+        """The monthly aggregates of the months the drop touched (``aggregates.refresh``, as the DuckDB
+        ingest refreshes them after ``message_facts``), over the lake: the refreshed facts, ``meta`` and
+        the stored aggregates are copied into the in-memory connection's own tables (the lake's views of
+        them are shadowed), refreshed there, then written whole by Spark (they are small)."""
+        con.execute("CREATE TABLE message_facts AS SELECT * FROM __lake_message_facts "
+                    "WHERE message_id NOT IN (SELECT message_id FROM __facts_scope) "
+                    "UNION ALL BY NAME SELECT * FROM __message_facts_rows")
+        con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")  # as the schema's
+        con.execute("INSERT INTO meta SELECT key, value FROM __lake_meta")
+        for table in aggregates.TABLES:
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM __lake_{table}")
+        aggregates.refresh(con)
 
     def _relabel(self, table: str, labels_path: str) -> list[str]:
         labels = self.spark.read.parquet(labels_path)
@@ -303,6 +329,9 @@ class _Job:
                 rules = classify.DEFAULT_RULES
                 con.execute("INSERT OR REPLACE INTO meta VALUES ('classification_rules', $r)",
                             {"r": json.dumps({"name": rules.name, **rules.params()})})
+                if getattr(self, "aggregates_record", None):  # what the refresh over the lake recorded
+                    con.execute("INSERT OR REPLACE INTO meta VALUES ($k, $v)",
+                                {"k": aggregates.META_KEY, "v": self.aggregates_record[0]})
             path = self._export(con, table, f"SELECT * FROM {table}")
         finally:
             con.close()

@@ -20,7 +20,8 @@
 --   period of one month (or the days or months of any run of whole months). Persons are not
 --   tracked across months: a pooled cell of several months (grain 'period' or 'week' over more
 --   than one month) is computed from raw message_facts by the metric instead.
--- Portable SQL (GROUPING SETS, no DuckDB-only syntax) but for hash() and the timezone() cuts.
+-- Portable SQL (a cross join with a VALUES list, no DuckDB-only syntax) but for hash(), list_contains()
+-- and the timezone() cuts.
 -- Parameters: $tz (IANA name of the aggregates' zone), $fbl_providers (VARCHAR[]).
 CREATE OR REPLACE TEMP TABLE __agg_health_cells_rows AS
 WITH base AS (
@@ -43,11 +44,23 @@ WITH base AS (
     JOIN __agg_months AS m ON f.sent_at >= m.month_start AND f.sent_at < m.month_end
     LEFT JOIN __bounce_category AS b ON b.message_id = f.message_id
 ),
+-- the 24 cells a message belongs to: (every account | its account) x (all | provider | sending_ip |
+-- sending_domain) x (day | week | month); one aggregate over the expanded rows (DuckDB spills it to disk
+-- under a memory limit, which 24 grouping sets held side by side did not)
+cell_kinds AS (
+    SELECT * FROM (VALUES (false), (true)) AS a(by_account),
+                  (VALUES ('all'), ('provider'), ('sending_ip'), ('sending_domain')) AS d(dimension),
+                  (VALUES ('day'), ('week'), ('month')) AS g(grain)
+),
 per_person AS (
-    SELECT month_start, person, account_id, provider, sending_ip, sending_domain, day_start, week_start,
-           grouping(account_id) AS g_account, grouping(provider) AS g_provider,
-           grouping(sending_ip) AS g_ip, grouping(sending_domain) AS g_domain,
-           grouping(day_start) AS g_day, grouping(week_start) AS g_week,
+    SELECT b.month_start, b.person,
+           CASE WHEN k.by_account THEN b.account_id END AS scope_account,
+           k.dimension,
+           CASE k.dimension WHEN 'provider' THEN b.provider WHEN 'sending_ip' THEN b.sending_ip
+                WHEN 'sending_domain' THEN b.sending_domain ELSE 'all' END AS dimension_value,
+           k.grain,
+           CASE k.grain WHEN 'day' THEN b.day_start WHEN 'week' THEN b.week_start ELSE b.month_start END
+               AS period_start,
            count(*) AS n_sends,
            count(*) FILTER (WHERE is_delivered) AS n_delivered,
            count(*) FILTER (WHERE is_delivered_fbl) AS n_delivered_fbl,
@@ -64,45 +77,8 @@ per_person AS (
            count(*) FILTER (WHERE category = 'mailbox_full') AS b_mailbox_full,
            count(*) FILTER (WHERE category = 'content') AS b_content,
            count(*) FILTER (WHERE category = 'other') AS b_other
-    FROM base
-    GROUP BY GROUPING SETS (
-        (month_start, person),
-        (month_start, person, day_start),
-        (month_start, person, week_start),
-        (month_start, person, provider),
-        (month_start, person, provider, day_start),
-        (month_start, person, provider, week_start),
-        (month_start, person, sending_ip),
-        (month_start, person, sending_ip, day_start),
-        (month_start, person, sending_ip, week_start),
-        (month_start, person, sending_domain),
-        (month_start, person, sending_domain, day_start),
-        (month_start, person, sending_domain, week_start),
-        (month_start, person, account_id),
-        (month_start, person, account_id, day_start),
-        (month_start, person, account_id, week_start),
-        (month_start, person, account_id, provider),
-        (month_start, person, account_id, provider, day_start),
-        (month_start, person, account_id, provider, week_start),
-        (month_start, person, account_id, sending_ip),
-        (month_start, person, account_id, sending_ip, day_start),
-        (month_start, person, account_id, sending_ip, week_start),
-        (month_start, person, account_id, sending_domain),
-        (month_start, person, account_id, sending_domain, day_start),
-        (month_start, person, account_id, sending_domain, week_start)
-    )
-),
-labelled AS (
-    SELECT month_start,
-           CASE WHEN g_account = 0 THEN account_id END AS scope_account,
-           CASE WHEN g_provider = 0 THEN 'provider' WHEN g_ip = 0 THEN 'sending_ip'
-                WHEN g_domain = 0 THEN 'sending_domain' ELSE 'all' END AS dimension,
-           CASE WHEN g_provider = 0 THEN provider WHEN g_ip = 0 THEN sending_ip
-                WHEN g_domain = 0 THEN sending_domain ELSE 'all' END AS dimension_value,
-           CASE WHEN g_day = 0 THEN 'day' WHEN g_week = 0 THEN 'week' ELSE 'month' END AS grain,
-           CASE WHEN g_day = 0 THEN day_start WHEN g_week = 0 THEN week_start ELSE month_start END AS period_start,
-           per_person.*
-    FROM per_person
+    FROM base AS b CROSS JOIN cell_kinds AS k
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
 )
 SELECT month_start, scope_account, dimension, dimension_value, grain, period_start,
        CAST(count(*) AS BIGINT) AS recipients,
@@ -134,5 +110,5 @@ SELECT month_start, scope_account, dimension, dimension_value, grain, period_sta
        CAST(sum(y_block * y_block) AS BIGINT) AS block_rate__y2,
        CAST(sum(y_block * n_sends) AS BIGINT) AS block_rate__yn,
        CAST(sum(n_sends * n_sends) AS BIGINT) AS sends__n2
-FROM labelled
+FROM per_person
 GROUP BY month_start, scope_account, dimension, dimension_value, grain, period_start;
