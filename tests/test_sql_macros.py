@@ -88,3 +88,15 @@ def test_read_only_connections_and_cursors_have_the_macros(tmp_path):
             assert cur.execute("SELECT dlv_of_account('a', 'a')").fetchone()[0] is True
     finally:
         ro.close()
+
+
+def test_spark_translation_refuses_the_macros_by_name():
+    from dlvstats.spark.translate import SparkTranslationError, translate
+
+    with pytest.raises(SparkTranslationError, match="dlv_in_scope"):
+        translate("SELECT count(*) FROM message_facts "
+                  "WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)")
+    with pytest.raises(SparkTranslationError, match="dlv_cluster_sums"):
+        translate("SELECT dlv_cluster_sums(y, n) AS r FROM per_person")
+    spark_sql, *_ = translate("SELECT count(*) FROM message_facts WHERE sent_at >= $date_from")
+    assert "message_facts" in spark_sql
