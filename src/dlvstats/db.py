@@ -102,15 +102,28 @@ def connect(
     return con
 
 
+#: the packaged macro files (sql/macros/) every dlvstats connection has: the metric files call them.
+MACRO_FILES: tuple[str, ...] = ("macros/scope", "macros/cluster")
+
+
 def session_settings(con: duckdb.DuckDBPyConnection) -> None:
     """The per-connection settings every dlvstats connection has (``connect``, and each cursor of a
-    shared connection, which does not inherit the time zone): UTC, no progress bar."""
+    shared connection, which inherits neither the time zone nor temporary macros): UTC, no progress
+    bar, and the SQL macros of ``MACRO_FILES``."""
     con.execute("SET TimeZone = 'UTC'")
     # DuckDB's own progress bar would write into notebooks, logs and CSV on stdout
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.InvalidInputException:  # a Jupyter kernel without ipywidgets: DuckDB draws no bar there anyway
         pass
+    install_macros(con)
+
+
+def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the temporary macros of ``MACRO_FILES`` on ``con``: they live in the
+    connection, never in the database file, so a read-only connection has them too."""
+    for name in MACRO_FILES:
+        run(con, name)
 
 
 @cache

@@ -261,6 +261,9 @@ def translate(statement: str):
     for node in tree.walk():
         if isinstance(node, (exp.Attach, exp.Use)) if hasattr(exp, "Attach") else isinstance(node, exp.Use):
             raise SparkTranslationError(f"no Spark form of {type(node).__name__.upper()} (a scratch database)")
+    macros = sorted({f.name.lower() for f in tree.find_all(exp.Anonymous) if f.name.lower().startswith("dlv_")})
+    if macros:  # sql/macros/ exist on DuckDB connections only: the files Spark runs write the filters out
+        raise SparkTranslationError(f"no Spark form of the DuckDB macro {', '.join(macros)} (sql/macros/)")
     temp = None
     if isinstance(tree, exp.Create) and tree.args.get("kind") in ("TABLE", "VIEW"):
         props = tree.args.get("properties")

@@ -47,8 +47,7 @@
 CREATE OR REPLACE TEMP TABLE __eng_msg AS
 WITH period AS (
     SELECT *, hash(account_id, recipient) AS person FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
 ),
 weights AS (
     SELECT unnest($weight_providers) AS provider, unnest($weight_values) AS read_weight
@@ -56,7 +55,7 @@ weights AS (
 default_weight AS (SELECT any_value(read_weight) AS read_weight FROM weights WHERE provider = '*'),
 account_start AS (
     SELECT account_id, min(sent_at) AS data_start FROM sends
-    WHERE $account_id IS NULL OR account_id = $account_id
+    WHERE dlv_of_account(account_id, $account_id)
     GROUP BY account_id
 ),
 -- the people mailed in the period: the history look-ups below are restricted to them
@@ -71,14 +70,14 @@ history_messages AS MATERIALIZED (
     FROM (SELECT hash(account_id, recipient) AS person, message_id, sent_at,
                  first_human_open_at, first_human_click_at, has_machine_open
           FROM message_facts
-          WHERE $with_recency AND ($account_id IS NULL OR account_id = $account_id)
+          WHERE $with_recency AND dlv_of_account(account_id, $account_id)
             AND (first_human_open_at IS NOT NULL OR first_human_click_at IS NOT NULL OR has_machine_open)) AS m
     SEMI JOIN people USING (person)
 ),
 account_orders AS (
     SELECT o.person, o.ts, o.amount
     FROM (SELECT hash(account_id, recipient) AS person, ts, amount FROM orders
-          WHERE $with_recency AND ($account_id IS NULL OR account_id = $account_id)) AS o
+          WHERE $with_recency AND dlv_of_account(account_id, $account_id)) AS o
     SEMI JOIN people USING (person)
 ),
 -- human signals: a human open, a human content click, an order, a re-registration
@@ -92,7 +91,7 @@ signals AS (
     SELECT r.person, r.ts
     FROM (SELECT hash(account_id, recipient) AS person, ts FROM subscriptions
           WHERE $with_recency AND action = 'subscribe' AND (source = 'gift' OR campaign_id IS NOT NULL)
-            AND ($account_id IS NULL OR account_id = $account_id)) AS r
+            AND dlv_of_account(account_id, $account_id)) AS r
     SEMI JOIN people USING (person)
 ),
 first_machine AS (
@@ -104,7 +103,7 @@ buyers_messages AS (
     -- delivered messages of the people who ordered (few): found by recipient first, then keyed
     SELECT b.person, b.message_id, b.sent_at
     FROM (SELECT hash(account_id, recipient) AS person, message_id, sent_at FROM message_facts
-          WHERE $with_recency AND is_delivered AND ($account_id IS NULL OR account_id = $account_id)
+          WHERE $with_recency AND is_delivered AND dlv_of_account(account_id, $account_id)
             AND recipient IN (SELECT recipient FROM orders)) AS b
     SEMI JOIN (SELECT DISTINCT person FROM account_orders) AS o USING (person)
 ),

@@ -9,7 +9,8 @@
 --   unsubscribe_rate  delivered messages followed by the person leaving (source link/user/none,
 --                     naming the campaign) / delivered.
 -- Interval inputs R__num/den/y2/yn/n2/k: sums over recipients (clusters: account and recipient) of
--- y, n, y², y·n, n² and the number of recipients, for metrics.common.cluster_rate.
+-- y, n, y², y·n, n² and the number of recipients, for metrics.common.cluster_rate
+-- (macro dlv_cluster_sums, sql/macros/cluster.sql; every person here has n >= 1).
 -- Parameters: $date_from, $date_to, $account_id (NULL = all accounts).
 WITH per_person AS (
     SELECT count(*) AS n,
@@ -18,26 +19,25 @@ WITH per_person AS (
            count(*) FILTER (has_human_click) AS y_click,
            count(*) FILTER (has_unsubscribe) AS y_unsub
     FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
       AND is_delivered
     GROUP BY account_id, recipient
+),
+pooled AS (
+    SELECT CAST(sum(n) AS BIGINT) AS delivered,
+           CAST(sum(y_raw_open) AS BIGINT) AS openers,
+           CAST(sum(y_open) AS BIGINT) AS human_openers,
+           CAST(sum(y_click) AS BIGINT) AS human_clickers,
+           CAST(sum(y_unsub) AS BIGINT) AS unsubscribes,
+           dlv_cluster_sums(y_raw_open, n) AS open_rate,
+           dlv_cluster_sums(y_open, n) AS human_open_rate,
+           dlv_cluster_sums(y_click, n) AS human_click_rate,
+           dlv_cluster_sums(y_unsub, n) AS unsubscribe_rate
+    FROM per_person
 )
-SELECT CAST(sum(n) AS BIGINT) AS delivered,
-       CAST(sum(y_raw_open) AS BIGINT) AS openers,
-       CAST(sum(y_open) AS BIGINT) AS human_openers,
-       CAST(sum(y_click) AS BIGINT) AS human_clickers,
-       CAST(sum(y_unsub) AS BIGINT) AS unsubscribes,
-       sum(y_raw_open) AS open_rate__num, sum(n) AS open_rate__den,
-       sum(y_raw_open * y_raw_open) AS open_rate__y2, sum(y_raw_open * n) AS open_rate__yn,
-       sum(n * n) AS open_rate__n2, count(*) AS open_rate__k,
-       sum(y_open) AS human_open_rate__num, sum(n) AS human_open_rate__den,
-       sum(y_open * y_open) AS human_open_rate__y2, sum(y_open * n) AS human_open_rate__yn,
-       sum(n * n) AS human_open_rate__n2, count(*) AS human_open_rate__k,
-       sum(y_click) AS human_click_rate__num, sum(n) AS human_click_rate__den,
-       sum(y_click * y_click) AS human_click_rate__y2, sum(y_click * n) AS human_click_rate__yn,
-       sum(n * n) AS human_click_rate__n2, count(*) AS human_click_rate__k,
-       sum(y_unsub) AS unsubscribe_rate__num, sum(n) AS unsubscribe_rate__den,
-       sum(y_unsub * y_unsub) AS unsubscribe_rate__y2, sum(y_unsub * n) AS unsubscribe_rate__yn,
-       sum(n * n) AS unsubscribe_rate__n2, count(*) AS unsubscribe_rate__k
-FROM per_person;
+SELECT delivered, openers, human_openers, human_clickers, unsubscribes,
+       COLUMNS(open_rate.*) AS 'open_rate__\0',
+       COLUMNS(human_open_rate.*) AS 'human_open_rate__\0',
+       COLUMNS(human_click_rate.*) AS 'human_click_rate__\0',
+       COLUMNS(unsubscribe_rate.*) AS 'unsubscribe_rate__\0'
+FROM pooled;

@@ -7,8 +7,7 @@
 -- Parameters: $date_from, $date_to, $account_id (NULL = all accounts).
 WITH months AS (
     SELECT * FROM agg_headline_month
-    WHERE month_start >= $date_from AND month_start < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(month_start, account_id, $date_from, $date_to, $account_id)
       AND delivered_people > 0
 )
 SELECT CAST(sum(delivered) AS BIGINT) AS delivered,

@@ -14,7 +14,8 @@
 --   complaint_rate    delivered messages with a complaint / delivered (every provider: the rate
 --                     against the 0.1%/0.3% lines is complaint_rate_fbl, in sender health).
 -- Interval inputs R__num/den/y2/yn/n2/k: per month, sums over recipients (clusters: account and
--- recipient) of y, n, y², y·n, n² and the number of recipients, for metrics.common.cluster_rate.
+-- recipient) of y, n, y², y·n, n² and the number of recipients, for metrics.common.cluster_rate
+-- (macro dlv_cluster_sums, sql/macros/cluster.sql).
 -- Parameters: $date_from, $date_to, $account_id (NULL = all accounts), $tz (IANA name).
 WITH facts AS (
     SELECT CASE WHEN $tz = 'UTC' THEN date_trunc('month', sent_at)
@@ -23,8 +24,7 @@ WITH facts AS (
            account_id, recipient, is_delivered, is_hard_bounce, has_open, has_human_open, has_human_click,
            has_unsubscribe, has_complaint
     FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
 ),
 per_person AS (
     SELECT month_start,
@@ -38,30 +38,35 @@ per_person AS (
            count(*) FILTER (is_delivered AND has_complaint) AS y_compl
     FROM facts
     GROUP BY month_start, account_id, recipient
+),
+monthly AS (
+    SELECT month_start,
+           CAST(sum(s) AS BIGINT) AS sends,
+           CAST(sum(n) AS BIGINT) AS delivered,
+           CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
+           CAST(sum(y_raw_open) AS BIGINT) AS openers,
+           CAST(sum(y_open) AS BIGINT) AS human_openers,
+           CAST(sum(y_click) AS BIGINT) AS human_clickers,
+           CAST(sum(y_unsub) AS BIGINT) AS unsubscribes,
+           CAST(sum(y_compl) AS BIGINT) AS complaints,
+           dlv_cluster_sums(n, s) AS delivery_rate,
+           dlv_cluster_sums(y_hard, s) AS hard_bounce_rate,
+           dlv_cluster_sums(y_raw_open, n) AS open_rate,
+           dlv_cluster_sums(y_open, n) AS human_open_rate,
+           dlv_cluster_sums(y_click, n) AS human_click_rate,
+           dlv_cluster_sums(y_unsub, n) AS unsubscribe_rate,
+           dlv_cluster_sums(y_compl, n) AS complaint_rate
+    FROM per_person
+    GROUP BY month_start
 )
-SELECT month_start,
-       CAST(sum(s) AS BIGINT) AS sends,
-       CAST(sum(n) AS BIGINT) AS delivered,
-       CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
-       CAST(sum(y_raw_open) AS BIGINT) AS openers,
-       CAST(sum(y_open) AS BIGINT) AS human_openers,
-       CAST(sum(y_click) AS BIGINT) AS human_clickers,
-       CAST(sum(y_unsub) AS BIGINT) AS unsubscribes,
-       CAST(sum(y_compl) AS BIGINT) AS complaints,
-       sum(n) AS delivery_rate__num, sum(s) AS delivery_rate__den, sum(n * n) AS delivery_rate__y2,
-       sum(n * s) AS delivery_rate__yn, sum(s * s) AS delivery_rate__n2, count(*) FILTER (s > 0) AS delivery_rate__k,
-       sum(y_hard) AS hard_bounce_rate__num, sum(s) AS hard_bounce_rate__den, sum(y_hard * y_hard) AS hard_bounce_rate__y2,
-       sum(y_hard * s) AS hard_bounce_rate__yn, sum(s * s) AS hard_bounce_rate__n2, count(*) FILTER (s > 0) AS hard_bounce_rate__k,
-       sum(y_raw_open) AS open_rate__num, sum(n) AS open_rate__den, sum(y_raw_open * y_raw_open) AS open_rate__y2,
-       sum(y_raw_open * n) AS open_rate__yn, sum(n * n) AS open_rate__n2, count(*) FILTER (n > 0) AS open_rate__k,
-       sum(y_open) AS human_open_rate__num, sum(n) AS human_open_rate__den, sum(y_open * y_open) AS human_open_rate__y2,
-       sum(y_open * n) AS human_open_rate__yn, sum(n * n) AS human_open_rate__n2, count(*) FILTER (n > 0) AS human_open_rate__k,
-       sum(y_click) AS human_click_rate__num, sum(n) AS human_click_rate__den, sum(y_click * y_click) AS human_click_rate__y2,
-       sum(y_click * n) AS human_click_rate__yn, sum(n * n) AS human_click_rate__n2, count(*) FILTER (n > 0) AS human_click_rate__k,
-       sum(y_unsub) AS unsubscribe_rate__num, sum(n) AS unsubscribe_rate__den, sum(y_unsub * y_unsub) AS unsubscribe_rate__y2,
-       sum(y_unsub * n) AS unsubscribe_rate__yn, sum(n * n) AS unsubscribe_rate__n2, count(*) FILTER (n > 0) AS unsubscribe_rate__k,
-       sum(y_compl) AS complaint_rate__num, sum(n) AS complaint_rate__den, sum(y_compl * y_compl) AS complaint_rate__y2,
-       sum(y_compl * n) AS complaint_rate__yn, sum(n * n) AS complaint_rate__n2, count(*) FILTER (n > 0) AS complaint_rate__k
-FROM per_person
-GROUP BY month_start
+SELECT month_start, sends, delivered, hard_bounces, openers, human_openers, human_clickers, unsubscribes,
+       complaints,
+       COLUMNS(delivery_rate.*) AS 'delivery_rate__\0',
+       COLUMNS(hard_bounce_rate.*) AS 'hard_bounce_rate__\0',
+       COLUMNS(open_rate.*) AS 'open_rate__\0',
+       COLUMNS(human_open_rate.*) AS 'human_open_rate__\0',
+       COLUMNS(human_click_rate.*) AS 'human_click_rate__\0',
+       COLUMNS(unsubscribe_rate.*) AS 'unsubscribe_rate__\0',
+       COLUMNS(complaint_rate.*) AS 'complaint_rate__\0'
+FROM monthly
 ORDER BY month_start;

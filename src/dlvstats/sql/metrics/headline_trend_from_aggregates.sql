@@ -28,7 +28,6 @@ SELECT month_start,
        sum(complaints) AS complaint_rate__num, sum(delivered) AS complaint_rate__den, sum(compl_y2) AS complaint_rate__y2,
        sum(compl_yn) AS complaint_rate__yn, sum(delivered_n2) AS complaint_rate__n2, sum(delivered_people) AS complaint_rate__k
 FROM agg_headline_month
-WHERE month_start >= $date_from AND month_start < $date_to
-  AND ($account_id IS NULL OR account_id = $account_id)
+WHERE dlv_in_scope(month_start, account_id, $date_from, $date_to, $account_id)
 GROUP BY month_start
 ORDER BY month_start;

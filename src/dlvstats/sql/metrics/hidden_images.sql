@@ -34,8 +34,7 @@
 WITH period AS (
     SELECT provider, recipient, is_delivered, has_open, has_machine_open, has_human_open, has_human_click
     FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
       AND is_delivered
 ),
 per_person AS (
@@ -60,18 +59,10 @@ per_provider AS (
            CAST(sum(c) AS BIGINT) AS measurable_human_clickers,
            CAST(sum(u) AS BIGINT) AS measurable_clickers_without_open,
            count(*) AS recipients,
-           -- machine_open_share: y = machine-opened, n = opened
-           sum(y_machine) AS machine_open_share__num, sum(n_opened) AS machine_open_share__den,
-           sum(y_machine * y_machine) AS machine_open_share__y2, sum(y_machine * n_opened) AS machine_open_share__yn,
-           sum(n_opened * n_opened) AS machine_open_share__n2, count(*) FILTER (n_opened > 0) AS machine_open_share__k,
-           -- image_blocked_share: y = u, n = c
-           sum(u) AS image_blocked_share__num, sum(c) AS image_blocked_share__den,
-           sum(u * u) AS image_blocked_share__y2, sum(u * c) AS image_blocked_share__yn,
-           sum(c * c) AS image_blocked_share__n2, count(*) FILTER (c > 0) AS image_blocked_share__k,
-           -- measured_open_rate: y = o, n = d
-           sum(o) AS measured_open_rate__num, sum(d) AS measured_open_rate__den,
-           sum(o * o) AS measured_open_rate__y2, sum(o * d) AS measured_open_rate__yn,
-           sum(d * d) AS measured_open_rate__n2, count(*) FILTER (d > 0) AS measured_open_rate__k,
+           -- the clustered-interval sums (sql/macros/cluster.sql), spread into R__ columns below
+           dlv_cluster_sums(y_machine, n_opened) AS s_machine_open_share,  -- y = machine-opened, n = opened
+           dlv_cluster_sums(u, c) AS s_image_blocked_share,
+           dlv_cluster_sums(o, d) AS s_measured_open_rate,
            -- second moments of (o, d, c, u) per recipient, for the delta method
            sum(o * o) AS m_oo, sum(o * d) AS m_od, sum(o * c) AS m_oc, sum(o * u) AS m_ou,
            sum(d * d) AS m_dd, sum(d * c) AS m_dc, sum(d * u) AS m_du,
@@ -89,12 +80,9 @@ SELECT provider, delivered,
        (est_read_rate * measurable_delivered - measurable_human_openers)
            / nullif(measurable_delivered - measurable_human_openers, 0) AS hidden_reader_share_of_nonopens,
        opened, machine_opened, recipients,
-       machine_open_share__num, machine_open_share__den, machine_open_share__y2, machine_open_share__yn,
-       machine_open_share__n2, machine_open_share__k,
-       image_blocked_share__num, image_blocked_share__den, image_blocked_share__y2, image_blocked_share__yn,
-       image_blocked_share__n2, image_blocked_share__k,
-       measured_open_rate__num, measured_open_rate__den, measured_open_rate__y2, measured_open_rate__yn,
-       measured_open_rate__n2, measured_open_rate__k,
+       COLUMNS(s_machine_open_share.*) AS 'machine_open_share__\0',
+       COLUMNS(s_image_blocked_share.*) AS 'image_blocked_share__\0',
+       COLUMNS(s_measured_open_rate.*) AS 'measured_open_rate__\0',
        m_oo, m_od, m_oc, m_ou, m_dd, m_dc, m_du, m_cc, m_cu, m_uu
 FROM per_provider
 ORDER BY delivered DESC, provider;

@@ -16,8 +16,7 @@
 WITH clicked AS (
     SELECT recipient, has_human_open, coalesce(first_human_click_user_agent, '') AS ua
     FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
       AND ($providers IS NULL OR list_contains($providers, provider))
       AND is_delivered AND NOT has_machine_open AND has_human_click
 ),

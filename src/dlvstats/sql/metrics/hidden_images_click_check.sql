@@ -22,8 +22,7 @@ WITH m AS (
     SELECT hash(account_id, recipient) AS person, coalesce(provider, 'other') AS provider,
            message_id, sent_at, has_human_open AS o, has_human_click AS c
     FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
       AND is_delivered AND NOT has_machine_open
 ),
 first_click AS (

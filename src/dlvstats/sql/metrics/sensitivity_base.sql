@@ -16,8 +16,7 @@ ATTACH IF NOT EXISTS ':memory:' AS sens_scratch (READ_WRITE);
 CREATE OR REPLACE TABLE sens_scratch.people AS
 SELECT recipient, count(*) AS n_delivered
 FROM sends
-WHERE sent_at >= $date_from AND sent_at < $date_to
-  AND ($account_id IS NULL OR account_id = $account_id)
+WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
   AND status = 'delivered'
 GROUP BY recipient;
 CREATE OR REPLACE TABLE sens_scratch.sends AS
@@ -25,8 +24,7 @@ WITH with_events AS (SELECT message_id FROM opens UNION SELECT message_id FROM c
 SELECT s.message_id, s.sent_at, s.delivered_at, s.account_id, s.campaign_id, s.recipient, s.status, s.drop_id
 FROM sends AS s
 SEMI JOIN with_events USING (message_id)
-WHERE s.sent_at >= $date_from AND s.sent_at < $date_to
-  AND ($account_id IS NULL OR s.account_id = $account_id)
+WHERE dlv_in_scope(s.sent_at, s.account_id, $date_from, $date_to, $account_id)
   AND s.status = 'delivered';
 CREATE OR REPLACE TABLE sens_scratch.opens AS
 SELECT o.* FROM opens AS o SEMI JOIN sens_scratch.sends AS s USING (message_id);

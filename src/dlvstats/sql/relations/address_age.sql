@@ -26,7 +26,7 @@
 CREATE OR REPLACE TEMP TABLE __address_age AS
 WITH people AS (
     SELECT DISTINCT hash(account_id, recipient) AS person FROM sends
-    WHERE ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_of_account(account_id, $account_id)
       AND ($date_from IS NULL OR sent_at >= $date_from) AND ($date_to IS NULL OR sent_at < $date_to)
 ),
 subs AS (
@@ -38,7 +38,7 @@ subs AS (
            -- sign-up without a campaign is not passed over for a later gift re-registration
            arg_min(campaign_id IS NOT NULL, ts) FILTER (action = 'subscribe') AS first_subscribe_has_campaign
     FROM subscriptions
-    WHERE ($account_id IS NULL OR account_id = $account_id) AND ($date_to IS NULL OR ts < $date_to)
+    WHERE dlv_of_account(account_id, $account_id) AND ($date_to IS NULL OR ts < $date_to)
     GROUP BY person
 ),
 first_sends AS (
@@ -46,7 +46,7 @@ first_sends AS (
     SELECT hash(account_id, recipient) AS person, any_value(account_id) AS account_id,
            any_value(recipient) AS recipient, min(sent_at) AS first_sent_at
     FROM sends
-    WHERE ($account_id IS NULL OR account_id = $account_id) AND ($date_to IS NULL OR sent_at < $date_to)
+    WHERE dlv_of_account(account_id, $account_id) AND ($date_to IS NULL OR sent_at < $date_to)
     GROUP BY person
 ),
 joined AS (

@@ -17,16 +17,16 @@ CREATE OR REPLACE TEMP TABLE __reader_device AS
 WITH people AS (
     SELECT DISTINCT hash(account_id, recipient) AS person FROM message_facts
     WHERE sent_at >= $date_from AND sent_at < $date_to AND is_delivered
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND dlv_of_account(account_id, $account_id)
 ),
 agents AS (
     SELECT hash(account_id, recipient) AS person, first_human_click_user_agent AS ua FROM message_facts
     WHERE sent_at < $date_to AND is_delivered AND first_human_click_user_agent IS NOT NULL
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND dlv_of_account(account_id, $account_id)
     UNION ALL
     SELECT hash(account_id, recipient), first_human_open_user_agent FROM message_facts
     WHERE sent_at < $date_to AND is_delivered AND first_human_open_user_agent IS NOT NULL
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND dlv_of_account(account_id, $account_id)
 ),
 labelled AS (
     SELECT a.person,

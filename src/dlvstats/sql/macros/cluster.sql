@@ -1,0 +1,12 @@
+-- Clustered-interval partial sums (a temporary macro: created on every dlvstats connection by
+-- db.session_settings, never stored in the database file).
+-- dlv_cluster_sums(y, n): an aggregate over one row per cluster (a person: account and recipient),
+--   where y is the cluster's numerator count and n its denominator count. Returns a STRUCT
+--   {num: Σy, den: Σn, y2: Σy², yn: Σy·n, n2: Σn², k: clusters with n > 0}, the inputs of
+--   metrics.common.cluster_rate (R__num/den/y2/yn/n2/k). The sums keep DuckDB's types (HUGEINT for
+--   sums of BIGINT counts, k BIGINT), as the written-out sums had. A metric file spreads it into
+--   its R__ columns with COLUMNS(R.*) AS 'R__\0' from a CTE holding the struct as column R.
+-- The Spark engine has no DuckDB macros: the files it runs (spark.SPARK_METRICS) do not use this.
+CREATE OR REPLACE TEMP MACRO dlv_cluster_sums(y, n) AS
+    struct_pack(num := sum(y), den := sum(n), y2 := sum(y * y), yn := sum(y * n), n2 := sum(n * n),
+                k := count(*) FILTER (n > 0));
