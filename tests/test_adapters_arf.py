@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.test_adapters_helpers import counts, fixture_dir, rows, stage
+from tests.test_adapters_helpers import copy_fixtures, counts, fixture_dir, rows, stage
 
 from dlvstats.ingest import ingest_paths
 
@@ -19,7 +19,7 @@ G = "0102019a1f2e3d4c-99999999-7777-4c1e-9d3b-000000000007-000000"
 
 def test_reports_matched_to_ses_sends(tmp_path):
     db = tmp_path / "arf.duckdb"
-    ingest_paths(db, [fixture_dir("ses")], input_format="ses")
+    ingest_paths(db, [copy_fixtures("ses", tmp_path / "ses")], input_format="ses")
     summary = ingest_paths(db, [fixture_dir("arf")], input_format="arf")
     got = {r[1]: r for r in rows(db, "SELECT ts, message_id, recipient, account_id, source FROM complaints "
                                      "WHERE drop_id = (SELECT max(drop_id) FROM drops)")}
@@ -59,6 +59,6 @@ def test_mbox_positions():
 
 def test_reports_matched_to_sends_of_the_same_ingest(tmp_path):
     db = tmp_path / "one.duckdb"
-    ingest_paths(db, [fixture_dir("ses"), fixture_dir("arf")], input_format="auto")
+    ingest_paths(db, [copy_fixtures("ses", tmp_path / "ses"), fixture_dir("arf")], input_format="auto")
     matched = {r[0] for r in rows(db, "SELECT message_id FROM complaints WHERE source <> 'ses'")}
     assert {A, C, F, G} <= matched
