@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.test_adapters_helpers import by_key, copy_fixtures, counts, fixture_dir, public_files, rows
+from tests.test_adapters_helpers import by_key, copy_fixtures, counts, public_files, rows
 
 from dlvstats.ingest import IngestRefused, ingest_paths
 from dlvstats.ingest.adapters import sniff
