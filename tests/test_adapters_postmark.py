@@ -52,6 +52,8 @@ def test_public_webhooks(tmp_path):
     summary = ingest_paths(db, [path], input_format="auto")
     assert counts(summary) == {"sends": (2, 2, 0, 0, 0), "opens": (1, 1, 0, 0, 0), "clicks": (1, 1, 0, 0, 0),
                                "complaints": (1, 1, 0, 0, 0), "subscriptions": (3, 2, 0, 1, 0)}
+    # anymail's unsubscribe and bounce-suppression samples of john@example.com share list and second:
+    # one unsubscribe, the other counted as its duplicate (the subscriptions key has no source)
     assert sorted(rows(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code FROM sends")) == [
         ("2706ee8a-737c-4285-b032-ccd317af53ed:bounce@example.com", "bounced",
          datetime(2016, 4, 27, 20, 28, 50, 396393), None, "hard", 550),      # BouncedAt ...-04:00
