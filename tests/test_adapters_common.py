@@ -5,11 +5,18 @@ and the notes that account for events with no canonical meaning."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from tests.helpers import write_csv
-from tests.test_adapters_helpers import counts, fixture_dir, rows, stage
+from tests.test_adapters_helpers import (
+    copy_fixtures,
+    counts,
+    derived_files,
+    fixture_dir,
+    public_files,
+    rows,
+    stage,
+)
 
 from dlvstats.ingest import DropError, IngestRefused, ingest_paths
 from dlvstats.ingest.adapters import sniff
@@ -17,14 +24,14 @@ from dlvstats.ingest.adapters import sniff
 
 @pytest.mark.parametrize("fmt", ["ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix"])
 def test_every_fixture_is_sniffed_as_its_format(fmt):
-    for path in sorted(fixture_dir(fmt).iterdir()):
+    for path in derived_files(fmt) + public_files(fmt):
         assert sniff(path) == fmt, path
 
 
 def test_auto_reads_a_mixed_drop_with_canonical_files(tmp_path):
     drop = tmp_path / "drop"
-    shutil.copytree(fixture_dir("sendgrid"), drop / "sendgrid")
-    shutil.copytree(fixture_dir("pmta"), drop / "pmta")
+    copy_fixtures("sendgrid", drop / "sendgrid")
+    copy_fixtures("pmta", drop / "pmta")
     write_csv(drop / "campaigns.csv", ["campaign_id", "account_id", "list_id", "sent_at", "kind"],
               [["autumn-2026", "acme", "newsletter", "2026-10-01T08:00:00Z", "regular"]])
     write_csv(drop / "orders" / "part-1.csv", ["ts", "account_id", "recipient", "order_id", "amount"],

@@ -14,10 +14,23 @@ def fixture_dir(fmt: str) -> Path:
     return ESP_DATA / fmt
 
 
+def derived_files(fmt: str) -> list[Path]:
+    """The fixture files at the top of a format's directory (written here), without SOURCES.md
+    and without the public samples of its public/ folder."""
+    return sorted(p for p in fixture_dir(fmt).iterdir() if p.is_file() and p.name != "SOURCES.md")
+
+
+def public_files(fmt: str) -> list[Path]:
+    """The public sample payloads of a format (tests/data/esp/<format>/public, see SOURCES.md);
+    none when the format has no public/ folder."""
+    public = fixture_dir(fmt) / "public"
+    return sorted(p for p in public.iterdir() if p.is_file()) if public.is_dir() else []
+
+
 def copy_fixtures(fmt: str, target: Path, names: list[str] | None = None) -> Path:
-    """A private copy of a format's fixture files (or some of them) under ``target``."""
+    """A private copy of a format's top-level fixture files (or some of them) under ``target``."""
     target.mkdir(parents=True, exist_ok=True)
-    for path in sorted(fixture_dir(fmt).iterdir()):
+    for path in derived_files(fmt):
         if names is None or path.name in names:
             shutil.copy2(path, target / path.name)
     return target

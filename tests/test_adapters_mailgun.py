@@ -4,7 +4,12 @@ like Mailgun's webhook and Events API examples (tests/data/esp/mailgun)."""
 
 from __future__ import annotations
 
-from tests.test_adapters_helpers import fixture_dir, stage
+from datetime import datetime
+
+from tests.test_adapters_helpers import copy_fixtures, counts, public_files, rows, stage
+
+from dlvstats.ingest import ingest_paths
+from dlvstats.ingest.adapters import sniff
 
 M1 = "20261001080000.1.5A3C2B1D0E@mg.acme.example:alice@gmail.com"
 M2 = "20261001080000.2.6B4D3C2E1F@mg.acme.example:bob@icloud.com"
@@ -12,8 +17,8 @@ M3 = "20261001080000.3.7C5E4D3F2A@mg.acme.example:carl@corp.example"
 M4 = "20261001080000.4.8D6F5E4A3B@mg.acme.example:dora@yahoo.com"
 
 
-def test_mailgun_events():
-    staged, result = stage("mailgun", fixture_dir("mailgun"))
+def test_mailgun_events(tmp_path):
+    staged, result = stage("mailgun", copy_fixtures("mailgun", tmp_path / "in"))
     sends = {}
     for r in staged["sends"]:  # one staged row per event, all carrying the message's aggregate
         sends.setdefault(r["message_id"], r)
@@ -47,3 +52,29 @@ def test_mailgun_events():
     assert page[0]["__line"] == 2
     notes = "\n".join(result.notes)
     assert "1 stored event(s) not loaded" in notes and "1 failed event(s) not loaded: not sent" in notes
+
+
+def test_public_webhooks(tmp_path):
+    """Webhook bodies of django-anymail's Mailgun tests (tests/data/esp/mailgun/SOURCES.md): failed
+    permanent, failed temporary (Mailgun's internal 498 and a 450 greylisting), rejected, complained,
+    unsubscribed, opened."""
+    (path,) = public_files("mailgun")
+    assert sniff(path) == "mailgun"
+    db = tmp_path / "pub.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto")
+    assert counts(summary) == {"sends": (3, 3, 0, 0, 0), "opens": (1, 1, 0, 0, 0), "complaints": (1, 1, 0, 0, 0),
+                               "subscriptions": (1, 1, 0, 0, 0)}
+    assert sorted(rows(db, "SELECT message_id, status, sent_at, bounce_class, smtp_code, enhanced_status FROM sends")) == [
+        ("20180812214638.1.4A7D468E9BC18C5D@example.org:undeliverable@mx.example.com", "deferred",
+         datetime(2018, 8, 12, 22, 11, 39, 659519), None, 450, None),
+        ("20180812214638.1.4A7D468E9BC18C5D@example.org:undeliverable@nomx.example.com", "deferred",
+         datetime(2018, 8, 12, 22, 11, 39, 659519), None, None, None),     # 498 is Mailgun's, not SMTP
+        ("20180812214658.1.0DF563D0B3597700@example.org:invalid@example.com", "bounced",
+         datetime(2018, 8, 12, 21, 47, 2, 389832), "hard", 550, "5.1.1"),
+    ]
+    assert rows(db, "SELECT message_id, source FROM complaints") == [
+        ("20130718032413.263EE2E0926@example.org:recipient@example.com", "mailgun_fbl")]
+    assert rows(db, "SELECT recipient, action, ts FROM subscriptions") == [
+        ("recipient@example.com", "unsubscribe", datetime(2013, 8, 22, 23, 23, 11, 421473))]
+    assert rows(db, "SELECT ts FROM opens") == [(datetime(2018, 8, 12, 21, 33, 20, 89676),)]
+    assert "1 rejected event(s) not loaded" in "\n".join(summary.notes)

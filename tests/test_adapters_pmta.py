@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.test_adapters_helpers import by_key, counts, fixture_dir, rows
+from tests.test_adapters_helpers import by_key, copy_fixtures, counts, public_files, rows
 
 from dlvstats.ingest import IngestRefused, ingest_paths
+from dlvstats.ingest.adapters import sniff
 
 
 def test_pmta_accounting(tmp_path):
     db = tmp_path / "pmta.duckdb"
-    summary = ingest_paths(db, [fixture_dir("pmta")], input_format="pmta")
+    summary = ingest_paths(db, [copy_fixtures("pmta", tmp_path / "in")], input_format="pmta")
     sends = by_key(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code, enhanced_status, "
                        "bounce_reason, sending_ip, sending_domain, account_id, list_id, campaign_id FROM sends")
     a = sends["20261001080000.A1@mail.acme.example:alice@gmail.com"]
@@ -48,3 +49,20 @@ def test_broken_record_is_refused_with_its_line(tmp_path):
     with pytest.raises(IngestRefused) as refused:
         ingest_paths(tmp_path / "x.duckdb", [path], input_format="pmta")
     assert f"{path}, line 3" in str(refused.value)
+
+
+def test_public_users_guide_example(tmp_path):
+    """The accounting-file example of the PowerMTA User's Guide (tests/data/esp/pmta/SOURCES.md):
+    epoch times, no message id, no timeQueued, no jobId; two `d` and two `b` records, two of them in
+    the same second: four sends, none merged."""
+    (path,) = public_files("pmta")
+    assert sniff(path) == "pmta"
+    db = tmp_path / "pub.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto")
+    assert counts(summary) == {"sends": (4, 4, 0, 0, 0)}
+    assert sorted(rows(db, "SELECT recipient, status, sent_at, bounce_class, sending_ip FROM sends")) == [
+        ("user1@domain.com", "delivered", datetime(2007, 5, 10, 14, 38, 23), None, "10.0.0.1"),
+        ("user2@domain.com", "delivered", datetime(2007, 5, 10, 14, 38, 25), None, "10.0.0.1"),
+        ("user3@domain.com", "bounced", datetime(2007, 5, 10, 14, 38, 35), "soft", None),   # policy-related
+        ("user4@domain.com", "bounced", datetime(2007, 5, 10, 14, 38, 35), "soft", None),
+    ]

@@ -8,14 +8,15 @@ import os
 import shutil
 from datetime import datetime
 
-from tests.test_adapters_helpers import by_key, fixture_dir, stage
+from tests.test_adapters_helpers import by_key, copy_fixtures, counts, fixture_dir, public_files, rows, stage
 
 from dlvstats.ingest import ingest_paths
+from dlvstats.ingest.adapters import sniff
 
 
 def test_maillog(tmp_path):
     db = tmp_path / "pf.duckdb"
-    summary = ingest_paths(db, [fixture_dir("postfix")], input_format="postfix", timezone_name="Europe/Paris",
+    summary = ingest_paths(db, [copy_fixtures("postfix", tmp_path / "in")], input_format="postfix", timezone_name="Europe/Paris",
                            adapter_options={"year": 2026})
     sends = by_key(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code, enhanced_status, "
                        "account_id, campaign_id, sending_domain FROM sends")
@@ -49,3 +50,18 @@ def test_year_from_file_time(tmp_path):
     os.utime(log, (october, october))
     staged, _ = stage("postfix", log)
     assert {r["sent_at"][:10] for r in staged["sends"]} == {"2026-10-01"}
+
+
+def test_public_syslog_lines(tmp_path):
+    """The full syslog lines of postfix-parser's test suite (tests/data/esp/postfix/SOURCES.md): a
+    spamd line (not Postfix), cleanup message-id, qmgr with the null sender, smtp status=sent, a qmgr
+    sender without angle brackets, postsuper removed, a submission smtpd client line."""
+    (path,) = public_files("postfix")
+    assert sniff(path) == "postfix"
+    db = tmp_path / "pub.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto", adapter_options={"year": 2015})
+    assert counts(summary) == {"sends": (1, 1, 0, 0, 0)}
+    assert rows(db, "SELECT message_id, status, sent_at, delivered_at, recipient FROM sends") == [
+        ("E1ZB06G-0006n5-Vp@anc-dev-web1.slc.example.net:56597@continuity.delivery", "delivered",
+         datetime(2015, 7, 5, 6, 52, 11), datetime(2015, 7, 5, 6, 52, 11), "56597@continuity.delivery")]
+    assert "7 log line(s) read, 6 from Postfix" in "\n".join(summary.notes)

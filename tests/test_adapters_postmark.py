@@ -6,16 +6,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tests.test_adapters_helpers import by_key, counts, fixture_dir, rows
+from tests.test_adapters_helpers import by_key, copy_fixtures, counts, public_files, rows
 
 from dlvstats.ingest import ingest_paths
+from dlvstats.ingest.adapters import sniff
 
 ALICE = "883953f4-6105-42a2-a16a-77a8eac79483:alice@gmail.com"
 
 
 def test_postmark_webhooks(tmp_path):
     db = tmp_path / "pm.duckdb"
-    summary = ingest_paths(db, [fixture_dir("postmark")], input_format="postmark")
+    summary = ingest_paths(db, [copy_fixtures("postmark", tmp_path / "in")], input_format="postmark")
     sends = by_key(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code, enhanced_status, "
                        "account_id, list_id, campaign_id FROM sends")
     # no "sent" webhook: a Delivery creates the send, its time being the earliest known
@@ -40,3 +41,27 @@ def test_postmark_webhooks(tmp_path):
     assert "1 Bounce/AutoResponder event(s) not loaded" in notes
     assert "unknown type 'InboundMessage'" in notes
     assert counts(summary)["sends"] == (4, 4, 0, 0, 0)
+
+
+def test_public_webhooks(tmp_path):
+    """Webhook bodies of django-anymail's Postmark tests (tests/data/esp/postmark/SOURCES.md): Bounce,
+    Delivery, Open, Click, SpamComplaint, three SubscriptionChange and a Bounce of type Unsubscribe."""
+    (path,) = public_files("postmark")
+    assert sniff(path) == "postmark"
+    db = tmp_path / "pub.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto")
+    assert counts(summary) == {"sends": (2, 2, 0, 0, 0), "opens": (1, 1, 0, 0, 0), "clicks": (1, 1, 0, 0, 0),
+                               "complaints": (1, 1, 0, 0, 0), "subscriptions": (3, 2, 0, 1, 0)}
+    # anymail's unsubscribe and bounce-suppression samples of john@example.com share list and second:
+    # one unsubscribe, the other counted as its duplicate (the subscriptions key has no source)
+    assert sorted(rows(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code FROM sends")) == [
+        ("2706ee8a-737c-4285-b032-ccd317af53ed:bounce@example.com", "bounced",
+         datetime(2016, 4, 27, 20, 28, 50, 396393), None, "hard", 550),      # BouncedAt ...-04:00
+        ("883953f4-6105-42a2-a16a-77a8eac79483:recipient@example.com", "delivered",
+         datetime(2014, 8, 1, 17, 28, 10, 273539), datetime(2014, 8, 1, 17, 28, 10, 273539), None, None),
+    ]
+    assert rows(db, "SELECT recipient, source FROM complaints") == [("spam@example.com", "postmark_fbl")]
+    assert sorted(rows(db, "SELECT recipient, action, source FROM subscriptions")) == [
+        ("john@example.com", "subscribe", "reactivated"), ("john@example.com", "unsubscribe", "link")]
+    assert rows(db, "SELECT url FROM clicks") == [("https://example.com/click/me",)]
+    assert "1 Bounce/Unsubscribe event(s) not loaded" in "\n".join(summary.notes)

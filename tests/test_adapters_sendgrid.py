@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.test_adapters_helpers import by_key, counts, fixture_dir, rows, stage
+from tests.test_adapters_helpers import by_key, copy_fixtures, counts, public_files, rows, stage
 
 from dlvstats.ingest import ingest_paths
+from dlvstats.ingest.adapters import sniff
 
 X1 = "14c5d75ce93.dfd.64b469:alice@gmail.com"
 X2 = "uAaBAfrEROik3Gq7pg6qHQ:bob@icloud.com"
@@ -18,7 +19,7 @@ X2 = "uAaBAfrEROik3Gq7pg6qHQ:bob@icloud.com"
 @pytest.fixture(scope="module")
 def sg_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("sendgrid") / "sg.duckdb"
-    return db, ingest_paths(db, [fixture_dir("sendgrid")], input_format="sendgrid")
+    return db, ingest_paths(db, [copy_fixtures("sendgrid", tmp_path_factory.mktemp("sendgrid_in"))], input_format="sendgrid")
 
 
 def test_delivery_events_make_one_send_per_message_and_recipient(sg_db):
@@ -86,3 +87,29 @@ def test_custom_argument_names_and_own_message_id(tmp_path):
     staged, _ = stage("sendgrid", path, tags={"account_id": "client", "message_id": "my_id"})
     assert (staged["sends"][0]["message_id"], staged["sends"][0]["account_id"]) == ("m-42", "acme")
     assert (staged["opens"][0]["message_id"], staged["opens"][0]["ts"]) == ("m-42", "2026-10-01T10:05:00+02:00")
+
+
+def test_public_event_webhook_post(tmp_path):
+    """The Event Webhook payloads of django-anymail's SendGrid tests (tests/data/esp/sendgrid/SOURCES.md)
+    in one POST: processed, delivered (twice), dropped (invalid, bounced, unsubscribed), bounce,
+    deferred, open, click."""
+    (path,) = public_files("sendgrid")
+    assert sniff(path) == "sendgrid"
+    db = tmp_path / "pub.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto")
+    # 5 delivery-status events of 3 messages: one row each, the other events counted as duplicates
+    assert counts(summary) == {"sends": (5, 3, 0, 2, 0), "opens": (1, 1, 0, 0, 0), "clicks": (1, 1, 0, 0, 0)}
+    assert sorted(rows(db, "SELECT message_id, status, sent_at, delivered_at, bounce_class, smtp_code, "
+                           "enhanced_status FROM sends")) == [
+        ("Lli-03HcQ5-JLybO9fXsJg:noreply@example.com", "bounced", datetime(2016, 4, 19, 19, 47, 30), None,
+         "hard", 550, "5.1.1"),
+        ("u9Gvi3mzT6iC2poAb58_qQ:recipient@example.com", "deferred", datetime(2016, 4, 21, 1, 9, 50), None,
+         None, None, None),
+        ("wrfRRvF7Q0GgwUo2CvDmEA:recipient@example.com", "delivered", datetime(2016, 4, 19, 19, 47, 26),
+         datetime(2016, 4, 19, 19, 47, 30), None, None, None),   # processed 1461095246, delivered ...250
+    ]
+    assert rows(db, "SELECT message_id, ip FROM opens") == [
+        ("wrfRRvF7Q0GgwUo2CvDmEA:recipient@example.com", "66.102.6.229")]
+    assert rows(db, "SELECT message_id, url, ip FROM clicks") == [
+        ("_fjPjuJfRW-IPs5SuvYotg:recipient@example.com", "http://www.example.com", "24.130.34.103")]
+    assert "3 dropped event(s) not loaded" in "\n".join(summary.notes)

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from tests.test_adapters_helpers import by_key, copy_fixtures, counts, fixture_dir, rows, stage
+from tests.test_adapters_helpers import by_key, copy_fixtures, counts, public_files, rows, stage
 
 from dlvstats.ingest import ingest_paths
+from dlvstats.ingest.adapters import sniff
 
 A = "0102019a1f2e3d4c-aaaaaaaa-1111-4c1e-9d3b-000000000001-000000"
 B = "0102019a1f2e3d4c-bbbbbbbb-2222-4c1e-9d3b-000000000002-000000"
@@ -23,8 +24,9 @@ H = "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000"
 @pytest.fixture(scope="module")
 def ses_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("ses") / "ses.duckdb"
-    summary = ingest_paths(db, [fixture_dir("ses")], input_format="ses")
-    again = ingest_paths(db, [fixture_dir("ses")], input_format="ses")
+    src = copy_fixtures("ses", tmp_path_factory.mktemp("ses_in"))
+    summary = ingest_paths(db, [src], input_format="ses")
+    again = ingest_paths(db, [src], input_format="ses")
     return db, summary, again
 
 
@@ -112,8 +114,34 @@ def test_account_and_campaign_defaults_and_tag_names(tmp_path):
 
 
 def test_positions_are_lines_or_record_numbers(tmp_path):
-    staged, _ = stage("ses", fixture_dir("ses"))
+    staged, _ = stage("ses", copy_fixtures("ses", tmp_path / "in"))
     lines = {(r["__file"].rsplit("/", 1)[-1], r["__line"]) for r in staged["sends"]}
     assert ("firehose-2026-10-01-08.jsonl", 7) in lines  # JSON lines: the physical line
     assert ("notifications-batch.json", 2) in lines  # one document: the record number in the batch
     assert ("lambda-sns-event.json", 1) in lines  # Lambda event: the record number in Records
+
+
+def test_public_sns_notifications(tmp_path):
+    """SNS HTTP bodies of django-anymail's SES tests (tests/data/esp/ses/SOURCES.md): the bounce and
+    delivery examples of the SES developer guide, event-publishing Send, Reject, Open, Click and
+    Rendering Failure."""
+    (path,) = public_files("ses")
+    assert sniff(path) == "ses"
+    db = tmp_path / "pub.duckdb"
+    summary = ingest_paths(db, [path], input_format="auto")
+    assert counts(summary) == {"sends": (2, 2, 0, 0, 0), "opens": (1, 1, 0, 0, 0), "clicks": (1, 1, 0, 0, 0)}
+    assert sorted(rows(db, "SELECT message_id, status, sent_at, recipient, bounce_class, smtp_code, enhanced_status "
+                           "FROM sends")) == [
+        ("00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000:jane@example.com", "bounced",
+         datetime(2016, 1, 27, 14, 59, 38, 237000), "jane@example.com", "hard", 550, "5.1.1"),
+        ("0000014644fe5ef6-9a483358-9170-4cb4-a269-f5dcdf415321-000000:jane@example.com", "delivered",
+         datetime(2016, 1, 27, 14, 59, 38, 237000), "jane@example.com", None, None, None),
+    ]
+    rejected = "7c191be45-e9aedb9a-02f9-4d12-a87d-dd0099a07f8a-000000"  # its Send was rejected: no sends row
+    assert rows(db, "SELECT message_id, ts, ip FROM opens") == [
+        (rejected, datetime(2017, 8, 9, 22, 0, 19, 652000), "192.0.2.1")]
+    assert rows(db, "SELECT url, ts FROM clicks") == [
+        ("https://docs.aws.amazon.com/ses/latest/DeveloperGuide/", datetime(2017, 8, 9, 23, 51, 25, 570000))]
+    notes = "\n".join(summary.notes)
+    assert "7 event(s) read from 1 file(s)" in notes
+    assert "1 Reject event(s) not loaded" in notes and "1 Rendering Failure event(s) not loaded" in notes

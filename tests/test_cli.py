@@ -263,10 +263,10 @@ def test_every_command_module_is_registered():
 
 
 def test_ingest_year_reaches_the_postfix_adapter(tmp_path):
-    from tests.test_adapters_helpers import fixture_dir
+    from tests.test_adapters_helpers import copy_fixtures
 
     db = tmp_path / "pf.duckdb"
-    assert main(["-q", "ingest", str(fixture_dir("postfix")), "--format", "postfix", "--year", "2024",
+    assert main(["-q", "ingest", str(copy_fixtures("postfix", tmp_path / "in")), "--format", "postfix", "--year", "2024",
                  "--db", str(db)]) == 0
     import duckdb
 

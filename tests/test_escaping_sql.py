@@ -163,13 +163,10 @@ def test_forget_takes_the_address_as_data(tmp_path):
 @pytest.mark.parametrize("fmt", ["pmta", "ses", "postfix"])
 def test_adapter_paths_and_headers_never_enter_sql_text(tmp_path, sql_statements, fmt):
     """The ESP/MTA adapters too: the file path (and PowerMTA's header names) travel as parameters."""
-    import shutil
-
-    from tests.test_adapters_helpers import fixture_dir
+    from tests.test_adapters_helpers import copy_fixtures
 
     statements = sql_statements
-    drop = tmp_path / EVIL_DIR
-    shutil.copytree(fixture_dir(fmt), drop)
+    drop = copy_fixtures(fmt, tmp_path / EVIL_DIR)  # the derived files, not SOURCES.md nor public/
     if fmt == "pmta":  # an extra column whose name is SQL
         for path in drop.iterdir():
             lines = path.read_text(encoding="utf-8").splitlines()

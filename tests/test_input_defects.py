@@ -96,10 +96,10 @@ ID9 = "0102019a1f2e3d4c-aaaaaaaa-1111-4c1e-9d3b-000000000009-000000"
 def test_arf_undisclosed_recipient_is_attributed_by_message_id(tmp_path):
     """Defect 2: `To: <Undisclosed Recipients>` (no address) refused the whole feedback-loop ingest,
     although the report's Message-ID names the send."""
-    from tests.test_adapters_helpers import fixture_dir
+    from tests.test_adapters_helpers import copy_fixtures
 
     db = tmp_path / "arf.duckdb"
-    ingest_paths(db, [fixture_dir("ses")], input_format="ses")
+    ingest_paths(db, [copy_fixtures("ses", tmp_path / "ses")], input_format="ses")
     summary = ingest_paths(db, [DEFECTS / "arf" / "undisclosed.eml"], input_format="arf")
     assert counts(summary) == {"complaints": (1, 1, 0, 0, 0)}
     assert rows(db, "SELECT message_id, recipient, account_id FROM complaints "

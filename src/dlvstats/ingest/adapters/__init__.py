@@ -46,7 +46,7 @@ NO_ADAPTER: dict[str, str] = {
     "mailtrap": "Mailtrap webhook events",
 }
 
-_SKIP_NAMES = ("truth.json", "README.md", "README.txt", "_SUCCESS")
+_SKIP_NAMES = ("truth.json", "README.md", "README.txt", "SOURCES.md", "_SUCCESS")
 
 
 def _canonical_kind(path: Path, root: Path) -> tuple[str, str] | None:
