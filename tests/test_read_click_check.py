@@ -44,6 +44,7 @@ def _messages(con):
 
 def test_click_check_sql_classes_people_by_their_first_click():
     con = duckdb.connect()
+    db.session_settings(con)  # the packaged macros every dlvstats connection has
     _messages(con)
     out = db.query_df(con, "metrics/hidden_images_click_check", date_from="2024-01-01", date_to="2024-01-15",
                       account_id=None).set_index("proven_blocked")

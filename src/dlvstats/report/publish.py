@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,8 +51,7 @@ def month_lock(final: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = _holder(handle) or "another process"
             raise ReportBusy(
                 f"another dlvstats report is rendering {final} ({holder}); wait for it to finish, "
                 "or stop it, then run again") from None
@@ -59,7 +59,24 @@ def month_lock(final: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n")
         handle.flush()
-        yield
+        try:
+            yield
+        finally:  # still locked: no later reader finds this run's line and names a finished process
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+
+
+def _holder(handle, wait_seconds: float = 2.0) -> str:
+    """The lock holder's line. A holder writes it right after taking the lock, so a reader that came
+    in between waits for it (a moment) instead of naming nobody."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        handle.seek(0)
+        text = handle.read().strip()
+        if text or time.monotonic() >= deadline:
+            return text
+        time.sleep(0.05)
 
 
 def read_manifest(directory: Path) -> dict | None:
