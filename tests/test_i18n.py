@@ -4,6 +4,7 @@ dictionary, and the pieces of the page and the e-mail that use them. English sta
 from __future__ import annotations
 
 import csv
+import html
 import re
 import subprocess
 from datetime import date, datetime
@@ -74,12 +75,12 @@ def test_a_french_table_has_french_headers_and_numbers():
 
     frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "human_click_rate": [0.026255, 0.000049],
                           "half_life": [2.512345, 1.25]})
-    out = report.polish_dataframe_html(frame._repr_html_(), Locale("fr"))
-    cells = re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)
+    out = report.show_table(frame, locale=Locale("fr")).html
+    cells = [html.unescape(c) for c in re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)]  # the text shown
     assert cells[:4] == ["Âge de l'adresse (ans)", "Messages envoyés", "Taux de clic", "Demi-vie (ans)"]
     assert cells[4:8] == ["0", f"20{NNBSP}407", "2,63\u00a0%", "2,51"]
     assert cells[8:12] == ["1", f"1{NNBSP}199{NNBSP}175", "0,005\u00a0%", "1,25"]
-    english = report.polish_dataframe_html(frame._repr_html_())
+    english = report.show_table(frame).html
     assert "<th>Messages sent</th>" in english and "2.63%" in english and "1,199,175" in english
 
 

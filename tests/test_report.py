@@ -329,16 +329,16 @@ def test_pandas_tables_are_made_readable():
 
     frame = pd.DataFrame({"age_years": [0, 1], "sends": [20407.0, 1199175.0], "human_click_rate": [0.026255, 0.000049],
                           "name": [HOSTILE_ACCOUNT, None], "loaded_at": ["2026-11-27 21:36:12.192523", "x"]})
-    out = report.sanitize_html(report.polish_dataframe_html(frame._repr_html_()))
+    out = report.sanitize_html(report.show_table(frame)._repr_html_())
     cells = re.findall(r"<t[dh](?:\s[^>]*)?>(.*?)</t[dh]>", out)
     # labels from the column dictionary (data/columns.csv); a name it lacks stays; no 0..n-1 index column
     assert cells[:5] == ["Address age (years)", "Messages sent", "Click rate", "name", "Loaded at"]
     assert cells[5:10] == ["0", "20,407", "2.63%", "&lt;img src=x onerror=alert(1)&gt;", "2026-11-27 21:36:12"]
     assert cells[10:13] == ["1", "1,199,175", "0.005%"] and cells[13] == "–"
-    empty = report.polish_dataframe_html(pd.DataFrame(columns=["a", "b"])._repr_html_())
+    empty = report.show_table(pd.DataFrame(columns=["a", "b"])).html
     assert 'colspan="2">None.</td>' in empty
-    indexed = frame.set_index("name")._repr_html_()  # a real index stays
-    assert "<th>name</th>" in report.polish_dataframe_html(indexed).replace(" ", "")
+    indexed = frame.set_index("name")  # a real index stays
+    assert "<th>name</th>" in report.show_table(indexed).html.replace(" ", "")
 
 
 def test_markdown_raw_html_shows_as_text():
@@ -730,7 +730,7 @@ def test_interval_bounds_are_shown_like_their_quantity():
 
     frame = pd.DataFrame({"half_life": [2.5016], "half_life_low": [2.159412], "half_life_high": [2.721133],
                           "human_click_rate": [0.02], "human_click_rate_low": [0.019], "image_blocked_share_high": [0.3]})
-    out = report.polish_dataframe_html(frame._repr_html_())
+    out = report.show_table(frame).html
     cells = re.findall(r"<td(?:\s[^>]*)?>(.*?)</td>", out)
     assert cells == ["2.5016", "2.16", "2.72", "2.00%", "1.90%", "30.00%"]
 

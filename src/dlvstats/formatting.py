@@ -4,7 +4,8 @@
 The rule (the project's naming convention): a column whose name ends in ``_rate`` or ``_share`` (or
 holds ``_rate_`` / ``share``) is a fraction shown as a percentage, and its interval bounds
 (``..._low``, ``..._high``) are shown like it; counts get thousands separators; a missing value is a
-dash, never a number. Locale-aware through ``dlvstats.i18n`` (English by default). No data, no I/O.
+dash, never a number. A table cell's number goes through ``format_number`` (the notebooks' tables,
+``dlvstats.tables``, from their frames' values). Locale-aware through ``dlvstats.i18n`` (English by default). No data, no I/O.
 """
 
 from __future__ import annotations
@@ -87,32 +88,61 @@ def format_change(kind: str, now, before, higher_is: str, digits: int = 2,
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 
+#: The decimals a table looks at (pandas' display precision); a column needing more than
+#: ``LONG_DECIMALS`` of them is shown to 2 decimals (4 significant digits under 1).
+PRINT_PRECISION = 6
+LONG_DECIMALS = 4
+
+
+def float_decimals(value: float) -> int:
+    """The decimals a number needs at the printing precision: 3.0 -> 0, 2.5 -> 1, 0.1234567 -> 6;
+    a non-zero number too small for that precision needs more than it (it is a long decimal)."""
+    if value != 0 and abs(value) < 10 ** -PRINT_PRECISION:
+        return PRINT_PRECISION + 1
+    return len(f"{value:.{PRINT_PRECISION}f}".rstrip("0").partition(".")[2])
+
+
+def format_number(value, *, rate: bool = False, plain: bool = False, decimals: int | None = None,
+                  loc: Locale | None = None) -> str:
+    """A number in a table cell: a rate or share as a percentage (2 decimals, 3 under 1%), a whole
+    number as a count with separators (a year or an id without: ``plain``), a long decimal to 2
+    decimals (4 significant digits under 1), another decimal with its ``decimals`` (the column's: the
+    most any of its numbers needs; None: this number's own); a missing or infinite value as a dash."""
+    figure = number(value)
+    if figure is None:
+        return DASH
+    loc = loc or ENGLISH
+    if rate:
+        return loc.percent(figure, table_rate_digits(figure))
+    if decimals is None:
+        decimals = 0 if figure.is_integer() else float_decimals(figure)
+    if decimals == 0 and figure.is_integer():
+        return f"{int(figure)}" if plain else loc.integer(figure)
+    if decimals > LONG_DECIMALS or decimals == 0:
+        return loc.decimal(figure, 2) if abs(figure) >= 1 else loc.significant(figure, 4)
+    return loc.decimal(figure, decimals)
+
+
+def trim_timestamp_text(text: str) -> str:
+    """A timestamp written with fractions of a second, to the second (enough for a reader)."""
+    stripped = text.strip()
+    return stripped.split(".")[0] if _TIMESTAMP.fullmatch(stripped) else text
+
 
 def format_cell_text(text: str, rate: bool, plain: bool = False, loc: Locale | None = None) -> str:
-    """A table cell as pandas printed it, shown to a reader: a rate as a percentage, a count printed
-    as a float as an integer with separators, a long decimal to 4 significant digits, a timestamp
-    to the second, a missing value as a dash; anything else unchanged."""
+    """A number, timestamp or missing value as it was printed (text), shown by ``format_number``'s
+    rule: a missing value as a dash, a timestamp to the second; any other text unchanged."""
     stripped = text.strip()
     if stripped in MISSING_TEXTS:
         return DASH
     if _TIMESTAMP.fullmatch(stripped):
-        return stripped.split(".")[0]  # a timestamp to the second is enough for a reader
+        return trim_timestamp_text(stripped)
     if not _NUMBER.fullmatch(stripped):
         return text
-    value = float(stripped)
-    loc = loc or ENGLISH
-    if rate:
-        return loc.percent(value, table_rate_digits(value))
-    if re.fullmatch(r"-?\d+\.0", stripped) or (re.fullmatch(r"-?\d{5,}", stripped) and not plain):
-        return f"{int(value)}" if plain else loc.integer(value)
-    if "e" in stripped.lower() or ("." in stripped and len(stripped.split(".")[1]) > 4):
-        return loc.decimal(value, 2) if abs(value) >= 1 else loc.significant(value, 4)
-    if "." in stripped and loc.code != "en":
-        return loc.decimal(value, len(stripped.split(".")[1]))
-    if re.fullmatch(r"-?\d{4}", stripped) and loc.code != "en" and not plain:
-        return loc.integer(value)
-    return text
+    decimals = LONG_DECIMALS + 1 if "e" in stripped.lower() else len(stripped.partition(".")[2].rstrip("0"))
+    return format_number(float(stripped), rate=rate, plain=plain, decimals=decimals, loc=loc)
 
 
-__all__ = ["DASH", "MISSING_TEXTS", "format_cell_text", "format_change", "format_interval", "format_value",
-           "is_plain_number_column", "is_rate_column", "number", "table_rate_digits"]
+__all__ = ["DASH", "LONG_DECIMALS", "MISSING_TEXTS", "PRINT_PRECISION", "float_decimals", "format_cell_text",
+           "format_change", "format_interval", "format_number", "format_value", "is_plain_number_column",
+           "is_rate_column", "number", "table_rate_digits", "trim_timestamp_text"]

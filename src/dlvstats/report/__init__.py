@@ -8,8 +8,9 @@ The package, one concern a module:
 - ``notebooks``: notebook parameters and the papermill worker pool;
 - ``metric_run``: the run's metric tables, computed once, and the summary built from them
   (``dlvstats.summary``: frames in, dataclasses out);
-- ``sanitize``, ``tables``, ``markdown``, ``page``: the page from the executed notebooks, through the
-  Jinja template (``templates/report.html.j2``), every string escaped or sanitised;
+- ``sanitize``, ``markdown``, ``page``: the page from the executed notebooks, through the Jinja
+  template (``templates/report.html.j2``), every string escaped or sanitised; the notebooks' tables
+  are rendered from their data in the kernel (``dlvstats.tables.show_table``, re-exported here);
 - ``publish``: the month's lock, the manifest, publishing with ``os.rename``;
 - ``mailing``: the e-mail through ``dlvstats.mail``;
 - ``assemble`` and ``run``: one run, ``run_report(ReportOptions(...))``.
@@ -65,8 +66,8 @@ _EXPORTS = {
         "escape_figure", "json_for_script", "markdown_to_html", "sanitize_html"
     ], "dlvstats.report.sanitize"),
     **dict.fromkeys([
-        "polish_dataframe_html"
-    ], "dlvstats.report.tables"),
+        "Table", "show_table"
+    ], "dlvstats.tables"),
     **dict.fromkeys([
         "AddressScrubber"
     ], "dlvstats.scrub"),
@@ -76,7 +77,7 @@ _EXPORTS = {
     ], "dlvstats.summary"),
 }
 _SUBMODULES = ("assemble", "errors", "mailing", "markdown", "metric_run", "notebooks", "page", "publish", "run",
-               "sanitize", "tables")
+               "sanitize")
 
 
 def __getattr__(name: str):
@@ -126,6 +127,7 @@ __all__ = [
     "ReportResult",
     "ReportUsageError",
     "Summary",
+    "Table",
     "_blocklist_now",
     "_jinja_env",
     "_joined",
@@ -160,7 +162,6 @@ __all__ = [
     "notebook_parameters",
     "notebook_section",
     "parse_month",
-    "polish_dataframe_html",
     "previous_month",
     "read_manifest",
     "read_notebook",
@@ -169,6 +170,7 @@ __all__ = [
     "run_notebooks",
     "run_report",
     "sanitize_html",
+    "show_table",
     "summary_frame",
     "trend_rows",
     "write_notebook",

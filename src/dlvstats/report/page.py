@@ -1,5 +1,5 @@
 """The report page: each executed notebook turned into a section (markdown, tables, text and charts;
-never code) and the page rendered from the Jinja template ``templates/report.html.j2`` with
+never code; the tables as ``dlvstats.tables.show_table`` rendered them in the kernel) and the page rendered from the Jinja template ``templates/report.html.j2`` with
 autoescape on: the sanitised fragments and the escaped chart JSON are the only markup marked safe."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dlvstats.i18n import ENGLISH, Locale, translate_figure
 from dlvstats.report.markdown import HIDE_CELL, _notebook_title, _translate_markdown
 from dlvstats.report.notebooks import _joined, read_notebook
 from dlvstats.report.sanitize import _finite, escape_figure, json_for_script, markdown_to_html, sanitize_html
-from dlvstats.report.tables import polish_dataframe_html
 from dlvstats.scrub import AddressScrubber
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -62,7 +61,8 @@ def _output_html(output: dict, scrubber: AddressScrubber, loc: Locale | None = N
         return scrubber.text("".join(value) if isinstance(value, list) else str(value))
 
     if "text/html" in data:
-        return f'<div class="output">{sanitize_html(polish_dataframe_html(text_of("text/html"), loc))}</div>'
+        # the notebooks' tables arrive rendered from their data (dlvstats.tables.show_table)
+        return f'<div class="output">{sanitize_html(text_of("text/html"))}</div>'
     if "text/markdown" in data:
         return f'<div class="output">{markdown_to_html(text_of("text/markdown"))}</div>'
     for mime in ("image/png", "image/jpeg"):
