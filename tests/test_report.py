@@ -135,9 +135,10 @@ month: str = "2026-10"  # YYYY-MM (informational; a = b; papermill's parser give
 
 PROBE_CELLS = [
     ("markdown", "# 10 · Sender health probe\n\nComplaint and bounce rates per account, from the metric."),
-    ("code", "from dlvstats.metrics import sender_health as sh\nfrom dlvstats.plots import rate_chart, reading_of"),
+    ("code", ("from dlvstats.metrics import sender_health as sh\nfrom dlvstats.plots import rate_chart, reading_of\n"
+             "from dlvstats.tables import show_table")),
     ("code", ('table = sh.sender_health(db_path, date_from, date_to, account_id, by="account", grain="period")\n'
-              'table[["dimension_value", "sends", "delivered", "complaint_rate_fbl", "hard_bounce_rate"]]')),
+              'show_table(table[["dimension_value", "sends", "delivered", "complaint_rate_fbl", "hard_bounce_rate"]])')),
     ("code", ('figure = rate_chart(table, "dimension_value", ["hard_bounce_rate"], title="Hard-bounce rate by account",\n'
               '                    x_title="Account", y_title="Hard-bounce rate", kind="bar",\n'
               '                    reading="Bars over 2% mean stale addresses.")\n'
@@ -156,6 +157,8 @@ HOSTILE_CELLS = [
               f"go.Figure(go.Bar(x=[{HOSTILE_ACCOUNT!r}, {BREAKOUT!r}], y=[1, 2], name='<b>ok</b> <img src=x onerror=alert(6)>'),\n"
               "          layout={'title': {'text': 'Hostile <img src=x onerror=alert(7)> title'}})")),
     ("code", f"import pandas as pd\npd.DataFrame({{'name': [{HOSTILE_ACCOUNT!r}, {BREAKOUT!r}], 'n': [1, 2]}})"),
+    ("code", (f"from dlvstats.tables import show_table\nshow_table(pd.DataFrame({{'name': [{HOSTILE_ACCOUNT!r}], "
+              f"{BREAKOUT!r}: [0.5]}}), caption={BREAKOUT!r})")),
     ("code", "print('contact: someone.real@example.org')  # an address that must not reach the page"),
 ]
 
