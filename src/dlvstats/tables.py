@@ -22,6 +22,7 @@ import numbers
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from dlvstats.config import PACKAGE_DIR
@@ -118,7 +119,7 @@ def _column_texts(values: pd.Series, name, loc: Locale) -> list[str]:
 def _cell(value, rate: bool, plain: bool, decimals: int, dates_only: bool, loc: Locale) -> str:
     if _missing(value):
         return DASH
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if _is_number(value):
         return format_number(value, rate=rate, plain=plain, decimals=decimals, loc=loc)
@@ -131,8 +132,7 @@ def _cell(value, rate: bool, plain: bool, decimals: int, dates_only: bool, loc: 
 
 
 def _is_number(value) -> bool:
-    return (isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool)
-            and type(value).__name__ != "bool_")
+    return isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, (bool, np.bool_))
 
 
 def _missing(value) -> bool:
