@@ -7,8 +7,9 @@ interval bounds) as percentages, whole numbers as counts with separators (years 
 long decimals to 2 decimals (4 significant digits under 1), a column's decimals alike, timestamps to
 the second (dates alone when a column holds only midnights), missing values as a dash; a default
 0..n-1 index (any unnamed integer index) is not shown, a real one is; an empty table says so. Text
-(campaign names, statuses, reasons) is shown as it is, escaped. A row whose ``small_cell`` flag is
-set carries the class ``small-cell``.
+(campaign names, statuses, reasons) is shown as it is, escaped, cut where pandas cuts it
+(``display.max_colwidth``) with the whole text in the cell's ``title``. A row whose ``small_cell``
+flag is set carries the class ``small-cell``.
 
 The notebook shows the object returned (its ``_repr_html_``); the report page takes that HTML as the
 notebook recorded it, through ``report.sanitize_html`` like every other output.
@@ -67,7 +68,8 @@ def show_table(frame, locale: str | Locale | None = None, caption: str | None = 
     index_texts = [_column_texts(values, name, loc) for name, values in index]
     cell_texts = [_column_texts(values, name, loc) for name, values in columns]
     small = _small_rows(frame)
-    rows = [{"index": [texts[r] for texts in index_texts], "cells": [texts[r] for texts in cell_texts],
+    width = pd.get_option("display.max_colwidth")
+    rows = [{"index": [texts[r] for texts in index_texts], "cells": [_shorten(texts[r], width) for texts in cell_texts],
              "small": small[r]} for r in range(len(frame))]
     html = _template().render(header=header, rows=rows, caption=caption, empty=loc.gettext("None."))
     return Table(html=html, text=frame.to_string())
@@ -129,6 +131,14 @@ def _cell(value, rate: bool, plain: bool, decimals: int, dates_only: bool, loc: 
     if isinstance(value, str):
         return trim_timestamp_text(value)
     return str(value)
+
+
+def _shorten(text: str, width: int | None) -> dict:
+    """A cell's text cut as pandas cuts it (``display.max_colwidth``: 50 by default), the whole text
+    kept in its ``title`` (shown on hover): a status reason is a sentence, and in English."""
+    if width is None or len(text) < width:
+        return {"text": text, "title": None}
+    return {"text": text[:width - 4] + "...", "title": text}
 
 
 def _is_number(value) -> bool:
