@@ -312,7 +312,11 @@ MIN_SUNSET_ORDERS = 10
 
 def _sunset_key(db_path, period: Period, account_id, attribution_days, max_machine_open_share,
                 max_blocked_share_halfwidth) -> tuple:
-    return ("engagement_sunset_buckets", db_identity(db_path), period.start, period.end, account_id,
+    try:
+        identity = db_identity(db_path)
+    except TypeError:  # an in-memory connection: no memo
+        return None
+    return ("engagement_sunset_buckets", identity, period.start, period.end, account_id,
             int(attribution_days), float(max_machine_open_share), float(max_blocked_share_halfwidth))
 
 
