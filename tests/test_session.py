@@ -132,7 +132,7 @@ def test_the_session_connection_is_read_only(lake_sim):
     with pytest.raises(duckdb.Error, match="closed"):
         con.execute("SELECT 1")  # the block closed it
     with pytest.raises(RuntimeError, match="no connection outside"):
-        s.connection
+        _ = s.connection
 
 
 def test_a_connection_of_your_own_is_used_and_left_open(lake_sim):

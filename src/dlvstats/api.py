@@ -35,6 +35,7 @@ Must not import papermill, the report or the CLI.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 from dlvstats import db
 from dlvstats.metrics import REGISTRY, get
@@ -64,7 +65,7 @@ class Session:
         return (f"dlvstats.Session({str(self.db_path)!r}, account={self.account!r}, "
                 f"timezone={self.timezone!r}, frame={self.frame!r}{state})")
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         if self._con is not None:
             raise RuntimeError("this session is already open (one `with` block at a time)")
         con = db.connect(self.db_path, read_only=True)
