@@ -161,3 +161,20 @@ def test_polars_frames_from_the_session(lake_sim):
     assert health["delivered"].to_list() == pandas_health["delivered"].tolist()
     assert isinstance(sends, pl.DataFrame) and sends["n"].sum() > 1000
     assert sends["provider"].to_list() == sorted(sends["provider"].to_list())
+
+
+def test_start_and_close_hold_the_connection_across_calls_as_a_notebook_does(lake_sim, monkeypatch):
+    from dlvstats import overview
+
+    want = overview.coverage(lake_sim.db_path)
+    s = dlvstats.open(lake_sim.db_path)
+    calls = _counting_connects(monkeypatch)
+    assert s.start() is s and "open" in repr(s)
+    _same(overview.coverage(s.connection), want)  # the data-overview readers take the connection too
+    _same(s.metric("hidden-images", MONTH), hidden_images(s.connection, FROM, TO))
+    assert len(calls) == 1
+    s.close()
+    s.close()  # twice: nothing more to close
+    assert "open" not in repr(s)
+    with pytest.raises(RuntimeError, match="no connection outside"):
+        _ = s.connection

@@ -34,6 +34,7 @@ Must not import papermill, the report or the CLI.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Self
 
@@ -58,7 +59,7 @@ class Session:
         Period.month("2000-01", timezone)  # an unknown zone is refused here, by name
         self.account, self.timezone, self.frame = account, timezone, _frame_kind(frame)
         self._con = None
-        self._reuse = None
+        self._stack: ExitStack | None = None
 
     def __repr__(self) -> str:
         state = ", open" if self._con is not None else ""
@@ -66,17 +67,20 @@ class Session:
                 f"timezone={self.timezone!r}, frame={self.frame!r}{state})")
 
     def __enter__(self) -> Self:
+        return self.start()
+
+    def start(self) -> Self:
+        """Open the session's one read-only connection (what ``with`` does; a notebook, whose cells cannot
+        share a ``with`` block, calls it in its first cell and ``close()`` in its last): every call runs
+        on it until ``close()``. While it is open, the database's writers (an ingest) wait for it."""
         if self._con is not None:
             raise RuntimeError("this session is already open (one `with` block at a time)")
-        con = db.connect(self.db_path, read_only=True)
-        try:
+        with ExitStack() as stack:
+            con = db.connect(self.db_path, read_only=True)
+            stack.callback(con.close)
             db.require_dlvstats_db(con, self.db_path)
-            reuse = reusing_relations(con)
-            reuse.__enter__()
-        except BaseException:
-            con.close()
-            raise
-        self._con, self._reuse = con, reuse
+            stack.enter_context(reusing_relations(con))
+            self._con, self._stack = con, stack.pop_all()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -84,19 +88,15 @@ class Session:
 
     def close(self) -> None:
         """Close the block's connection (``with`` does it); the session then opens one per call again."""
-        con, reuse = self._con, self._reuse
-        self._con = self._reuse = None
-        if con is not None:
-            try:
-                reuse.__exit__(None, None, None)
-            finally:
-                con.close()
+        stack, self._con, self._stack = self._stack, None, None
+        if stack is not None:
+            stack.close()
 
     @property
     def connection(self):
         """The read-only DuckDB connection of the ``with`` block (an error outside one)."""
         if self._con is None:
-            raise RuntimeError("no connection outside a `with dlvstats.open(...) as s:` block")
+            raise RuntimeError("no connection outside a `with dlvstats.open(...) as s:` block (or start())")
         return self._con
 
     def _source(self):
