@@ -178,3 +178,22 @@ def test_start_and_close_hold_the_connection_across_calls_as_a_notebook_does(lak
     assert "open" not in repr(s)
     with pytest.raises(RuntimeError, match="no connection outside"):
         _ = s.connection
+
+
+def test_a_connection_keys_the_report_cache_as_its_file_does(lake_sim, tmp_path):
+    from dlvstats.metrics import cache
+
+    with cache.configured(str(tmp_path)):
+        want = hidden_images(lake_sim.db_path, FROM, TO)
+        stored = sorted(tmp_path.glob("hidden_images-*.pkl"))
+        assert len(stored) == 1
+        with dlvstats.open(lake_sim.db_path) as s:
+            assert cache.db_identity(s.connection) == cache.db_identity(lake_sim.db_path)
+            _same(hidden_images(s.connection, FROM, TO), want)  # read from the run's cache: the same key
+        assert sorted(tmp_path.glob("hidden_images-*.pkl")) == stored
+    memory = duckdb.connect()
+    try:
+        with pytest.raises(TypeError, match="in-memory"):
+            cache.db_identity(memory)
+    finally:
+        memory.close()
