@@ -16,14 +16,16 @@ read-only connection for the block, and every call runs on it:
 
     >>> with dlvstats.open("data/dlvstats.duckdb") as s:
     ...     health = s.metric("sender-health", "2026-10")
-    ...     images = s.metric("hidden-images", "2026-10")   # reuses the relations sender-health built
-    ...     s.connection                                    # the DuckDB connection, for your own metric calls
+    ...     images = s.metric("hidden-images", "2026-10")
+    ...     ages = s.metric("engagement-by-age", "2026-10")  # the address ages hidden-images built, reused
+    ...     s.connection                                     # the DuckDB connection, for your own metric calls
 
 The connection has the package's settings and SQL macros (``db.connect``); the relation temp tables
 one metric builds (``metrics.common.REUSABLE``: address ages, reading devices, bounce categories,
 blocklist periods) serve the next metric asking for the same period and account. Every metric function
 also takes that connection (or any DuckDB connection on a dlvstats database) as its first argument, in
 place of the path: ``hidden_images(s.connection, "2026-10-01", "2026-11-01")``.
+A session, like a DuckDB connection, serves one thread at a time.
 
 Frames are pandas by default (the metrics compute in pandas on small aggregated tables); ``frame=
 "polars"`` (per call or for the session) hands the same table over as a polars DataFrame, and ``sql``
