@@ -75,17 +75,17 @@ def run_tests(tree: Path, tests: tuple[str, ...]) -> tuple[str, str]:
     """('passed' | 'failed' | 'not collected', the first assertion or error line)."""
     env = dict(os.environ, PYTHONPATH=f"{tree / 'src'}{os.pathsep}{tree}")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *tests],
-                          cwd=tree, env=env, capture_output=True, text=True, timeout=900)
+                          check=False, cwd=tree, env=env, capture_output=True, text=True, timeout=900)
     out = done.stdout + done.stderr
     if done.returncode == 0:
         return "passed", ""
-    if done.returncode in (2, 4) or re.search(r"^ERROR collecting|ImportError", out, re.M):
+    if done.returncode in (2, 4) or re.search(r"^ERROR collecting|ImportError", out, re.MULTILINE):
         return "not collected", _first(out, r"^E\s+.*(Error|error).*$")
     return "failed", _first(out, r"^E\s+.+$")
 
 
 def _first(text: str, pattern: str) -> str:
-    hit = re.search(pattern, text, re.M)
+    hit = re.search(pattern, text, re.MULTILINE)
     return hit.group(0)[1:].strip()[:110] if hit else "(see pytest output)"
 
 
