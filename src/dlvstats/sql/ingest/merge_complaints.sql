@@ -1,5 +1,5 @@
 -- Merge the staged, validated complaints (__new_complaints, deduplicated within the drop) into `complaints`.
--- Grain: one row per complaint; key: event_key (the spec's natural key, or event_id when given).
+-- Grain: one row per complaint; key: event_key (the spec's natural key: message_id, recipient, ts, source).
 -- Rule: a row whose key is already stored is a duplicate. The key includes ts, so only stored rows
 -- inside the new rows' time range can match: the range filter lets DuckDB skip old row groups
 -- (zone maps), so the cost follows the new data rather than the history.
