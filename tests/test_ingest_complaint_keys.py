@@ -148,3 +148,23 @@ def test_a_database_the_migration_failed_on_is_left_as_it_was(tmp_path, monkeypa
         con.close()
     assert rows(path, "SELECT value FROM meta WHERE key = 'schema_version'") == [("2",)]
     assert rows(path, "SELECT event_key FROM complaints ORDER BY ts, recipient") == before
+
+
+def test_redacted_report_dropped_again_once_its_send_is_known_stays_one_complaint(tmp_path):
+    """A redacted report gets its recipient from its send: dropped before the send (no recipient) and
+    again after it (the send's recipient), it is one complaint, not two."""
+    path = tmp_path / "late.duckdb"
+    arf = copy_fixtures("arf", tmp_path / "arf", ["aol-redacted-0002.eml"])
+    assert counts(ingest_paths(path, [arf], input_format="arf")) == {"complaints": (1, 1, 0, 0, 0)}
+    [(message_id, recipient)] = rows(path, "SELECT message_id, recipient FROM complaints")
+    assert recipient is None  # redacted, and no send to take it from yet
+    ingest_paths(path, [copy_fixtures("ses", tmp_path / "ses")], input_format="ses")
+    assert counts(ingest_paths(path, [arf], input_format="arf")) == {"complaints": (1, 0, 0, 1, 0)}
+    assert rows(path, "SELECT count(*) FROM complaints WHERE message_id = $m AND source = 'yahoo_cfl'",
+                {"m": message_id}) == [(1,)]
+    # the report dropped first after its send carries the send's recipient
+    fresh = tmp_path / "fresh.duckdb"
+    ingest_paths(fresh, [copy_fixtures("ses", tmp_path / "ses2")], input_format="ses")
+    ingest_paths(fresh, [arf], input_format="arf")
+    assert rows(fresh, "SELECT recipient FROM complaints WHERE message_id = $m AND source = 'yahoo_cfl'",
+                {"m": message_id}) == [("carol@yahoo.fr",)]
