@@ -144,11 +144,18 @@ def test_complaints_of_a_report_and_its_redelivery_on_spark_as_on_duckdb(spark, 
     assert (first.counts["complaints"].loaded, first.counts["complaints"].duplicates) == (8, 0)
     lake_dir = tmp_path / "lake"
     lake.export_lake(reference, lake_dir)
-    ses = copy_fixtures("ses", tmp_path / "ses")
-    for drop, fmt in ((ses, "ses"), (arf, "arf")):
-        on_duckdb = ingest_paths(reference, [drop], input_format=fmt)
-        on_spark = spark_ingest.ingest_lake(lake_dir, [drop], spark=spark, input_format=fmt)
-        assert on_spark.as_dict() == on_duckdb.as_dict()
+    # again with the SES sends, in one ingest: the redacted report is matched to its send by the ingest on
+    # both engines (the Spark ingest matches reports to the sends of the same ingest, not to the lake's)
+    drop = [copy_fixtures("ses", tmp_path / "ses"), arf]
+    on_duckdb = ingest_paths(reference, drop, input_format="auto")
+    on_spark = spark_ingest.ingest_lake(lake_dir, drop, spark=spark, input_format="auto")
+    assert on_spark.as_dict() == on_duckdb.as_dict()
     complaints = on_spark.counts["complaints"]
-    assert (complaints.read, complaints.loaded, complaints.duplicates) == (8, 0, 8)
+    assert complaints.duplicates == 8 and complaints.loaded == complaints.read - 8
     _assert_lake_equals_database(lake_dir, reference)
+    con = db.connect(reference, read_only=True)
+    try:  # one complaint for the redacted report, stored without a recipient by the first drop
+        assert con.execute("SELECT count(*), count(recipient) FROM complaints WHERE source = 'yahoo_cfl' AND ts = "
+                           "TIMESTAMP '2026-10-02 15:00:00'").fetchone() == (1, 0)
+    finally:
+        con.close()
