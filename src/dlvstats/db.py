@@ -19,7 +19,7 @@ from dlvstats.config import SQL_DIR, Settings, settings
 log = logging.getLogger(__name__)
 
 #: The schema version this dlvstats writes. Older files are migrated forward by ``migrate``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 #: DuckDB's memory cap for the connections of this process when a caller set one (``set_memory_limit``):
