@@ -26,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFECTS = "tests/test_input_defects.py"
+KEYS = "tests/test_ingest_complaint_keys.py"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ CASES = (
          (f"{DEFECTS}::test_auto_refusal_does_not_advise_auto",)),
     Case("6", "'not recognised' did not list the formats", "9051b4e",
          (f"{DEFECTS}::test_auto_says_not_recognised_listing_the_formats",), tests_at="977da11"),
+    Case("2", "ARF listing 7 recipients, unmatched: 1 loaded, 6 duplicates", "d0965ce",
+         (KEYS + "::test_report_with_seven_recipients_loads_seven_complaints_then_seven_duplicates",)),
 )
 
 
