@@ -88,3 +88,19 @@ def test_old_lists_age_rows_ok_only_when_right(old_lists_world):
         t = world.get(str(int(age)), {}).get("measurable_read_rate")
         if r.estimate_status == "ok" and r.delivered >= 5000 and t is not None:
             assert abs(r.est_read_rate - t) <= age_tolerance(t) + 1e-9, (age, r.est_read_rate, t)
+
+
+def test_age_conclusion_says_why_no_age_is_ok():
+    """No ok age row because addresses may be missing: the e-mail's sentence says so (not 'too few
+    messages'), in English and French; without that reason, the old sentence."""
+    from dlvstats.i18n import ENGLISH, Locale
+    from dlvstats.summary.conclusions import age_conclusion
+
+    by_age = pd.DataFrame({"age_years": [0, 1, 11], "est_read_rate": [0.17, 0.28, 0.015],
+                           "estimate_status": ["insufficient_data", "imprecise", "imprecise"],
+                           "status_reason": ["r", "up to 58% of the addresses of this age may be missing from it: x",
+                                             "the read rate is known to +-0.02"]})
+    assert "imported without collected_at" in age_conclusion(by_age, ENGLISH)
+    assert "importées sans collected_at" in age_conclusion(by_age, Locale("fr"))
+    by_age["status_reason"] = "the read rate is known to +-0.02"
+    assert age_conclusion(by_age, ENGLISH).startswith("Too few messages")

@@ -136,6 +136,10 @@ def hidden_age_bound(ages, measurable, lb_measurable, lb_readers, est_read_rate)
     return m, r, bound
 
 
+#: Words of the status_reason of an age row that may miss lower-bound-age addresses (summary.conclusions).
+HIDDEN_AGE_REASON = "of the addresses of this age may be missing from it"
+
+
 def age_status(df) -> tuple[list[str], list[str]]:
     """estimate_status and status_reason of each per-age (or other engagement) row.
 
@@ -167,7 +171,7 @@ def age_status(df) -> tuple[list[str], list[str]]:
                           "older than this age" + note)
         elif getattr(row, "hidden_age_bias", 0.0) > tolerance:
             status.append("imprecise")
-            reason.append(f"up to {row.hidden_age_share:.0%} of the addresses of this age may be missing from it: "
+            reason.append(f"up to {row.hidden_age_share:.0%} {HIDDEN_AGE_REASON}: "
                           "sends whose age is only a lower bound (no collected_at) at a younger age may truly be "
                           f"this old, and they read {row.hidden_age_read_rate:.3f}: the rate of every address of "
                           f"this age could differ by up to {row.hidden_age_bias:.3f}, more than the "
