@@ -172,8 +172,8 @@ def age_status(df) -> tuple[list[str], list[str]]:
         elif getattr(row, "hidden_age_bias", 0.0) > tolerance:
             status.append("imprecise")
             reason.append(f"up to {row.hidden_age_share:.0%} {HIDDEN_AGE_REASON}: "
-                          "sends whose age is only a lower bound (no collected_at) at a younger age may truly be "
-                          f"this old, and they read {row.hidden_age_read_rate:.3f}: the rate of every address of "
+                          "sends of this age or younger whose age is only a lower bound (no collected_at) may truly "
+                          f"be this old, and they read {row.hidden_age_read_rate:.3f}: the rate of every address of "
                           f"this age could differ by up to {row.hidden_age_bias:.3f}, more than the "
                           f"+-{tolerance:.3f} an ok estimate promises" + note)
         elif borrowed > MAX_BORROWED_OPENER_SHARE:
