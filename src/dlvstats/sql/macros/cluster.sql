@@ -6,7 +6,8 @@
 --   metrics.common.cluster_rate (R__num/den/y2/yn/n2/k). The sums keep DuckDB's types (HUGEINT for
 --   sums of BIGINT counts, k BIGINT), as the written-out sums had. A metric file spreads it into
 --   its R__ columns with COLUMNS(R.*) AS 'R__\0' from a CTE holding the struct as column R.
--- The Spark engine has no DuckDB macros: the files it runs (spark.SPARK_METRICS) do not use this.
+-- The Spark engine has no DuckDB macros: its translator (dlvstats.spark.macros) writes this one out
+-- inline, and the spread COLUMNS(R.*) AS 'R__\0' as R.num AS R__num, ... (the struct's fields, in order).
 CREATE OR REPLACE TEMP MACRO dlv_cluster_sums(y, n) AS
     struct_pack(num := sum(y), den := sum(n), y2 := sum(y * y), yn := sum(y * n), n2 := sum(n * n),
                 k := count(*) FILTER (n > 0));
