@@ -23,6 +23,8 @@ CALLS = {
     "dlv_of_account": "SELECT ts, account_id, NOT dlv_of_account(account_id, $w) AS dropped FROM f ORDER BY ALL",
     "dlv_in_scope": "SELECT count(*), sum(y) FROM f WHERE dlv_in_scope(ts, account_id, $f, $t, $w) OR y = 2",
     "dlv_cluster_sums": "SELECT g, dlv_cluster_sums(CAST(y AS BIGINT), n + 0) AS r FROM f GROUP BY g ORDER BY g",
+    "dlv_health_counts": "WITH c AS (SELECT g, dlv_health_counts(n, y, n, y, y, 0, n, y, y + 1, n, y, n, y, n, y) "
+                         "AS counts FROM f GROUP BY g) SELECT g, COLUMNS(counts.*) AS '\\0' FROM c ORDER BY g",
     "spread": "WITH s AS (SELECT g, dlv_cluster_sums(y, n) AS rate FROM f GROUP BY g) "
               "SELECT g, COLUMNS(rate.*) AS 'rate__\\0' FROM s ORDER BY g",
 }
@@ -42,9 +44,10 @@ def expanded(statement: str, macros=None) -> str:
 
 def test_every_packaged_macro_is_parsed():
     macros = spark_macros.packaged_macros()
-    assert set(macros) == {"dlv_in_period", "dlv_of_account", "dlv_in_scope", "dlv_cluster_sums"}
+    assert set(macros) == {"dlv_in_period", "dlv_of_account", "dlv_in_scope", "dlv_cluster_sums", "dlv_health_counts"}
     assert macros["dlv_in_scope"].params == ("ts", "acct", "d_from", "d_to", "wanted")
     assert macros["dlv_cluster_sums"].fields == ("num", "den", "y2", "yn", "n2", "k")
+    assert macros["dlv_health_counts"].fields[:3] == ("recipients", "sends", "delivered")
     assert not any(m.table for m in macros.values())
 
 
