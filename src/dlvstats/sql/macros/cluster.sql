@@ -11,3 +11,8 @@
 CREATE OR REPLACE TEMP MACRO dlv_cluster_sums(y, n) AS
     struct_pack(num := sum(y), den := sum(n), y2 := sum(y * y), yn := sum(y * n), n2 := sum(n * n),
                 k := count(*) FILTER (n > 0));
+
+-- dlv_cluster_stored(num, den, y2, yn, n2, k): the same STRUCT from sums computed earlier (the monthly
+--   aggregates' stored columns), so that a file reading them spreads its rates as a file summing them.
+CREATE OR REPLACE TEMP MACRO dlv_cluster_stored(num, den, y2, yn, n2, k) AS
+    struct_pack(num := num, den := den, y2 := y2, yn := yn, n2 := n2, k := k);

@@ -94,7 +94,7 @@ per_person AS (
     FROM bucketed
     GROUP BY ALL
 ),
-cells AS (
+cell_sums AS (
     -- counts (macro dlv_health_counts, sql/macros/health.sql), and per rate Σy, Σn, Σy², Σyn, Σn², k
     -- (dlv_cluster_sums, sql/macros/cluster.sql; every person has n_sends >= 1, so k = persons)
     SELECT dimension, dimension_value, period_start,
@@ -114,6 +114,12 @@ cells AS (
            dlv_cluster_sums(y_block, n_sends) AS block_rate
     FROM per_person
     GROUP BY dimension, dimension_value, period_start
+),
+cells AS (
+    -- the counts as columns, the rates' sums as one struct each (spread last, after the listings)
+    SELECT dimension, dimension_value, period_start, period_end, COLUMNS(counts.*) AS '\0',
+           complaint_rate, complaint_rate_fbl, hard_bounce_rate, invalid_address_rate, block_rate
+    FROM cell_sums
 ),
 routes AS (
     -- which IPs and domains each cell sent from: one cheap pass over the messages (few groups)
@@ -152,7 +158,7 @@ listings AS (
      AND (p.delisted_at IS NULL OR p.delisted_at > c.period_start)
     GROUP BY ALL
 )
-SELECT c.dimension, c.dimension_value, c.period_start, c.period_end, COLUMNS(counts.*) AS '\0',
+SELECT c.* EXCLUDE (complaint_rate, complaint_rate_fbl, hard_bounce_rate, invalid_address_rate, block_rate),
        coalesce(l.blocklist_listings, 0) AS blocklist_listings,
        coalesce(l.listed_targets, 0) AS listed_targets,
        COLUMNS(complaint_rate.*) AS 'complaint_rate__\0',
