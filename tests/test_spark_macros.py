@@ -25,6 +25,8 @@ CALLS = {
     "dlv_cluster_sums": "SELECT g, dlv_cluster_sums(CAST(y AS BIGINT), n + 0) AS r FROM f GROUP BY g ORDER BY g",
     "dlv_health_counts": "WITH c AS (SELECT g, dlv_health_counts(n, y, n, y, y, 0, n, y, y + 1, n, y, n, y, n, y) "
                          "AS counts FROM f GROUP BY g) SELECT g, COLUMNS(counts.*) AS '\\0' FROM c ORDER BY g",
+    "dlv_cluster_stored": "WITH s AS (SELECT g, dlv_cluster_stored(y, n, y * y, y * n, n * n, 1) AS r FROM f) "
+                          "SELECT g, COLUMNS(r.*) AS 'r__\\0' FROM s ORDER BY ALL",
     "spread": "WITH s AS (SELECT g, dlv_cluster_sums(y, n) AS rate FROM f GROUP BY g) "
               "SELECT g, COLUMNS(rate.*) AS 'rate__\\0' FROM s ORDER BY g",
 }
@@ -44,9 +46,10 @@ def expanded(statement: str, macros=None) -> str:
 
 def test_every_packaged_macro_is_parsed():
     macros = spark_macros.packaged_macros()
-    assert set(macros) == {"dlv_in_period", "dlv_of_account", "dlv_in_scope", "dlv_cluster_sums", "dlv_health_counts"}
+    assert set(macros) == {"dlv_in_period", "dlv_of_account", "dlv_in_scope", "dlv_cluster_sums", "dlv_cluster_stored",
+                           "dlv_health_counts"}
     assert macros["dlv_in_scope"].params == ("ts", "acct", "d_from", "d_to", "wanted")
-    assert macros["dlv_cluster_sums"].fields == ("num", "den", "y2", "yn", "n2", "k")
+    assert macros["dlv_cluster_sums"].fields == macros["dlv_cluster_stored"].fields == ("num", "den", "y2", "yn", "n2", "k")
     assert macros["dlv_health_counts"].fields[:3] == ("recipients", "sends", "delivered")
     assert not any(m.table for m in macros.values())
 
