@@ -28,8 +28,7 @@ bounced AS (
     SELECT message_id, bounce_class, smtp_code, trim(enhanced_status) AS enhanced_status, bounce_reason
     FROM sends
     WHERE status = 'bounced'
-      AND sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
 ),
 replies AS (
     SELECT DISTINCT smtp_code, enhanced_status, bounce_reason FROM bounced
