@@ -103,7 +103,7 @@ def connect(
 
 
 #: the packaged macro files (sql/macros/) every dlvstats connection has: the metric files call them.
-MACRO_FILES: tuple[str, ...] = ("macros/scope", "macros/cluster")
+MACRO_FILES: tuple[str, ...] = ("macros/scope", "macros/cluster", "macros/health")
 
 
 def session_settings(con: duckdb.DuckDBPyConnection) -> None:
