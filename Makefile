@@ -95,6 +95,10 @@ bench: install ## benchmarks (not part of make test): throughput and peak memory
 accuracy: install ## every estimator in every simulated world, 10 seeds: writes docs/accuracy.md (~5-10 min on 2 cores)
 	$(BIN)/python benchmarks/accuracy.py --worlds all --seeds 10 --scale 0.25 --months 6 --jobs 2 --out docs/accuracy.md
 
+.PHONY: fail-before
+fail-before: install ## each input-defect test run on the code before its fix (must fail) and with it (must pass); needs git history
+	$(BIN)/python tools/fail_before.py
+
 .PHONY: lint
 lint: install ## ruff, the module-boundary contracts, and no file in src/ over 500 lines or function over 80
 	$(BIN)/ruff check src tests tools

@@ -275,3 +275,28 @@ def test_scanner_timing_every_link_in_seconds_near_delivery(con):
     assert {got[f"burst_{k}"] for k in range(3)} == {"scanner_timing"}
     assert got["single"] == "human"
     assert {got[f"late_{k}"] for k in range(3)} == {"human"}
+
+
+def test_previews_of_many_rule_sets_label_as_one_preview_each(con):
+    """The sensitivity table labels one scope under every alternative rule set, building the scope and
+    the events' networks once (classify_previews): each rule set's labels are those of its own
+    classify_preview, and the rule sets do not all agree (so the comparison can fail)."""
+    for k in range(1, 7):
+        send(con, f"m{k}", recipient=f"r{k}@example.fr")
+    flagged_click(con, "flagged", "m1", 3 * 3600, "90.12.3.4", True)
+    click(con, "cloud_soon", "m2", 600, "3.64.1.1")
+    open_(con, "proofpoint_open", "m2", 605, "148.163.130.1")
+    for k, url in enumerate(("https://ex.fr/a", "https://ex.fr/b", "https://ex.fr/c")):
+        click(con, f"burst_{k}", "m3", classify.DEFAULT_RULES.min_read_seconds + 30 + k, "90.12.3.4", url=url)
+    open_(con, "mpp", "m4", 20, "17.5.5.5", ua="Mozilla/5.0")
+    click(con, "phone", "m5", 45, "37.161.2.3", ua=IPHONE)
+    open_(con, "late_gateway", "m6", 400, "3.64.1.1")
+    one_by_one = {rules.name: labels(con, rules) for rules in classify.ALTERNATIVE_RULES}
+    together = {}
+    for rules in classify.classify_previews(con, classify.ALTERNATIVE_RULES):
+        together[rules.name] = dict(con.execute(
+            "SELECT event_id, a.actor_rule FROM __click_actor AS a JOIN clicks USING (event_key) UNION ALL "
+            "SELECT event_id, a.actor_rule FROM __open_actor AS a JOIN opens USING (event_key)").fetchall())
+    assert together == one_by_one
+    assert len(together) == len(classify.ALTERNATIVE_RULES)
+    assert len({tuple(sorted(v.items())) for v in together.values()}) > 1

@@ -34,6 +34,19 @@ def test_metric_on_spark_equals_duckdb(spark_lake, lake_sim, name):
     assert len(on_duckdb)  # not two empty tables
 
 
+@pytest.mark.parametrize("name", ["headline_rates", "headline_trend"])
+def test_headlines_on_spark_equal_duckdb(spark_lake, lake_sim, name):
+    """The headline files call the packaged macros (dlv_in_scope, dlv_cluster_sums and its COLUMNS spread):
+    the translator expands them, and Spark's table is DuckDB's over the same lake."""
+    from dlvstats.metrics import headlines
+
+    func = getattr(headlines, name)
+    on_duckdb = func(lake_sim.lake_dir, lake_sim.date_from, lake_sim.date_to, source="raw")
+    on_spark = func(spark_lake, lake_sim.date_from, lake_sim.date_to)
+    assert_same_table(on_spark, on_duckdb)
+    assert len(on_duckdb) and not [c for c in on_duckdb.columns if "__" in c]  # finished rates, no sums left
+
+
 def test_sender_health_by_account_and_week_in_paris(spark_lake, lake_sim):
     """The reporting zone's week edges (DuckDB's timezone() pairs, Spark's from/to_utc_timestamp) and an
     account filter."""

@@ -129,3 +129,33 @@ def test_a_bad_row_is_refused_as_duckdb_refuses_it(spark, two_months, tmp_path, 
     assert str(on_duckdb.value) in err and "line 3" in err and f"The lake {lake_dir} is unchanged" in err
     assert sorted(str(p.relative_to(lake_dir)) for p in lake_dir.rglob("*")) == before
     assert (lake_dir / lake.MANIFEST).read_text() == manifest
+
+
+def test_complaints_of_a_report_and_its_redelivery_on_spark_as_on_duckdb(spark, tmp_path):
+    """Complaint keys on Spark as on DuckDB: a report listing seven recipients is seven complaints and
+    seven duplicates when dropped again; a redacted report dropped again once its send is known (with the
+    send's recipient) is a duplicate of the one stored without a recipient."""
+    from tests.test_adapters_helpers import copy_fixtures, fixture_dir
+
+    arf = copy_fixtures("arf", tmp_path / "arf", ["aol-redacted-0002.eml"])
+    shutil.copy2(fixture_dir("arf") / "public" / "sisimai-arf-16.eml", arf / "sisimai-arf-16.eml")
+    reference = tmp_path / "reference.duckdb"
+    first = ingest_paths(reference, [arf], input_format="arf")
+    assert (first.counts["complaints"].loaded, first.counts["complaints"].duplicates) == (8, 0)
+    lake_dir = tmp_path / "lake"
+    lake.export_lake(reference, lake_dir)
+    # again with the SES sends, in one ingest: the redacted report is matched to its send by the ingest on
+    # both engines (the Spark ingest matches reports to the sends of the same ingest, not to the lake's)
+    drop = [copy_fixtures("ses", tmp_path / "ses"), arf]
+    on_duckdb = ingest_paths(reference, drop, input_format="auto")
+    on_spark = spark_ingest.ingest_lake(lake_dir, drop, spark=spark, input_format="auto")
+    assert on_spark.as_dict() == on_duckdb.as_dict()
+    complaints = on_spark.counts["complaints"]
+    assert complaints.duplicates == 8 and complaints.loaded == complaints.read - 8
+    _assert_lake_equals_database(lake_dir, reference)
+    con = db.connect(reference, read_only=True)
+    try:  # one complaint for the redacted report, stored without a recipient by the first drop
+        assert con.execute("SELECT count(*), count(recipient) FROM complaints WHERE source = 'yahoo_cfl' AND ts = "
+                           "TIMESTAMP '2026-10-02 15:00:00'").fetchone() == (1, 0)
+    finally:
+        con.close()

@@ -90,13 +90,14 @@ def test_read_only_connections_and_cursors_have_the_macros(tmp_path):
         ro.close()
 
 
-def test_spark_translation_refuses_the_macros_by_name():
+def test_spark_translation_expands_the_macros():
+    """Spark has no DuckDB macros: the translator writes the packaged ones out (tests/test_spark_macros.py)."""
     from dlvstats.spark.translate import SparkTranslationError, translate
 
-    with pytest.raises(SparkTranslationError, match="dlv_in_scope"):
-        translate("SELECT count(*) FROM message_facts "
-                  "WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)")
-    with pytest.raises(SparkTranslationError, match="dlv_cluster_sums"):
-        translate("SELECT dlv_cluster_sums(y, n) AS r FROM per_person")
-    spark_sql, *_ = translate("SELECT count(*) FROM message_facts WHERE sent_at >= $date_from")
-    assert "message_facts" in spark_sql
+    spark_sql, *_ = translate("SELECT count(*) FROM message_facts "
+                              "WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)")
+    assert "dlv_" not in spark_sql and "sent_at >= :date_from AND sent_at < :date_to" in spark_sql
+    spark_sql, *_ = translate("SELECT dlv_cluster_sums(y, n) AS r FROM per_person")
+    assert "dlv_" not in spark_sql and "COUNT(*) FILTER(WHERE n > 0) AS k" in spark_sql
+    with pytest.raises(SparkTranslationError, match="dlv_nothing"):
+        translate("SELECT dlv_nothing(y) FROM per_person")

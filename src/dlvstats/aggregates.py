@@ -78,6 +78,7 @@ def refresh(con, all_months: bool = False, timezone: str | None = None) -> list[
     all_months = all_months or before is None or not _tables_exist(con)
     zone_name = _canonical_zone(con, timezone or (before or {}).get("timezone") or settings().report_timezone)
     fbl = default_fbl_providers()
+    db.install_macros(con)  # the aggregates' SQL calls the packaged macros: a bare connection has none
     db.run(con, "aggregates/months", tz=zone_name, all_months=all_months)
     bounds = con.execute("SELECT min(month_start), max(month_end) FROM __agg_months").fetchone()
     db.run(con, "relations/bounce_category", rules_path=str(BOUNCE_RULES_CSV), account_id=None,

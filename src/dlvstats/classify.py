@@ -102,10 +102,20 @@ ALTERNATIVE_RULES: tuple[RuleSet, ...] = (
 
 def _label(con, rules: RuleSet, scope_drop_id: int | None, apply: bool,
            scope_from=None, scope_to=None) -> None:
-    params = rules.params()
+    _prepare(con, scope_drop_id, scope_from, scope_to)
+    _actors(con, rules, apply)
+
+
+def _prepare(con, scope_drop_id: int | None, scope_from=None, scope_to=None) -> None:
+    """What labelling needs whatever the rules: the scope (__scope) and its events' networks
+    (__event_network). No rule parameter enters these two steps."""
     db.run(con, "classify/scope", scope_drop_id=scope_drop_id, scope_from=scope_from, scope_to=scope_to)
     networks.ensure(con)
     db.run(con, "networks/match")
+
+
+def _actors(con, rules: RuleSet, apply: bool) -> None:
+    params = rules.params()
     db.run(con, "classify/clicks_actor", **params)
     if apply:
         db.run(con, "classify/clicks_apply")
@@ -175,6 +185,16 @@ def classify_preview(con, rules: RuleSet, date_from=None, date_to=None) -> None:
     ``date_to`` only the events of messages sent in [date_from, date_to) are labelled.
     """
     _label(con, rules, None, apply=False, scope_from=date_from, scope_to=date_to)
+
+
+def classify_previews(con, rule_sets, date_from=None, date_to=None):
+    """Label the same scope under each rule set in turn, as :func:`classify_preview` does, but build
+    the scope and its events' networks once: for each rule set, yield it once its __open_actor /
+    __click_actor temp tables hold its labels (read them before asking for the next)."""
+    _prepare(con, None, date_from, date_to)
+    for rules in rule_sets:
+        _actors(con, rules, apply=False)
+        yield rules
 
 
 def stored_rules(con) -> dict:

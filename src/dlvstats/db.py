@@ -19,7 +19,7 @@ from dlvstats.config import SQL_DIR, Settings, settings
 log = logging.getLogger(__name__)
 
 #: The schema version this dlvstats writes. Older files are migrated forward by ``migrate``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 #: DuckDB's memory cap for the connections of this process when a caller set one (``set_memory_limit``):
@@ -103,7 +103,7 @@ def connect(
 
 
 #: the packaged macro files (sql/macros/) every dlvstats connection has: the metric files call them.
-MACRO_FILES: tuple[str, ...] = ("macros/scope", "macros/cluster")
+MACRO_FILES: tuple[str, ...] = ("macros/scope", "macros/cluster", "macros/health")
 
 
 def session_settings(con: duckdb.DuckDBPyConnection) -> None:

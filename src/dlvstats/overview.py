@@ -1,5 +1,6 @@
 """Data overview for the 00 notebook and the report: what was loaded, coverage by day, orphans,
-rejects. Small tables only; every query is a packaged SQL file run read-only.
+rejects. Small tables only; every query is a packaged SQL file run read-only. Each function takes a
+database path or an open DuckDB connection (a session's, as the 00 notebook passes), as the metrics do.
 """
 
 from __future__ import annotations

@@ -175,7 +175,13 @@ class _Job:
             on = "e.event_key = n.event_key"
         else:
             stored, on = table, " AND ".join(f"e.{k} = n.{k}" for k in KEYS[table])
-        inserted = self.spark.sql(f"SELECT n.* FROM __new_{table} AS n LEFT ANTI JOIN {stored} AS e ON {on}").cache()
+        twin = ""
+        if table == "complaints":  # and a stored twin with no recipient where it has one (merge_complaints.sql)
+            twin = (f" LEFT ANTI JOIN (SELECT message_id, recipient, ts, source FROM complaints WHERE message_id "
+                    f"IS NOT NULL AND ts BETWEEN (SELECT min(ts) FROM __new_{table}) AND (SELECT max(ts) FROM "
+                    f"__new_{table})) AS t ON t.message_id = n.message_id AND t.ts = n.ts AND t.source <=> n.source "
+                    f"AND (t.recipient IS NULL OR n.recipient IS NULL)")
+        inserted = self.spark.sql(f"SELECT n.* FROM __new_{table} AS n LEFT ANTI JOIN {stored} AS e ON {on}{twin}").cache()
         count = self.summary.counts[table]
         matched = n_new - inserted.count()
         settled = None

@@ -156,10 +156,13 @@ KINDS: dict[str, Kind] = {
 }
 
 #: Natural-key parts for kinds keyed by ``event_key`` (after conversion, recipient normalised).
+#: A complaint's key has its recipient: one feedback report may list several complainants of one
+#: message (ARF ``Original-Rcpt-To`` repeated), each its own complaint. Keys stored by schema 2 and
+#: earlier (message_id or recipient, ts, source) are recomputed by sql/schema/003_complaint_keys.sql.
 EVENT_KEY_PARTS: dict[str, tuple[str, ...]] = {
     "opens": ("message_id", "ts", "user_agent", "ip"),
     "clicks": ("message_id", "ts", "url", "user_agent", "ip"),
-    "complaints": ("coalesce(message_id, recipient)", "ts", "source"),
+    "complaints": ("message_id", "recipient", "ts", "source"),
     "subscriptions": ("account_id", "list_id", "recipient", "ts", "action"),
     "blocklists": ("target", "blocklist", "ts", "action"),
 }

@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+
 from dlvstats import db
 
 #: The shared tables' directory of this process's report run (None: no sharing). Set by ``configure``.
@@ -59,8 +61,12 @@ def configured(metric_cache: str | None, memory_limit: str | None = None) -> Ite
 
 
 def db_identity(db_path) -> tuple:
-    """What changes when the database changes: the file's and its WAL's size and mtime."""
+    """What changes when the database changes: the file's and its WAL's size and mtime. ``db_path`` may be
+    an open DuckDB connection: the identity of its database file (the same as the path's), or a
+    ``TypeError`` for an in-memory one (nothing to key it by: callers then compute)."""
     engine = getattr(db_path, "engine", "duckdb")  # a Spark lake's tables are not DuckDB's (tests compare them)
+    if isinstance(db_path, duckdb.DuckDBPyConnection):
+        db_path = _file_of(db_path)
     path = Path(db_path).resolve()
     parts: list = [engine, str(path)]
     candidates = (path, path.with_name(path.name + ".wal"))
@@ -73,6 +79,13 @@ def db_identity(db_path) -> tuple:
         except OSError:
             parts += [None, None]
     return tuple(parts)
+
+
+def _file_of(con) -> str:
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    if not row or not row[0]:
+        raise TypeError("an in-memory DuckDB connection has no file identity")
+    return row[0]
 
 
 def _normal(value):
@@ -144,7 +157,9 @@ _MEMO_SIZE = 16
 
 
 def memo_get(key):
-    """An intermediate stored by ``memo_put`` in this process under ``key`` (or None)."""
+    """An intermediate stored by ``memo_put`` in this process under ``key`` (or None; a None key: nothing)."""
+    if key is None:
+        return None
     value = _MEMO.get(key)
     if value is not None:
         _MEMO.move_to_end(key)
@@ -152,6 +167,8 @@ def memo_get(key):
 
 
 def memo_put(key, value) -> None:
+    if key is None:
+        return
     _MEMO[key] = value
     _MEMO.move_to_end(key)
     while len(_MEMO) > _MEMO_SIZE:

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -164,36 +165,103 @@ def _attached(con) -> set[str]:
 
 
 @contextmanager
+def _restored(con):
+    """Run a metric on ``con`` and leave its catalog as it was: the default database (a metric's ``USE``
+    of its scratch) and no in-memory database the metric attached (the sensitivity table's)."""
+    main = con.execute("SELECT current_database()").fetchone()[0]
+    before = _attached(con)
+    try:
+        yield con
+    finally:
+        left = sorted(_attached(con) - before)
+        if left or con.execute("SELECT current_database()").fetchone()[0] != main:
+            con.execute(f'USE "{main}"')  # a metric's USE of its scratch: that cannot be detached
+            for name in left:
+                con.execute(f'DETACH "{name}"')
+
+
+@contextmanager
 def _cursor(con):
     cur = con.cursor()
     try:
         db.session_settings(cur)
-        main = cur.execute("SELECT current_database()").fetchone()[0]
-        before = _attached(cur)
-    except BaseException:
-        cur.close()
-        raise
-    try:
-        yield cur
+        with _restored(cur):
+            yield cur
     finally:
-        try:
-            left = sorted(_attached(cur) - before)
-            if left:
-                cur.execute(f'USE "{main}"')  # a metric's USE of its scratch: that cannot be detached
-                for name in left:
-                    cur.execute(f'DETACH "{name}"')
-        finally:
-            cur.close()
+        cur.close()
+
+
+#: ``id`` of each session connection (``reusing_relations``) -> relation file -> the parameters its
+#: temporary table was last built with on that connection
+_BUILT: dict[int, dict[str, str]] = {}
 
 
 @contextmanager
-def readonly(db_path: str | Path):
-    """A read-only connection held only while the metric runs (notebooks may stay open for hours);
-    inside ``shared_readonly`` on the same file, a cursor on the shared one.
+def reusing_relations(con: duckdb.DuckDBPyConnection):
+    """Inside the block, ``con`` is a session's connection (``dlvstats.open``): already set up (settings,
+    macros, checked), and the relation temp tables built on it (``relation``) are kept for the next
+    metric that asks for the same file with the same parameters."""
+    _BUILT[id(con)] = {}
+    try:
+        yield con
+    finally:
+        _BUILT.pop(id(con), None)
 
-    ``db_path`` may also be a lake directory (``dlvstats export --lake``): an in-memory DuckDB connection
-    with views over its Parquet files; or an engine's source object with a ``connect()`` method (the
-    Spark lake of ``dlvstats.spark``), whose connection runs the same SQL files."""
+
+def forget_relations(con) -> None:
+    """Build every relation again on ``con`` (after SQL we did not write ran on it)."""
+    built = _BUILT.get(id(con))
+    if built is not None:
+        built.clear()
+
+
+#: the relation files whose temp table depends only on the database's tables and the file's parameters
+#: (never on another temp table, and written by no other file): safe to reuse on one read-only connection
+REUSABLE = frozenset({"relations/blocklist_periods", "relations/bounce_category", "relations/address_age",
+                      "relations/reader_device"})
+
+
+def relation(con, name: str, **params) -> None:
+    """Build the temp table of the relation file ``name`` (``db.run``), unless ``con`` is a session's
+    connection where the same file already built it with the same parameters (``REUSABLE`` files only;
+    the database cannot change under a read-only connection)."""
+    built = _BUILT.get(id(con)) if name in REUSABLE else None
+    key = repr(sorted(params.items()))
+    if built is not None and built.get(name) == key:
+        return
+    if built is not None:
+        built.pop(name, None)  # a failed build leaves no stale claim behind
+    db.run(con, name, **params)
+    if built is not None:
+        built[name] = key
+
+
+def is_connection(source) -> bool:
+    """``source`` is an open DuckDB connection (rather than a path, a lake directory or a Spark lake)."""
+    return isinstance(source, duckdb.DuckDBPyConnection)
+
+
+@contextmanager
+def readonly(db_path):
+    """The connection a metric reads through. ``db_path`` (every metric's first argument) is one of:
+
+    - an open ``duckdb.DuckDBPyConnection`` (a ``dlvstats.open`` session's, or your own): used as it is and
+      left open; a connection that is not a session's first gets the package's settings and macros
+      (``db.session_settings``) and is checked to be a dlvstats database; the metric leaves its default
+      database and attachments as it found them;
+    - a database path: a read-only connection held only while the metric runs (notebooks may stay open
+      for hours); inside ``shared_readonly`` on the same file, a cursor on the shared one;
+    - a lake directory (``dlvstats export --lake``): an in-memory DuckDB connection with views over its
+      Parquet files;
+    - an engine's source object with a ``connect()`` method (the Spark lake of ``dlvstats.spark``), whose
+      connection runs the same SQL files."""
+    if is_connection(db_path):
+        if id(db_path) not in _BUILT:
+            db.session_settings(db_path)
+            db.require_dlvstats_db(db_path, "the connection's database")
+        with _restored(db_path) as con:
+            yield con
+        return
     if hasattr(db_path, "connect"):
         con = db_path.connect()  # checks the lake's manifest (format, schema version) itself
         try:
@@ -221,15 +289,17 @@ class UnknownAccount(ValueError):
     """``--account`` names no account of the database; the message lists those there are."""
 
 
-def check_account(db_path: str | Path, account_id: str | None) -> None:
-    """Raise ``UnknownAccount`` naming the database's accounts when ``account_id`` has no send."""
+def check_account(db_path, account_id: str | None, where: str | Path | None = None) -> None:
+    """Raise ``UnknownAccount`` naming the database's accounts when ``account_id`` has no send
+    (``db_path``: what ``readonly`` takes; ``where``: the database's name in the message)."""
     if account_id is None:
         return
     with readonly(db_path) as con:
         known = [row[0] for row in db.run(con, "relations/accounts").fetchall()]
     if account_id not in known:
         shown = ", ".join(known[:20]) + (f" and {len(known) - 20} more" if len(known) > 20 else "")
-        raise UnknownAccount(f"--account {account_id!r}: no such account in {db_path} "
+        where = where or ("the connection's database" if is_connection(db_path) else db_path)
+        raise UnknownAccount(f"--account {account_id!r}: no such account in {where} "
                              f"(accounts there: {shown or 'none, the database has no sends'})")
 
 

@@ -35,6 +35,7 @@ from dlvstats.metrics.read_estimator import (
     CLICK_RATIO_LOW,
     age_status,
     blocked_share_at_ratio,
+    hidden_age_bound,
 )
 
 RATES = ["hard_bounce_rate", "open_rate", "human_open_rate", "human_click_rate", "complaint_rate",
@@ -123,10 +124,20 @@ def _finish(raw: pd.DataFrame, min_delivered: int, bootstrap: pd.DataFrame | Non
     if bootstrap is not None:  # by age: the interval of the person-level bootstrap (metrics.read_strata)
         df = _with_bootstrap(df, bootstrap)
     df = finish_rates(df, RATES, min_delivered=min_delivered)
+    if "age_years" in df:  # older ages may miss addresses whose age is only a lower bound
+        df["hidden_age_share"], df["hidden_age_read_rate"], df["hidden_age_bias"] = hidden_age_bound(
+            df["age_years"], df["measurable_delivered"], df["lower_bound_measurable_delivered"],
+            df["lower_bound_est_readers"], df["est_read_rate"])
     df["estimate_status"], df["status_reason"] = age_status(df)
+    df = df.drop(columns=[c for c in _HELPER_COLUMNS if c in df])
     if "age_years" in df:
         df = _unknown_age(df)
     return df
+
+
+#: Columns the status rules read that the tables do not show.
+_HELPER_COLUMNS = ("lower_bound_measurable_delivered", "lower_bound_est_readers", "hidden_age_share",
+                   "hidden_age_read_rate", "hidden_age_bias")
 
 
 #: What an unknown age row says (its est_read_rate and rates stay: they are right for these addresses,
@@ -312,7 +323,11 @@ MIN_SUNSET_ORDERS = 10
 
 def _sunset_key(db_path, period: Period, account_id, attribution_days, max_machine_open_share,
                 max_blocked_share_halfwidth) -> tuple:
-    return ("engagement_sunset_buckets", db_identity(db_path), period.start, period.end, account_id,
+    try:
+        identity = db_identity(db_path)
+    except TypeError:  # an in-memory connection: no memo
+        return None
+    return ("engagement_sunset_buckets", identity, period.start, period.end, account_id,
             int(attribution_days), float(max_machine_open_share), float(max_blocked_share_halfwidth))
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from dlvstats import db
 from dlvstats.config import MIN_CELL_DELIVERED
-from dlvstats.metrics.common import Period, finish_rates, readonly
+from dlvstats.metrics.common import Period, finish_rates, readonly, relation
 
 
 def gmail_spam_rate(db_path: str | Path, date_from, date_to, account_id: str | None = None, *,
@@ -41,7 +41,7 @@ def snds_ip_timeline(db_path: str | Path, date_from, date_to, account_id: str | 
     ``snds_trap_hits`` beside dlvstats' ``sends``, ``complaint_rate`` and ``listed_on``."""
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
-        db.run(con, "relations/blocklist_periods")
+        relation(con, "relations/blocklist_periods")
         frame = db.query_df(con, "metrics/snds_ip_timeline", account_id=account_id, **period.params())
     frame["complaints"] = frame["complaint_rate__num"]
     frame["delivered"] = frame["complaint_rate__den"]
@@ -55,7 +55,7 @@ def blocklist_culprits(db_path: str | Path, date_from, date_to, account_id: str 
     ``complaints``, ``complaint_rate`` (+ interval), ``rank`` (NULL in an account's own view)."""
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
-        db.run(con, "relations/blocklist_periods")
+        relation(con, "relations/blocklist_periods")
         frame = db.query_df(con, "metrics/blocklist_culprits", account_id=account_id,
                             days_before=int(days_before), **period.params())
     frame["complaints"] = frame["complaint_rate__num"]
@@ -72,5 +72,5 @@ def blocklist_status(db_path: str | Path, date_from, date_to, account_id: str | 
     targets that account sent from in the period."""
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
-        db.run(con, "relations/blocklist_periods")
+        relation(con, "relations/blocklist_periods")
         return db.query_df(con, "metrics/blocklist_status", account_id=account_id, **period.params())

@@ -103,11 +103,50 @@ MAX_LOWER_BOUND_SHARE = 0.1
 MAX_BORROWED_OPENER_SHARE = 0.1
 
 
+def hidden_age_bound(ages, measurable, lb_measurable, lb_readers, est_read_rate):
+    """How far an age row's read rate may be from that of every address truly of this age.
+
+    An address whose age is only a lower bound (an import, re-registration or first-send date; age
+    unknown: any age) sits at its apparent age, yet may truly be any older age: a row at age A may be
+    missing the lower-bound addresses of apparent age <= A found in other rows (an old list imported
+    without collected_at is age 0 here, 11 in truth). At worst all of them are of age A: the missing
+    share is at most m = L / (L + N), L their measurable messages, N the row's; they read r = their
+    est_readers / L (assumed alike whatever their true age), so the rate of the whole age could differ
+    by up to m x |r - est_read_rate|. One value per row (rows may repeat an age: the split by bound).
+    Returns (m, r, that bound) as arrays; NaN where the row has no age or nothing may be missing.
+    """
+    ages = np.asarray(ages, dtype=float)
+    measurable, lb_measurable, lb_readers, est = (np.nan_to_num(np.asarray(a, dtype=float)) for a in
+                                                  (measurable, lb_measurable, lb_readers, est_read_rate))
+    dated = ~np.isnan(ages)
+    unknown_l, unknown_r = lb_measurable[~dated].sum(), lb_readers[~dated].sum()
+    order = np.unique(ages[dated])
+    per_age_l = np.array([lb_measurable[ages == a].sum() for a in order])
+    per_age_r = np.array([lb_readers[ages == a].sum() for a in order])
+    cum_l, cum_r = unknown_l + np.cumsum(per_age_l), unknown_r + np.cumsum(per_age_r)
+    m, r, bound = (np.full(ages.shape, np.nan) for _ in range(3))
+    idx = np.searchsorted(order, ages[dated])
+    other_l = cum_l[idx] - lb_measurable[dated]  # the row's own lower-bound sends are in it already
+    other_r = cum_r[idx] - lb_readers[dated]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(other_l > 0, other_l / (other_l + measurable[dated]), np.nan)
+        rate = np.where(other_l > 0, other_r / other_l, np.nan)
+    m[dated], r[dated] = share, rate
+    bound[dated] = share * np.abs(rate - est[dated])
+    return m, r, bound
+
+
+#: Words of the status_reason of an age row that may miss lower-bound-age addresses (summary.conclusions).
+HIDDEN_AGE_REASON = "of the addresses of this age may be missing from it"
+
+
 def age_status(df) -> tuple[list[str], list[str]]:
     """estimate_status and status_reason of each per-age (or other engagement) row.
 
     Needs est_read_rate (+ _low/_high), measurable_delivered, small_cell, age_is_lower_bound_share and
-    borrowed_opener_share. One row per age: a handful of rows.
+    borrowed_opener_share; per age also hidden_age_share, hidden_age_read_rate and hidden_age_bias
+    (``hidden_age_bound``: a row whose missing lower-bound addresses could move its rate by more than
+    the tolerance is ``imprecise``). One row per age: a handful of rows.
     """
     status, reason = [], []
     for row in df.itertuples(index=False):
@@ -130,6 +169,13 @@ def age_status(df) -> tuple[list[str], list[str]]:
             reason.append(f"the age of {row.age_is_lower_bound_share:.0%} of these sends rests only on an import, "
                           "re-registration or first-send date (no collected_at given): the addresses may be "
                           "older than this age" + note)
+        elif getattr(row, "hidden_age_bias", 0.0) > tolerance:
+            status.append("imprecise")
+            reason.append(f"up to {row.hidden_age_share:.0%} {HIDDEN_AGE_REASON}: "
+                          "sends of this age or younger whose age is only a lower bound (no collected_at) may truly "
+                          f"be this old, and they read {row.hidden_age_read_rate:.3f}: the rate of every address of "
+                          f"this age could differ by up to {row.hidden_age_bias:.3f}, more than the "
+                          f"+-{tolerance:.3f} an ok estimate promises" + note)
         elif borrowed > MAX_BORROWED_OPENER_SHARE:
             status.append("imprecise")
             reason.append("too many openers take another share than their provider's own" + note)

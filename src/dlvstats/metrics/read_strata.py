@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from dlvstats import db
-from dlvstats.metrics.common import wilson
+from dlvstats.metrics.common import relation, wilson
 from dlvstats.metrics.read_estimator import (
     CLICK_RATIO_HIGH,
     CLICK_RATIO_LOW,
@@ -231,8 +231,8 @@ def prepare(con, period, account_id, *, cohort_unit: str = "quarter", attributio
     """Build __reader_device, __address_age and __eng_msg on ``con`` for ``period`` (a common.Period),
     run the estimator and give every message of __eng_msg its stratum's read weight. The one entry
     point of hidden_images (per provider) and engagement (per age, source, ...): one estimator."""
-    db.run(con, "relations/reader_device", account_id=account_id, **period.params())
-    db.run(con, "relations/address_age", account_id=account_id, **period.params())
+    relation(con, "relations/reader_device", account_id=account_id, **period.params())
+    relation(con, "relations/address_age", account_id=account_id, **period.params())
     db.run(con, "metrics/engagement_base", **period.params(), account_id=account_id,
            weight_providers=["*"], weight_values=[1.0],
            cohort_unit=cohort_unit, attribution_days=attribution_days, with_recency=with_recency)

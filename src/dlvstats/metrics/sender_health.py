@@ -33,7 +33,7 @@ from dlvstats.config import (
     PACKAGE_DATA_DIR,
 )
 from dlvstats.metrics.cache import shared
-from dlvstats.metrics.common import Period, choose_source, finish_rates, readonly, zone
+from dlvstats.metrics.common import Period, choose_source, finish_rates, readonly, relation, zone
 
 #: The dimensions a sender-health table can be cut by (the SQL knows exactly these).
 DIMENSIONS = ("account", "provider", "sending_ip", "sending_domain", "all")
@@ -124,9 +124,9 @@ def _check_timezone(con, timezone: str | None) -> str:
 
 
 def _build_relations(con, period: Period, account_id, bounce_rules) -> None:
-    db.run(con, "relations/bounce_category", rules_path=str(bounce_rules or BOUNCE_RULES_CSV),
-           account_id=account_id, **period.params())
-    db.run(con, "relations/blocklist_periods")
+    relation(con, "relations/bounce_category", rules_path=str(bounce_rules or BOUNCE_RULES_CSV),
+             account_id=account_id, **period.params())
+    relation(con, "relations/blocklist_periods")
 
 
 @shared
@@ -169,7 +169,7 @@ def sender_health(
         reason = unusable_for(con, period.start, period.end, tz, fbl_providers=_fbl_list(fbl_providers),
                               bounce_rules=bounce_rules, one_month=_check_grain(grain) in ("week", "period"))
         if choose_source(source, reason, "sender_health") == "aggregates":
-            db.run(con, "relations/blocklist_periods")
+            relation(con, "relations/blocklist_periods")
             frame = db.query_df(con, "metrics/sender_health_from_aggregates", account_id=account_id,
                                 dimensions=dimensions, grain=grain, tz=tz, **period.params())
         else:
@@ -233,7 +233,7 @@ def blocklist_events(db_path: str | Path, date_from, date_to, account_id: str | 
     """
     period = Period.parse(date_from, date_to)
     with readonly(db_path) as con:
-        db.run(con, "relations/blocklist_periods")
+        relation(con, "relations/blocklist_periods")
         return db.query_df(con, "metrics/sender_health_blocklists", account_id=account_id, **period.params())
 
 

@@ -3,8 +3,8 @@
 ``classification_sensitivity`` (CLI ``classification-sensitivity``) copies the period's delivered
 messages that have events, and their opens and clicks, into a private in-memory scratch database
 (``sql/metrics/sensitivity_base.sql``; the file itself is only read), labels them under every rule set
-of ``classify.ALTERNATIVE_RULES`` into temporary tables (``classify.classify_preview``: the
-classifier's own SQL, unchanged) and computes the headline rates of ``sql/metrics/sensitivity.sql``
+of ``classify.ALTERNATIVE_RULES`` into temporary tables (``classify.classify_previews``: the
+classifier's own SQL, unchanged; the scope and the events' networks are built once for all rule sets) and computes the headline rates of ``sql/metrics/sensitivity.sql``
 for each. A rate that moves a lot
 between rule sets is one to quote with care.
 """
@@ -32,8 +32,8 @@ def classification_sensitivity(db_path, date_from, date_to, account_id: str | No
     with readonly(db_path) as con:
         quiet(con)
         db.run(con, "metrics/sensitivity_base", **period.params(), account_id=account_id)
-        for rules in rule_sets:
-            classify.classify_preview(con, rules, period.start, period.end)
+        # the scope and the events' networks do not depend on the rules: built once, not per rule set
+        for rules in classify.classify_previews(con, rule_sets, period.start, period.end):
             row = db.query_df(con, "metrics/sensitivity")
             row.insert(0, "rules", rules.name)
             rows.append(row)

@@ -14,7 +14,7 @@ results come back as small pandas frames, and the metric's own Python finishes t
 same lake: counts exact, rates within 1e-9); ``NOT_ON_SPARK`` says why each other one does not yet.
 
 Modules: ``session`` (the Spark session, DuckDB's semantics), ``translate`` (DuckDB SQL -> Spark SQL with
-sqlglot), ``connection`` (``SparkLake``, ``SparkConnection``: a lake's tables as Spark views), ``lakewrite``
+sqlglot), ``macros`` (the packaged SQL macros of ``sql/macros/`` expanded inline: Spark has none), ``connection`` (``SparkLake``, ``SparkConnection``: a lake's tables as Spark views), ``lakewrite``
 (month partitions rewritten in place: the Spark ingest job's writer). This package is the only importer of
 pyspark and sqlglot, inside its functions.
 """

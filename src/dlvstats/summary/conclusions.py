@@ -5,6 +5,7 @@ out, never given a number. Frames in, ``(analysis title, sentence)`` pairs out."
 from __future__ import annotations
 
 from dlvstats.i18n import ENGLISH, Locale
+from dlvstats.metrics.read_estimator import HIDDEN_AGE_REASON
 
 
 def age_conclusion(by_age, loc: Locale) -> str | None:
@@ -12,6 +13,11 @@ def age_conclusion(by_age, loc: Locale) -> str | None:
     if by_age is None or not len(by_age) or "estimate_status" not in by_age.columns:
         return None
     ok = by_age[(by_age["estimate_status"] == "ok") & by_age["age_years"].notna()].sort_values("age_years")
+    if len(ok) < 2 and "status_reason" in by_age.columns and \
+            by_age["status_reason"].astype("string").str.contains(HIDDEN_AGE_REASON, regex=False).any():
+        return loc.gettext("No read rate by address age can be promised: many addresses have only a lower bound "
+                           "for their age (imported without collected_at), so an age year may be missing some of "
+                           "its addresses. Give collected_at with the imports.")
     if len(ok) < 2:
         return loc.gettext("Too few messages this month for a read rate by address age that can be trusted: see "
                            "the trailing-year table in the report.")

@@ -35,6 +35,9 @@ Nothing here loops over events in Python: the JSON and CSV formats are parsed by
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from dlvstats import db
 from dlvstats.ingest.adapters.options import (
     EVENT_COLUMNS,
     MAX_TABLES_PER_KIND,
@@ -52,8 +55,31 @@ from dlvstats.ingest.canonical import DropError
 __all__ = [
     "EVENT_COLUMNS", "MAX_TABLES_PER_KIND", "SEND_ETYPES", "TAG_FIELDS", "AdapterOptions", "DropError",
     "NotRecognised", "StageResult", "check_recognised", "create_macros", "finish", "json_key_path",
-    "read_json_docs", "read_lines", "table_exists",
+    "read_json_docs", "read_lines", "stage_json", "table_exists", "tag_params",
 ]
+
+#: the SQL parameter of each sender's own field (``TAG_FIELDS``) in the adapters' SQL files
+TAG_PARAMS = {"account_id": "p_account", "list_id": "p_list", "campaign_id": "p_campaign",
+              "message_id": "p_message_id", "sending_domain": "p_sending_domain"}
+
+
+def tag_params(options: AdapterOptions, *container: str, suffix: str = "") -> dict[str, str]:
+    """The JSON path of each of the sender's own fields in an event, under ``container`` (the
+    object holding them, e.g. Mailgun's ``user-variables``), named as the ``tags`` option says:
+    ``{"p_account": '$."user-variables"."account_id"', ...}``. ``suffix`` is appended to each path."""
+    return {param: json_key_path(*container, options.tag(field, field)) + suffix
+            for field, param in TAG_PARAMS.items()}
+
+
+def stage_json(con, fmt: str, vendor: str, what: str, path: Path, files: list[Path], start_index: int,
+               options: AdapterOptions, progress=None, params: dict | None = None) -> StageResult:
+    """What every JSON webhook adapter does: parse the files (``read_json_docs``), map the events with
+    ``sql/adapters/<fmt>.sql`` (``params`` are its parameters), refuse a file none of whose records has
+    ``what`` (``check_recognised``), and stage the kinds (``finish``)."""
+    read_json_docs(con, files, fmt)
+    db.run(con, f"adapters/{fmt}", **(params or {}))
+    check_recognised(con, vendor, what)
+    return finish(con, fmt, path, files, start_index, options, progress)
 
 
 def create_macros(con) -> None:

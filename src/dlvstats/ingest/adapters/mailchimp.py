@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlvstats import db
 from dlvstats.ingest.adapters import common
 
 FORMAT = "mailchimp"
 
 
 def stage(con, path: Path, files: list[Path], start_index: int, options: common.AdapterOptions, progress=None):
-    common.read_json_docs(con, files, FORMAT)
-    db.run(con, "adapters/mailchimp")
-    common.check_recognised(
-        con, "Mailchimp", "a Mailchimp report collection (`emails`, `sent_to`, `unsubscribes`, `abuse_reports`, "
-        "open-details `members`) or a campaign report",
-    )
-    return common.finish(con, FORMAT, path, files, start_index, options, progress)
+    what = ("a Mailchimp report collection (`emails`, `sent_to`, `unsubscribes`, `abuse_reports`, "
+            "open-details `members`) or a campaign report")
+    return common.stage_json(con, FORMAT, "Mailchimp", what, path, files, start_index, options, progress)

@@ -10,20 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlvstats import db
 from dlvstats.ingest.adapters import common
 
 FORMAT = "mandrill"
 
 
 def stage(con, path: Path, files: list[Path], start_index: int, options: common.AdapterOptions, progress=None):
-    common.read_json_docs(con, files, FORMAT)
     # the sender's own fields travel in ``msg.metadata``
-    params = {
-        f"p_{name}": common.json_key_path(options.tag(field, field))
-        for name, field in (("account", "account_id"), ("list", "list_id"), ("campaign", "campaign_id"),
-                            ("message_id", "message_id"), ("sending_domain", "sending_domain"))
-    }
-    db.run(con, "adapters/mandrill", **params)
-    common.check_recognised(con, "Mandrill", "an `event` field")
-    return common.finish(con, FORMAT, path, files, start_index, options, progress)
+    return common.stage_json(con, FORMAT, "Mandrill", "an `event` field", path, files,
+                             start_index, options, progress, common.tag_params(options))

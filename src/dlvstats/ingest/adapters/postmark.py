@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dlvstats import db
 from dlvstats.ingest.adapters import common
 
 FORMAT = "postmark"
@@ -18,14 +17,5 @@ CONTAINER = "Metadata"
 
 
 def stage(con, path: Path, files: list[Path], start_index: int, options: common.AdapterOptions, progress=None):
-    common.read_json_docs(con, files, FORMAT)
-    params = {
-        "p_account": common.json_key_path(CONTAINER, options.tag("account_id", "account_id")),
-        "p_list": common.json_key_path(CONTAINER, options.tag("list_id", "list_id")),
-        "p_campaign": common.json_key_path(CONTAINER, options.tag("campaign_id", "campaign_id")),
-        "p_message_id": common.json_key_path(CONTAINER, options.tag("message_id", "message_id")),
-        "p_sending_domain": common.json_key_path(CONTAINER, options.tag("sending_domain", "sending_domain")),
-    }
-    db.run(con, "adapters/postmark", **params)
-    common.check_recognised(con, "Postmark", "a RecordType")
-    return common.finish(con, FORMAT, path, files, start_index, options, progress)
+    return common.stage_json(con, FORMAT, "Postmark", "a RecordType", path, files,
+                             start_index, options, progress, common.tag_params(options, CONTAINER))

@@ -25,26 +25,38 @@ WITH per_person AS (
     FROM message_facts AS f
     JOIN __agg_months AS m ON f.sent_at >= m.month_start AND f.sent_at < m.month_end
     GROUP BY m.month_start, f.account_id, f.recipient
+),
+-- per rate the sums of metrics/headline_trend.sql (macro dlv_cluster_sums, sql/macros/cluster.sql)
+sums AS (
+    SELECT month_start, account_id, count(*) AS sent_people,
+           dlv_cluster_sums(n, s) AS delivery_rate,
+           dlv_cluster_sums(y_hard, s) AS hard_bounce_rate,
+           dlv_cluster_sums(y_raw_open, n) AS open_rate,
+           dlv_cluster_sums(y_open, n) AS human_open_rate,
+           dlv_cluster_sums(y_click, n) AS human_click_rate,
+           dlv_cluster_sums(y_unsub, n) AS unsubscribe_rate,
+           dlv_cluster_sums(y_compl, n) AS complaint_rate
+    FROM per_person
+    GROUP BY month_start, account_id
 )
 SELECT month_start, account_id,
-       CAST(sum(s) AS BIGINT) AS sends,
-       CAST(sum(n) AS BIGINT) AS delivered,
-       CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
-       CAST(sum(y_raw_open) AS BIGINT) AS openers,
-       CAST(sum(y_open) AS BIGINT) AS human_openers,
-       CAST(sum(y_click) AS BIGINT) AS human_clickers,
-       CAST(sum(y_unsub) AS BIGINT) AS unsubscribes,
-       CAST(sum(y_compl) AS BIGINT) AS complaints,
-       CAST(count(*) AS BIGINT) AS sent_people,
-       CAST(count(*) FILTER (WHERE n > 0) AS BIGINT) AS delivered_people,
-       CAST(sum(n * n) AS BIGINT) AS delivered_n2,
-       CAST(sum(s * s) AS BIGINT) AS sends_n2,
-       CAST(sum(n * s) AS BIGINT) AS delivered_sends_yn,
-       CAST(sum(y_hard * y_hard) AS BIGINT) AS hard_y2, CAST(sum(y_hard * s) AS BIGINT) AS hard_yn,
-       CAST(sum(y_raw_open * y_raw_open) AS BIGINT) AS raw_open_y2, CAST(sum(y_raw_open * n) AS BIGINT) AS raw_open_yn,
-       CAST(sum(y_open * y_open) AS BIGINT) AS open_y2, CAST(sum(y_open * n) AS BIGINT) AS open_yn,
-       CAST(sum(y_click * y_click) AS BIGINT) AS click_y2, CAST(sum(y_click * n) AS BIGINT) AS click_yn,
-       CAST(sum(y_unsub * y_unsub) AS BIGINT) AS unsub_y2, CAST(sum(y_unsub * n) AS BIGINT) AS unsub_yn,
-       CAST(sum(y_compl * y_compl) AS BIGINT) AS compl_y2, CAST(sum(y_compl * n) AS BIGINT) AS compl_yn
-FROM per_person
-GROUP BY month_start, account_id;
+       CAST(delivery_rate.den AS BIGINT) AS sends,
+       CAST(delivery_rate.num AS BIGINT) AS delivered,
+       CAST(hard_bounce_rate.num AS BIGINT) AS hard_bounces,
+       CAST(open_rate.num AS BIGINT) AS openers,
+       CAST(human_open_rate.num AS BIGINT) AS human_openers,
+       CAST(human_click_rate.num AS BIGINT) AS human_clickers,
+       CAST(unsubscribe_rate.num AS BIGINT) AS unsubscribes,
+       CAST(complaint_rate.num AS BIGINT) AS complaints,
+       CAST(sent_people AS BIGINT) AS sent_people,
+       CAST(open_rate.k AS BIGINT) AS delivered_people,
+       CAST(open_rate.n2 AS BIGINT) AS delivered_n2,
+       CAST(delivery_rate.n2 AS BIGINT) AS sends_n2,
+       CAST(delivery_rate.yn AS BIGINT) AS delivered_sends_yn,
+       CAST(hard_bounce_rate.y2 AS BIGINT) AS hard_y2, CAST(hard_bounce_rate.yn AS BIGINT) AS hard_yn,
+       CAST(open_rate.y2 AS BIGINT) AS raw_open_y2, CAST(open_rate.yn AS BIGINT) AS raw_open_yn,
+       CAST(human_open_rate.y2 AS BIGINT) AS open_y2, CAST(human_open_rate.yn AS BIGINT) AS open_yn,
+       CAST(human_click_rate.y2 AS BIGINT) AS click_y2, CAST(human_click_rate.yn AS BIGINT) AS click_yn,
+       CAST(unsubscribe_rate.y2 AS BIGINT) AS unsub_y2, CAST(unsubscribe_rate.yn AS BIGINT) AS unsub_yn,
+       CAST(complaint_rate.y2 AS BIGINT) AS compl_y2, CAST(complaint_rate.yn AS BIGINT) AS compl_yn
+FROM sums;

@@ -20,8 +20,8 @@
 --   period of one month (or the days or months of any run of whole months). Persons are not
 --   tracked across months: a pooled cell of several months (grain 'period' or 'week' over more
 --   than one month) is computed from raw message_facts by the metric instead.
--- Portable SQL (a cross join with a VALUES list, no DuckDB-only syntax) but for hash(), list_contains()
--- and the timezone() cuts.
+-- Portable SQL (a cross join with a VALUES list, no DuckDB-only syntax) but for hash(), list_contains(),
+-- the timezone() cuts and the packaged macros (sql/macros/: the Spark translator writes them out).
 -- Parameters: $tz (IANA name of the aggregates' zone), $fbl_providers (VARCHAR[]).
 CREATE OR REPLACE TEMP TABLE __agg_health_cells_rows AS
 WITH base AS (
@@ -79,36 +79,37 @@ per_person AS (
            count(*) FILTER (WHERE category = 'other') AS b_other
     FROM base AS b CROSS JOIN cell_kinds AS k
     GROUP BY 1, 2, 3, 4, 5, 6, 7
+),
+-- the cells' counts and per-rate sums: the macros of metrics/sender_health.sql (dlv_health_counts,
+-- sql/macros/health.sql; dlv_cluster_sums, sql/macros/cluster.sql), one definition for both
+cells AS (
+    SELECT month_start, scope_account, dimension, dimension_value, grain, period_start,
+           dlv_health_counts(n_sends, n_delivered, n_delivered_fbl, n_delivered_gmail, y_complaints,
+                             y_complaints_fbl, y_bounces, y_hard, y_soft, b_invalid_mailbox, b_bad_domain,
+                             b_mailbox_full, y_block, b_content, b_other) AS counts,
+           dlv_cluster_sums(y_complaints, n_delivered) AS complaint_rate,
+           dlv_cluster_sums(y_complaints_fbl, n_delivered_fbl) AS complaint_rate_fbl,
+           dlv_cluster_sums(y_hard, n_sends) AS hard_bounce_rate,
+           dlv_cluster_sums(y_invalid, n_sends) AS invalid_address_rate,
+           dlv_cluster_sums(y_block, n_sends) AS block_rate
+    FROM per_person
+    GROUP BY month_start, scope_account, dimension, dimension_value, grain, period_start
 )
+-- stored: the counts, and of each rate the sums a month's cell cannot be rebuilt from the counts without
+-- (num and den are counts; n2 and k are kept once per denominator)
 SELECT month_start, scope_account, dimension, dimension_value, grain, period_start,
-       CAST(count(*) AS BIGINT) AS recipients,
-       CAST(sum(n_sends) AS BIGINT) AS sends, CAST(sum(n_delivered) AS BIGINT) AS delivered,
-       CAST(sum(y_complaints) AS BIGINT) AS complaints, CAST(sum(n_delivered_fbl) AS BIGINT) AS delivered_fbl,
-       CAST(sum(y_complaints_fbl) AS BIGINT) AS complaints_fbl,
-       CAST(sum(n_delivered_gmail) AS BIGINT) AS gmail_delivered,
-       CAST(sum(y_bounces) AS BIGINT) AS bounces, CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
-       CAST(sum(y_soft) AS BIGINT) AS soft_bounces,
-       CAST(sum(b_invalid_mailbox) AS BIGINT) AS bounces_invalid_mailbox,
-       CAST(sum(b_bad_domain) AS BIGINT) AS bounces_bad_domain,
-       CAST(sum(b_mailbox_full) AS BIGINT) AS bounces_mailbox_full,
-       CAST(sum(y_block) AS BIGINT) AS bounces_policy_block,
-       CAST(sum(b_content) AS BIGINT) AS bounces_content,
-       CAST(sum(b_other) AS BIGINT) AS bounces_other,
-       CAST(sum(y_invalid) AS BIGINT) AS invalid_addresses,
-       CAST(sum(y_complaints * y_complaints) AS BIGINT) AS complaint_rate__y2,
-       CAST(sum(y_complaints * n_delivered) AS BIGINT) AS complaint_rate__yn,
-       CAST(sum(n_delivered * n_delivered) AS BIGINT) AS delivered__n2,
-       CAST(count(*) FILTER (WHERE n_delivered > 0) AS BIGINT) AS delivered__k,
-       CAST(sum(y_complaints_fbl * y_complaints_fbl) AS BIGINT) AS complaint_rate_fbl__y2,
-       CAST(sum(y_complaints_fbl * n_delivered_fbl) AS BIGINT) AS complaint_rate_fbl__yn,
-       CAST(sum(n_delivered_fbl * n_delivered_fbl) AS BIGINT) AS delivered_fbl__n2,
-       CAST(count(*) FILTER (WHERE n_delivered_fbl > 0) AS BIGINT) AS delivered_fbl__k,
-       CAST(sum(y_hard * y_hard) AS BIGINT) AS hard_bounce_rate__y2,
-       CAST(sum(y_hard * n_sends) AS BIGINT) AS hard_bounce_rate__yn,
-       CAST(sum(y_invalid * y_invalid) AS BIGINT) AS invalid_address_rate__y2,
-       CAST(sum(y_invalid * n_sends) AS BIGINT) AS invalid_address_rate__yn,
-       CAST(sum(y_block * y_block) AS BIGINT) AS block_rate__y2,
-       CAST(sum(y_block * n_sends) AS BIGINT) AS block_rate__yn,
-       CAST(sum(n_sends * n_sends) AS BIGINT) AS sends__n2
-FROM per_person
-GROUP BY month_start, scope_account, dimension, dimension_value, grain, period_start;
+       COLUMNS(counts.*) AS '\0',
+       CAST(invalid_address_rate.num AS BIGINT) AS invalid_addresses,
+       CAST(complaint_rate.y2 AS BIGINT) AS complaint_rate__y2, CAST(complaint_rate.yn AS BIGINT) AS complaint_rate__yn,
+       CAST(complaint_rate.n2 AS BIGINT) AS delivered__n2, CAST(complaint_rate.k AS BIGINT) AS delivered__k,
+       CAST(complaint_rate_fbl.y2 AS BIGINT) AS complaint_rate_fbl__y2,
+       CAST(complaint_rate_fbl.yn AS BIGINT) AS complaint_rate_fbl__yn,
+       CAST(complaint_rate_fbl.n2 AS BIGINT) AS delivered_fbl__n2,
+       CAST(complaint_rate_fbl.k AS BIGINT) AS delivered_fbl__k,
+       CAST(hard_bounce_rate.y2 AS BIGINT) AS hard_bounce_rate__y2,
+       CAST(hard_bounce_rate.yn AS BIGINT) AS hard_bounce_rate__yn,
+       CAST(invalid_address_rate.y2 AS BIGINT) AS invalid_address_rate__y2,
+       CAST(invalid_address_rate.yn AS BIGINT) AS invalid_address_rate__yn,
+       CAST(block_rate.y2 AS BIGINT) AS block_rate__y2, CAST(block_rate.yn AS BIGINT) AS block_rate__yn,
+       CAST(hard_bounce_rate.n2 AS BIGINT) AS sends__n2
+FROM cells;

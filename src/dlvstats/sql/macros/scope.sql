@@ -6,7 +6,7 @@
 --   when wanted is NULL: wanted IS NULL OR acct = wanted.
 -- dlv_in_scope(ts, acct, d_from, d_to, wanted): both of the above, the filter of a metric's rows
 --   for its $date_from, $date_to and $account_id (metric files pass their $named parameters).
--- The Spark engine has no DuckDB macros: the files it runs (spark.SPARK_METRICS) do not use these.
+-- The Spark engine has no DuckDB macros: its translator (dlvstats.spark.macros) writes these out inline.
 CREATE OR REPLACE TEMP MACRO dlv_in_period(ts, d_from, d_to) AS
     ts >= d_from AND ts < d_to;
 

@@ -10,7 +10,7 @@
 -- Public columns: target, target_kind, blocklist, listed_at, account_id, sends, share_of_target_sends,
 --   hard_bounces, complaint_rate__num / complaint_rate__den (complaints / delivered), rank.
 WITH listings AS (
-    SELECT * FROM __blocklist_periods WHERE listed_at >= $date_from AND listed_at < $date_to
+    SELECT * FROM __blocklist_periods WHERE dlv_in_period(listed_at, $date_from, $date_to)
 ),
 joined AS (
     SELECT l.target, l.target_kind, l.blocklist, l.listed_at, f.account_id, f.is_delivered,
@@ -37,5 +37,5 @@ ranked AS (
 SELECT target, target_kind, blocklist, listed_at, account_id, sends, share_of_target_sends, hard_bounces,
        complaint_rate__num, complaint_rate__den, CASE WHEN $account_id IS NULL THEN rank END AS rank
 FROM ranked
-WHERE $account_id IS NULL OR account_id = $account_id
+WHERE dlv_of_account(account_id, $account_id)
 ORDER BY listed_at, target, blocklist, rank;

@@ -19,7 +19,7 @@ used AS (
     SELECT DISTINCT coalesce(sending_ip, '') AS ip, coalesce(sending_domain, '') AS domain
     FROM message_facts
     WHERE $account_id IS NOT NULL AND account_id = $account_id
-      AND sent_at >= $date_from AND sent_at < $date_to
+      AND dlv_in_period(sent_at, $date_from, $date_to)
 ),
 open_listing AS (
     SELECT target, blocklist, max(listed_at) AS listed_since

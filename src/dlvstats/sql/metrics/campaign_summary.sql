@@ -21,8 +21,7 @@ WITH per_person AS (
            count(*) FILTER (is_delivered AND has_complaint) AS y_compl,
            min(f.sent_at) AS first_sent_at
     FROM message_facts AS f
-    WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
-      AND ($account_id IS NULL OR f.account_id = $account_id)
+    WHERE dlv_in_scope(f.sent_at, f.account_id, $date_from, $date_to, $account_id)
     GROUP BY f.account_id, f.campaign_id, f.recipient
 ),
 per_campaign AS (

@@ -33,6 +33,10 @@
 --                          without a machine open;
 --   age_is_lower_bound_share  sends whose age rests only on an import / re-registration / first-send
 --                          date (the address may be older) / sends;
+--   lower_bound_measurable_delivered, lower_bound_est_readers  the measurable_delivered and est_readers
+--                          of the sends whose age is a lower bound (as above; age unknown included):
+--                          the addresses that may truly belong to an older age (read_estimator.
+--                          hidden_age_bound; dropped from the public tables);
 --   age_unknown_share      sends to addresses whose age is unknown (age_years NULL: nothing dates their
 --                          collection, see engagement_base.sql) / sends. By age they form the row
 --                          age_years NULL ('unknown'), never age 0.
@@ -72,6 +76,7 @@ per_person AS (
            count(*) FILTER (is_delivered) AS n_delivered,
            count(*) FILTER (is_measurable) AS n_measurable,
            count(*) FILTER (lower_bound) AS n_lower_bound,
+           count(*) FILTER (is_measurable AND lower_bound) AS n_measurable_lower_bound,
            count(*) FILTER (age_unknown) AS n_age_unknown,
            count(*) FILTER (is_hard_bounce) AS y_hard_bounce,
            count(*) FILTER (has_open) AS y_open,
@@ -82,7 +87,8 @@ per_person AS (
            count(*) FILTER (measurable_human_open) AS y_measurable_human_open,
            count(*) FILTER (measurable_human_click) AS y_measurable_human_click,
            count(*) FILTER (measurable_click_without_open) AS y_measurable_click_without_open,
-           coalesce(sum(read_weight) FILTER (measurable_human_open), 0) AS y_read
+           coalesce(sum(read_weight) FILTER (measurable_human_open), 0) AS y_read,
+           coalesce(sum(read_weight) FILTER (measurable_human_open AND lower_bound), 0) AS y_read_lower_bound
     FROM keyed
     GROUP BY ALL
 ),
@@ -90,6 +96,7 @@ per_provider AS (
     SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_source, recency_order, signup_cohort, months_since_signup, provider,
            sum(n_sent) AS n_sent, sum(n_delivered) AS n_delivered, sum(n_measurable) AS n_measurable,
            sum(n_lower_bound) AS n_lower_bound, sum(n_age_unknown) AS n_age_unknown,
+           sum(n_measurable_lower_bound) AS n_measurable_lower_bound, sum(y_read_lower_bound) AS y_read_lower_bound,
            sum(n_sent * n_sent) AS n_sent_sq, sum(n_delivered * n_delivered) AS n_delivered_sq,
            sum(n_measurable * n_measurable) AS n_measurable_sq,
            count(*) FILTER (n_sent > 0) AS k_n_sent, count(*) FILTER (n_delivered > 0) AS k_n_delivered,
@@ -145,6 +152,8 @@ SELECT age_years, age_band_start, age_band, age_is_lower_bound, acquisition_sour
        CAST(sum(measurable_clickers_without_open) AS BIGINT) AS measurable_clickers_without_open,
        sum(est_read_rate__num) AS est_readers,
        sum(n_lower_bound) / sum(n_sent) AS age_is_lower_bound_share,
+       CAST(sum(n_measurable_lower_bound) AS BIGINT) AS lower_bound_measurable_delivered,
+       sum(y_read_lower_bound) AS lower_bound_est_readers,
        sum(n_age_unknown) / sum(n_sent) AS age_unknown_share,
        sum(readers_band_low) / nullif(sum(n_measurable), 0) AS est_read_rate_band_low,
        sum(readers_band_high) / nullif(sum(n_measurable), 0) AS est_read_rate_band_high,

@@ -32,13 +32,12 @@ scope AS NOT MATERIALIZED (
            coalesce(k.kind, 'unknown') AS kind
     FROM message_facts AS f
     LEFT JOIN kinds AS k USING (campaign_id)
-    WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
-      AND ($account_id IS NULL OR f.account_id = $account_id)
+    WHERE dlv_in_scope(f.sent_at, f.account_id, $date_from, $date_to, $account_id)
 ),
 clicked AS (
     SELECT account_id, recipient, campaign_id, sent_at, first_human_click_at
     FROM message_facts
-    WHERE has_human_click AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE has_human_click AND dlv_of_account(account_id, $account_id)
 ),
 click_credit AS (
     -- each order to the latest human-clicked message of its buyer before it, if at most 7 days older;
@@ -50,8 +49,7 @@ click_credit AS (
       ON k.account_id = o.account_id AND k.recipient = o.recipient AND o.ts >= k.first_human_click_at
     LEFT JOIN kinds AS c ON c.campaign_id = k.campaign_id
     WHERE o.ts < k.first_human_click_at + INTERVAL 7 DAY
-      AND k.sent_at >= $date_from AND k.sent_at < $date_to
-      AND ($account_id IS NULL OR o.account_id = $account_id)
+      AND dlv_in_scope(k.sent_at, o.account_id, $date_from, $date_to, $account_id)
     GROUP BY ALL
 ),
 attributed AS (
@@ -62,7 +60,7 @@ attributed AS (
           FROM orders AS o
           JOIN scope AS s
             ON s.account_id = o.account_id AND s.campaign_id = o.campaign_id AND s.recipient = o.recipient
-          WHERE o.campaign_id IS NOT NULL AND ($account_id IS NULL OR o.account_id = $account_id))
+          WHERE o.campaign_id IS NOT NULL AND dlv_of_account(o.account_id, $account_id))
     GROUP BY ALL
 ),
 rereg AS (
@@ -72,7 +70,7 @@ rereg AS (
     JOIN scope AS s
       ON s.account_id = u.account_id AND s.campaign_id = u.campaign_id AND s.recipient = u.recipient
     WHERE u.action = 'subscribe' AND u.campaign_id IS NOT NULL
-      AND ($account_id IS NULL OR u.account_id = $account_id)
+      AND dlv_of_account(u.account_id, $account_id)
 ),
 message_people AS (
     SELECT account_id, kind, person,

@@ -51,8 +51,7 @@
 WITH camp AS (
     SELECT campaign_id, account_id, list_id, name, kind, sent_at
     FROM campaigns
-    WHERE kind = $kind AND sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE kind = $kind AND dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
 ),
 data_end AS (
     SELECT greatest((SELECT max(sent_at) FROM sends), (SELECT max(ts) FROM orders),

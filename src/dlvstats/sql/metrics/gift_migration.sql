@@ -31,8 +31,7 @@ WITH gifts AS (
            coalesce(lead(sent_at) OVER (PARTITION BY account_id, list_id ORDER BY sent_at, campaign_id),
                     CAST($date_to AS TIMESTAMP)) AS window_end_at
     FROM campaigns
-    WHERE kind = $kind AND sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE kind = $kind AND dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
 ),
 first_gift AS (
     SELECT account_id, list_id, campaign_id, sent_at AS first_gift_at FROM gifts WHERE gift_number = 1

@@ -23,8 +23,7 @@ ours AS (
            count(*) FILTER (f.is_delivered) AS complaint_rate__den
     FROM message_facts AS f
     JOIN domains AS d ON f.sending_domain = d.domain OR ends_with(f.sending_domain, '.' || d.domain)
-    WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
-      AND ($account_id IS NULL OR f.account_id = $account_id)
+    WHERE dlv_in_scope(f.sent_at, f.account_id, $date_from, $date_to, $account_id)
     GROUP BY ALL
 )
 SELECT coalesce(g.domain, o.domain) AS domain, coalesce(g.day, o.day) AS day, g.gpt_spam_rate,

@@ -51,8 +51,7 @@ WITH msg AS (
            b.category
     FROM message_facts AS f
     LEFT JOIN __bounce_category AS b USING (message_id)
-    WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
-      AND ($account_id IS NULL OR f.account_id = $account_id)
+    WHERE dlv_in_scope(f.sent_at, f.account_id, $date_from, $date_to, $account_id)
 ),
 bucketed AS NOT MATERIALIZED (
     SELECT d.dimension,
@@ -95,8 +94,9 @@ per_person AS (
     FROM bucketed
     GROUP BY ALL
 ),
-cells AS (
-    -- counts, and per rate Σy, Σn, Σy², Σyn, Σn², k
+cell_sums AS (
+    -- counts (macro dlv_health_counts, sql/macros/health.sql), and per rate Σy, Σn, Σy², Σyn, Σn², k
+    -- (dlv_cluster_sums, sql/macros/cluster.sql; every person has n_sends >= 1, so k = persons)
     SELECT dimension, dimension_value, period_start,
            CASE $grain
                WHEN 'day' THEN least((CASE WHEN $tz = 'UTC' THEN date_trunc('day', period_start) + INTERVAL 1 DAY ELSE timezone('UTC', timezone($tz, date_trunc('day', timezone($tz, timezone('UTC', period_start))) + INTERVAL 1 DAY)) END), $date_to)
@@ -104,38 +104,22 @@ cells AS (
                WHEN 'month' THEN least((CASE WHEN $tz = 'UTC' THEN date_trunc('month', period_start) + INTERVAL 1 MONTH ELSE timezone('UTC', timezone($tz, date_trunc('month', timezone($tz, timezone('UTC', period_start))) + INTERVAL 1 MONTH)) END), $date_to)
                ELSE CAST($date_to AS TIMESTAMP)
            END AS period_end,
-           count(*) AS recipients,
-           CAST(sum(n_sends) AS BIGINT) AS sends, CAST(sum(n_delivered) AS BIGINT) AS delivered,
-           CAST(sum(y_complaints) AS BIGINT) AS complaints, CAST(sum(n_delivered_fbl) AS BIGINT) AS delivered_fbl,
-           CAST(sum(y_complaints_fbl) AS BIGINT) AS complaints_fbl,
-           CAST(sum(n_delivered_gmail) AS BIGINT) AS gmail_delivered,
-           CAST(sum(y_bounces) AS BIGINT) AS bounces, CAST(sum(y_hard) AS BIGINT) AS hard_bounces,
-           CAST(sum(y_soft) AS BIGINT) AS soft_bounces,
-           CAST(sum(b_invalid_mailbox) AS BIGINT) AS bounces_invalid_mailbox,
-           CAST(sum(b_bad_domain) AS BIGINT) AS bounces_bad_domain,
-           CAST(sum(b_mailbox_full) AS BIGINT) AS bounces_mailbox_full,
-           CAST(sum(y_block) AS BIGINT) AS bounces_policy_block,
-           CAST(sum(b_content) AS BIGINT) AS bounces_content,
-           CAST(sum(b_other) AS BIGINT) AS bounces_other,
-           sum(y_complaints) AS complaint_rate__num, sum(n_delivered) AS complaint_rate__den,
-           sum(y_complaints * y_complaints) AS complaint_rate__y2, sum(y_complaints * n_delivered) AS complaint_rate__yn,
-           sum(n_delivered * n_delivered) AS complaint_rate__n2, count(*) FILTER (n_delivered > 0) AS complaint_rate__k,
-           sum(y_complaints_fbl) AS complaint_rate_fbl__num, sum(n_delivered_fbl) AS complaint_rate_fbl__den,
-           sum(y_complaints_fbl * y_complaints_fbl) AS complaint_rate_fbl__y2,
-           sum(y_complaints_fbl * n_delivered_fbl) AS complaint_rate_fbl__yn,
-           sum(n_delivered_fbl * n_delivered_fbl) AS complaint_rate_fbl__n2,
-           count(*) FILTER (n_delivered_fbl > 0) AS complaint_rate_fbl__k,
-           sum(y_hard) AS hard_bounce_rate__num, sum(n_sends) AS hard_bounce_rate__den,
-           sum(y_hard * y_hard) AS hard_bounce_rate__y2, sum(y_hard * n_sends) AS hard_bounce_rate__yn,
-           sum(n_sends * n_sends) AS hard_bounce_rate__n2, count(*) AS hard_bounce_rate__k,
-           sum(y_invalid) AS invalid_address_rate__num, sum(n_sends) AS invalid_address_rate__den,
-           sum(y_invalid * y_invalid) AS invalid_address_rate__y2, sum(y_invalid * n_sends) AS invalid_address_rate__yn,
-           sum(n_sends * n_sends) AS invalid_address_rate__n2, count(*) AS invalid_address_rate__k,
-           sum(y_block) AS block_rate__num, sum(n_sends) AS block_rate__den,
-           sum(y_block * y_block) AS block_rate__y2, sum(y_block * n_sends) AS block_rate__yn,
-           sum(n_sends * n_sends) AS block_rate__n2, count(*) AS block_rate__k
+           dlv_health_counts(n_sends, n_delivered, n_delivered_fbl, n_delivered_gmail, y_complaints,
+                             y_complaints_fbl, y_bounces, y_hard, y_soft, b_invalid_mailbox, b_bad_domain,
+                             b_mailbox_full, y_block, b_content, b_other) AS counts,
+           dlv_cluster_sums(y_complaints, n_delivered) AS complaint_rate,
+           dlv_cluster_sums(y_complaints_fbl, n_delivered_fbl) AS complaint_rate_fbl,
+           dlv_cluster_sums(y_hard, n_sends) AS hard_bounce_rate,
+           dlv_cluster_sums(y_invalid, n_sends) AS invalid_address_rate,
+           dlv_cluster_sums(y_block, n_sends) AS block_rate
     FROM per_person
     GROUP BY dimension, dimension_value, period_start
+),
+cells AS (
+    -- the counts as columns, the rates' sums as one struct each (spread last, after the listings)
+    SELECT dimension, dimension_value, period_start, period_end, COLUMNS(counts.*) AS '\0',
+           complaint_rate, complaint_rate_fbl, hard_bounce_rate, invalid_address_rate, block_rate
+    FROM cell_sums
 ),
 routes AS (
     -- which IPs and domains each cell sent from: one cheap pass over the messages (few groups)
@@ -174,24 +158,14 @@ listings AS (
      AND (p.delisted_at IS NULL OR p.delisted_at > c.period_start)
     GROUP BY ALL
 )
-SELECT c.* EXCLUDE (complaint_rate__num, complaint_rate__den, complaint_rate__y2, complaint_rate__yn,
-                    complaint_rate__n2, complaint_rate__k, complaint_rate_fbl__num, complaint_rate_fbl__den,
-                    complaint_rate_fbl__y2, complaint_rate_fbl__yn, complaint_rate_fbl__n2, complaint_rate_fbl__k,
-                    hard_bounce_rate__num, hard_bounce_rate__den, hard_bounce_rate__y2, hard_bounce_rate__yn,
-                    hard_bounce_rate__n2, hard_bounce_rate__k, invalid_address_rate__num,
-                    invalid_address_rate__den, invalid_address_rate__y2, invalid_address_rate__yn,
-                    invalid_address_rate__n2, invalid_address_rate__k, block_rate__num, block_rate__den,
-                    block_rate__y2, block_rate__yn, block_rate__n2, block_rate__k),
+SELECT c.* EXCLUDE (complaint_rate, complaint_rate_fbl, hard_bounce_rate, invalid_address_rate, block_rate),
        coalesce(l.blocklist_listings, 0) AS blocklist_listings,
        coalesce(l.listed_targets, 0) AS listed_targets,
-       c.complaint_rate__num, c.complaint_rate__den, c.complaint_rate__y2, c.complaint_rate__yn,
-       c.complaint_rate__n2, c.complaint_rate__k, c.complaint_rate_fbl__num, c.complaint_rate_fbl__den,
-       c.complaint_rate_fbl__y2, c.complaint_rate_fbl__yn, c.complaint_rate_fbl__n2, c.complaint_rate_fbl__k,
-       c.hard_bounce_rate__num, c.hard_bounce_rate__den, c.hard_bounce_rate__y2, c.hard_bounce_rate__yn,
-       c.hard_bounce_rate__n2, c.hard_bounce_rate__k, c.invalid_address_rate__num, c.invalid_address_rate__den,
-       c.invalid_address_rate__y2, c.invalid_address_rate__yn, c.invalid_address_rate__n2,
-       c.invalid_address_rate__k, c.block_rate__num, c.block_rate__den, c.block_rate__y2, c.block_rate__yn,
-       c.block_rate__n2, c.block_rate__k
+       COLUMNS(complaint_rate.*) AS 'complaint_rate__\0',
+       COLUMNS(complaint_rate_fbl.*) AS 'complaint_rate_fbl__\0',
+       COLUMNS(hard_bounce_rate.*) AS 'hard_bounce_rate__\0',
+       COLUMNS(invalid_address_rate.*) AS 'invalid_address_rate__\0',
+       COLUMNS(block_rate.*) AS 'block_rate__\0'
 FROM cells AS c
 LEFT JOIN listings AS l USING (dimension, dimension_value, period_start)
 ORDER BY c.dimension, c.period_start, c.dimension_value;

@@ -42,7 +42,7 @@
 --                          others (they are the risk to the shared pool), then by risk_score
 -- Rates come as cluster sums R__num ... R__k over recipients (dlvstats/metrics/common.py).
 WITH period_msgs AS (
-    SELECT * FROM message_facts WHERE sent_at >= $date_from AND sent_at < $date_to
+    SELECT * FROM message_facts WHERE dlv_in_period(sent_at, $date_from, $date_to)
 ),
 shared_ips AS (
     SELECT sending_ip FROM period_msgs WHERE sending_ip IS NOT NULL
@@ -52,27 +52,27 @@ scope AS (
     SELECT m.*, b.category, m.sending_ip IN (SELECT sending_ip FROM shared_ips) AS is_shared_ip
     FROM period_msgs AS m
     LEFT JOIN __bounce_category AS b USING (message_id)
-    WHERE $account_id IS NULL OR m.account_id = $account_id
+    WHERE dlv_of_account(m.account_id, $account_id)
 ),
 collection AS (
     SELECT account_id, recipient,
            coalesce(min(collected_at), min(ts) FILTER (action = 'subscribe')) AS collected_on,
            min(ts) FILTER (action = 'subscribe') AS first_subscribed_at
     FROM subscriptions
-    WHERE $account_id IS NULL OR account_id = $account_id
+    WHERE dlv_of_account(account_id, $account_id)
     GROUP BY ALL
 ),
 signals AS (
     SELECT DISTINCT account_id, recipient FROM message_facts
     WHERE sent_at < $date_to AND (has_human_open OR has_human_click)
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND dlv_of_account(account_id, $account_id)
     UNION
     SELECT DISTINCT account_id, recipient FROM orders
-    WHERE ts < $date_to AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE ts < $date_to AND dlv_of_account(account_id, $account_id)
     UNION
     SELECT DISTINCT account_id, recipient FROM subscriptions
     WHERE ts < $date_to AND action = 'subscribe' AND source = 'gift'
-      AND ($account_id IS NULL OR account_id = $account_id)
+      AND dlv_of_account(account_id, $account_id)
 ),
 people AS (
     SELECT account_id, recipient,

@@ -19,7 +19,7 @@ WITH used AS (
     SELECT account_id, coalesce(sending_ip, '') AS sending_ip, coalesce(sending_domain, '') AS sending_domain,
            sent_at, is_delivered, is_delivered AND has_complaint AS is_complaint
     FROM message_facts
-    WHERE ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_of_account(account_id, $account_id)
       AND sent_at < $date_to
       AND sent_at >= $date_from - INTERVAL 30 DAY
 ),

@@ -26,8 +26,7 @@ WITH msg AS (
            b.category, b.bounce_class, b.matched_by, b.enhanced_status
     FROM message_facts AS f
     LEFT JOIN __bounce_category AS b USING (message_id)
-    WHERE f.sent_at >= $date_from AND f.sent_at < $date_to
-      AND ($account_id IS NULL OR f.account_id = $account_id)
+    WHERE dlv_in_scope(f.sent_at, f.account_id, $date_from, $date_to, $account_id)
 ),
 bucketed AS NOT MATERIALIZED (
     SELECT d.dimension,

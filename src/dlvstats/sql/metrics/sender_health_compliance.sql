@@ -38,7 +38,7 @@
 WITH sub_events AS (
     SELECT account_id, list_id, recipient, ts, action, source
     FROM subscriptions
-    WHERE $account_id IS NULL OR account_id = $account_id
+    WHERE dlv_of_account(account_id, $account_id)
 ),
 unsub_people AS (
     SELECT DISTINCT account_id, list_id, recipient FROM sub_events WHERE action = 'unsubscribe'
@@ -57,13 +57,13 @@ after_unsub AS (
 account_events AS (
     SELECT account_id, recipient, complained_at AS ts, 'complaint' AS kind
     FROM message_facts
-    WHERE complained_at IS NOT NULL AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE complained_at IS NOT NULL AND dlv_of_account(account_id, $account_id)
     UNION ALL
     SELECT f.account_id, f.recipient, f.sent_at + to_hours(CAST($bounce_grace_hours AS BIGINT)), 'hard_bounce'
     FROM message_facts AS f
     JOIN __bounce_category AS b USING (message_id)
     WHERE f.is_hard_bounce AND b.category IN ('invalid_mailbox', 'bad_domain')
-      AND ($account_id IS NULL OR f.account_id = $account_id)
+      AND dlv_of_account(f.account_id, $account_id)
     UNION ALL
     SELECT account_id, recipient, ts, 'subscribe'
     FROM sub_events WHERE action = 'subscribe'
@@ -77,8 +77,7 @@ bounce_state AS (
 scope AS NOT MATERIALIZED (
     SELECT message_id, account_id, recipient, sent_at
     FROM sends
-    WHERE sent_at >= $date_from AND sent_at < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(sent_at, account_id, $date_from, $date_to, $account_id)
 ),
 after_complaint AS (
     -- only people who ever complained can be mailed after a complaint: the ASOF join runs on them
@@ -105,7 +104,7 @@ after_unsub_in_period AS (
     SELECT account_id, recipient, count(*) AS y,
            count(*) FILTER (sent_at > unsubscribed_at + to_hours(CAST($honour_hours AS BIGINT))) AS y_2d
     FROM after_unsub
-    WHERE sent_at >= $date_from AND sent_at < $date_to
+    WHERE dlv_in_period(sent_at, $date_from, $date_to)
     GROUP BY ALL
 ),
 send_people AS (
@@ -125,7 +124,7 @@ unsubscribe_events AS (
            ON u.account_id = e.account_id AND u.list_id = e.list_id AND u.recipient = e.recipient
           AND u.unsubscribed_at = e.ts
     WHERE e.action = 'unsubscribe' AND (e.source IS NULL OR e.source IN ('link', 'user'))
-      AND e.ts >= $date_from AND e.ts < $date_to
+      AND dlv_in_period(e.ts, $date_from, $date_to)
     GROUP BY ALL
 ),
 unsub_hours AS (

@@ -23,34 +23,29 @@ WITH cells AS (
            a.recipients, a.sends, a.delivered, a.complaints, a.delivered_fbl, a.complaints_fbl, a.gmail_delivered,
            a.bounces, a.hard_bounces, a.soft_bounces, a.bounces_invalid_mailbox, a.bounces_bad_domain,
            a.bounces_mailbox_full, a.bounces_policy_block, a.bounces_content, a.bounces_other,
-           a.complaints AS complaint_rate__num, a.delivered AS complaint_rate__den,
-           a.complaint_rate__y2, a.complaint_rate__yn, a.delivered__n2 AS complaint_rate__n2,
-           a.delivered__k AS complaint_rate__k,
-           a.complaints_fbl AS complaint_rate_fbl__num, a.delivered_fbl AS complaint_rate_fbl__den,
-           a.complaint_rate_fbl__y2, a.complaint_rate_fbl__yn, a.delivered_fbl__n2 AS complaint_rate_fbl__n2,
-           a.delivered_fbl__k AS complaint_rate_fbl__k,
-           a.hard_bounces AS hard_bounce_rate__num, a.sends AS hard_bounce_rate__den,
-           a.hard_bounce_rate__y2, a.hard_bounce_rate__yn, a.sends__n2 AS hard_bounce_rate__n2,
-           a.recipients AS hard_bounce_rate__k,
-           a.invalid_addresses AS invalid_address_rate__num, a.sends AS invalid_address_rate__den,
-           a.invalid_address_rate__y2, a.invalid_address_rate__yn, a.sends__n2 AS invalid_address_rate__n2,
-           a.recipients AS invalid_address_rate__k,
-           a.bounces_policy_block AS block_rate__num, a.sends AS block_rate__den,
-           a.block_rate__y2, a.block_rate__yn, a.sends__n2 AS block_rate__n2, a.recipients AS block_rate__k
+           dlv_cluster_stored(a.complaints, a.delivered, a.complaint_rate__y2, a.complaint_rate__yn,
+                              a.delivered__n2, a.delivered__k) AS complaint_rate,
+           dlv_cluster_stored(a.complaints_fbl, a.delivered_fbl, a.complaint_rate_fbl__y2, a.complaint_rate_fbl__yn,
+                              a.delivered_fbl__n2, a.delivered_fbl__k) AS complaint_rate_fbl,
+           dlv_cluster_stored(a.hard_bounces, a.sends, a.hard_bounce_rate__y2, a.hard_bounce_rate__yn,
+                              a.sends__n2, a.recipients) AS hard_bounce_rate,
+           dlv_cluster_stored(a.invalid_addresses, a.sends, a.invalid_address_rate__y2, a.invalid_address_rate__yn,
+                              a.sends__n2, a.recipients) AS invalid_address_rate,
+           dlv_cluster_stored(a.bounces_policy_block, a.sends, a.block_rate__y2, a.block_rate__yn,
+                              a.sends__n2, a.recipients) AS block_rate
     FROM agg_health_cells AS a
     JOIN (SELECT unnest($dimensions) AS dimension) AS d
       ON (d.dimension = 'account' AND a.dimension = 'all' AND a.scope_account IS NOT NULL
           AND ($account_id IS NULL OR a.scope_account = $account_id))
       OR (d.dimension <> 'account' AND a.dimension = d.dimension
           AND a.scope_account IS NOT DISTINCT FROM $account_id)
-    WHERE a.month_start >= $date_from AND a.month_start < $date_to
+    WHERE dlv_in_period(a.month_start, $date_from, $date_to)
       AND a.grain = CASE WHEN $grain = 'period' THEN 'month' ELSE $grain END
 ),
 routes AS (
     SELECT account_id, provider, sending_ip, sending_domain, day
     FROM agg_health_routes
-    WHERE month_start >= $date_from AND month_start < $date_to
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_scope(month_start, account_id, $date_from, $date_to, $account_id)
 ),
 targets AS (
     SELECT DISTINCT d.dimension,
@@ -84,24 +79,14 @@ listings AS (
      AND (p.delisted_at IS NULL OR p.delisted_at > c.period_start)
     GROUP BY ALL
 )
-SELECT c.* EXCLUDE (complaint_rate__num, complaint_rate__den, complaint_rate__y2, complaint_rate__yn,
-                    complaint_rate__n2, complaint_rate__k, complaint_rate_fbl__num, complaint_rate_fbl__den,
-                    complaint_rate_fbl__y2, complaint_rate_fbl__yn, complaint_rate_fbl__n2, complaint_rate_fbl__k,
-                    hard_bounce_rate__num, hard_bounce_rate__den, hard_bounce_rate__y2, hard_bounce_rate__yn,
-                    hard_bounce_rate__n2, hard_bounce_rate__k, invalid_address_rate__num,
-                    invalid_address_rate__den, invalid_address_rate__y2, invalid_address_rate__yn,
-                    invalid_address_rate__n2, invalid_address_rate__k, block_rate__num, block_rate__den,
-                    block_rate__y2, block_rate__yn, block_rate__n2, block_rate__k),
+SELECT c.* EXCLUDE (complaint_rate, complaint_rate_fbl, hard_bounce_rate, invalid_address_rate, block_rate),
        coalesce(l.blocklist_listings, 0) AS blocklist_listings,
        coalesce(l.listed_targets, 0) AS listed_targets,
-       c.complaint_rate__num, c.complaint_rate__den, c.complaint_rate__y2, c.complaint_rate__yn,
-       c.complaint_rate__n2, c.complaint_rate__k, c.complaint_rate_fbl__num, c.complaint_rate_fbl__den,
-       c.complaint_rate_fbl__y2, c.complaint_rate_fbl__yn, c.complaint_rate_fbl__n2, c.complaint_rate_fbl__k,
-       c.hard_bounce_rate__num, c.hard_bounce_rate__den, c.hard_bounce_rate__y2, c.hard_bounce_rate__yn,
-       c.hard_bounce_rate__n2, c.hard_bounce_rate__k, c.invalid_address_rate__num, c.invalid_address_rate__den,
-       c.invalid_address_rate__y2, c.invalid_address_rate__yn, c.invalid_address_rate__n2,
-       c.invalid_address_rate__k, c.block_rate__num, c.block_rate__den, c.block_rate__y2, c.block_rate__yn,
-       c.block_rate__n2, c.block_rate__k
+       COLUMNS(complaint_rate.*) AS 'complaint_rate__\0',
+       COLUMNS(complaint_rate_fbl.*) AS 'complaint_rate_fbl__\0',
+       COLUMNS(hard_bounce_rate.*) AS 'hard_bounce_rate__\0',
+       COLUMNS(invalid_address_rate.*) AS 'invalid_address_rate__\0',
+       COLUMNS(block_rate.*) AS 'block_rate__\0'
 FROM cells AS c
 LEFT JOIN listings AS l USING (dimension, dimension_value, period_start)
 ORDER BY c.dimension, c.period_start, c.dimension_value;

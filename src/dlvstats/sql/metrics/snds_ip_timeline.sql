@@ -13,7 +13,7 @@ WITH snds AS (
     SELECT ip, CAST(activity_start AS DATE) AS day, filter_result AS snds_filter, complaint_rate AS snds_complaint_rate,
            complaint_rate_text AS snds_complaint_rate_text, trap_hits AS snds_trap_hits, rcpt_commands AS snds_rcpt_commands
     FROM snds_ip_days
-    WHERE activity_start >= $date_from AND activity_start < $date_to
+    WHERE dlv_in_period(activity_start, $date_from, $date_to)
 ),
 ours AS (
     SELECT sending_ip AS ip, CAST(sent_at AS DATE) AS day, count(*) AS sends,
@@ -21,8 +21,8 @@ ours AS (
            count(*) FILTER (is_delivered AND has_complaint) AS complaint_rate__num,
            count(*) FILTER (is_delivered) AS complaint_rate__den
     FROM message_facts
-    WHERE sent_at >= $date_from AND sent_at < $date_to AND sending_ip IS NOT NULL
-      AND ($account_id IS NULL OR account_id = $account_id)
+    WHERE dlv_in_period(sent_at, $date_from, $date_to) AND sending_ip IS NOT NULL
+      AND dlv_of_account(account_id, $account_id)
     GROUP BY ALL
 ),
 days AS (

@@ -5,7 +5,7 @@
 -- complaints_in_period (delivered messages sent in the period that drew a complaint).
 SELECT
     (SELECT count(*) FROM orders WHERE $account_id IS NULL OR account_id = $account_id) AS orders_loaded,
-    (SELECT count(*) FROM orders WHERE ($account_id IS NULL OR account_id = $account_id)
-        AND ts >= $date_from AND ts < $date_to) AS orders_in_period,
-    (SELECT count(*) FROM message_facts WHERE ($account_id IS NULL OR account_id = $account_id)
-        AND sent_at >= $date_from AND sent_at < $date_to AND is_delivered AND has_complaint) AS complaints_in_period;
+    (SELECT count(*) FROM orders WHERE dlv_of_account(account_id, $account_id)
+        AND dlv_in_period(ts, $date_from, $date_to)) AS orders_in_period,
+    (SELECT count(*) FROM message_facts WHERE dlv_of_account(account_id, $account_id)
+        AND dlv_in_period(sent_at, $date_from, $date_to) AND is_delivered AND has_complaint) AS complaints_in_period;

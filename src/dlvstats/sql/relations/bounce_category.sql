@@ -27,6 +27,7 @@ WITH rules AS (
 bounced AS (
     SELECT message_id, bounce_class, smtp_code, trim(enhanced_status) AS enhanced_status, bounce_reason
     FROM sends
+    -- the scope written out (not dlv_in_scope): the bounce rules are also tried on bare DuckDB connections
     WHERE status = 'bounced'
       AND sent_at >= $date_from AND sent_at < $date_to
       AND ($account_id IS NULL OR account_id = $account_id)
