@@ -62,6 +62,9 @@ class Visit:
 
     def __init__(self, browser, url: str | None = None, html: str | None = None, width: int = 1200):
         self.page = browser.new_page(viewport={"width": width, "height": 900})
+        # A full-page screenshot of the month's report took 15-21 s with the machine's load at 8-10:
+        # Playwright's 30 s default is too close under load, and a timeout is not what these tests check.
+        self.page.set_default_timeout(180_000)
         self.console, self.errors, self.dialogs, self.blocked = [], [], [], []
         self.page.on("console", lambda m: self.console.append((m.type, m.text)))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
