@@ -22,7 +22,8 @@ from dlvstats.ingest import DropError, IngestRefused, ingest_paths
 from dlvstats.ingest.adapters import sniff
 
 
-@pytest.mark.parametrize("fmt", ["ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix"])
+@pytest.mark.parametrize("fmt", ["ses", "sendgrid", "mailgun", "postmark", "pmta", "arf", "postfix", "brevo",
+                                 "mailjet", "mandrill", "sparkpost", "exim", "mailchimp"])
 def test_every_fixture_is_sniffed_as_its_format(fmt):
     for path in derived_files(fmt) + public_files(fmt):
         assert sniff(path) == fmt, path
